@@ -1,0 +1,42 @@
+# tracelake — see README.md. Every target that runs Node uses Node >= 22 (scripts/node.sh brings Node 24
+# into .cache/ when the machine's is older).
+SHELL := /bin/bash
+WITH_NODE = PATH="$$(scripts/node.sh):$$PATH"
+TEST_FILES ?= 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+
+.PHONY: help deps up down status clean typecheck test test-unit test-integration demo
+
+help:
+	@echo "make demo     run the main job on the local stack (stack up, trace rows in, rows shown)"
+	@echo "make test     unit + integration tests (brings the local stack up when it is not)"
+	@echo "make up|down|status|clean   manage the local stack (clean deletes its data)"
+
+deps: node_modules/.deps-installed
+node_modules/.deps-installed: package.json package-lock.json
+	@$(WITH_NODE) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+up: deps
+	@scripts/stack.sh up
+down:
+	@scripts/stack.sh down
+status:
+	@scripts/stack.sh status
+clean:
+	@scripts/stack.sh clean
+
+typecheck: deps
+	@$(WITH_NODE) node_modules/.bin/tsc -p tsconfig.json --noEmit
+
+test-unit: deps
+	@$(WITH_NODE) scripts/run-tests.sh 'test/unit/**/*.test.ts'
+
+test-integration: up
+	@$(WITH_NODE) scripts/run-tests.sh 'test/integration/**/*.test.ts'
+
+# One runner invocation for every suite, so there is one summary line: "N passed, N failed".
+test: typecheck up
+	@$(WITH_NODE) scripts/run-tests.sh $(TEST_FILES)
+
+demo: up
+	@$(WITH_NODE) node scripts/demo.ts

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Delta SQL engine standing in for a Databricks SQL warehouse: Spark 3.5 Thrift Server (pyspark from
+# PyPI) with Delta Lake 3.3 (jars from Maven Central), HTTP transport + TLS, on loopback. up | down | status
+source "$(dirname "$0")/../lib.sh"
+NAME=spark
+DIR="$TL_HOME/spark"; VENV="$DIR/venv-$TL_PYSPARK_VERSION"; W="$DIR/work"; LOG="$TL_LOGS/spark.log"
+M2="$HOME/.m2/repository/io/delta"
+DELTA_JARS="$M2/delta-spark_2.12/$TL_DELTA_VERSION/delta-spark_2.12-$TL_DELTA_VERSION.jar,$M2/delta-storage/$TL_DELTA_VERSION/delta-storage-$TL_DELTA_VERSION.jar"
+KEYSTORE="$TL_TLS_DIR/local.p12"; STOREPASS=tracelake-local
+
+install() {
+  if [ ! -f "$VENV/.complete" ]; then
+    need python3 "python3 is missing: apt-get install -y python3 python3-venv"
+    say "installing pyspark $TL_PYSPARK_VERSION from PyPI…"
+    rm -rf "$VENV"
+    { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "pyspark==$TL_PYSPARK_VERSION"; } >>"$TL_LOGS/spark-install.log" 2>&1 \
+      || die "pip install pyspark==$TL_PYSPARK_VERSION failed" "$TL_LOGS/spark-install.log"
+    touch "$VENV/.complete"
+  fi
+  local a
+  for a in delta-spark_2.12 delta-storage; do
+    [ -f "$M2/$a/$TL_DELTA_VERSION/$a-$TL_DELTA_VERSION.jar" ] || mvn_get "io.delta:$a:$TL_DELTA_VERSION" "$TL_LOGS/spark-install.log"
+  done
+  ensure_tls
+}
+ready() { grep -q 'Started ThriftHttpCLIService in https mode' "$LOG" && port_open "$TL_SPARK_PORT"; }
+up() {
+  if is_running $NAME && ready; then return 0; fi
+  stop_pid $NAME
+  java_ok; install
+  ensure_port_free spark "$TL_SPARK_PORT"
+  local spark_home
+  spark_home="$("$VENV/bin/python" -c 'import pyspark,os;print(os.path.dirname(pyspark.__file__))')"
+  mkdir -p "$W/tmp"
+  # JAVA_HOME pins Spark to Java 17 (Spark 3.5 supports 8/11/17) even when a newer JDK is first on PATH.
+  local jh; jh="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+  start_bg $NAME "$LOG" env JAVA_HOME="$jh" SPARK_HOME="$spark_home" PYSPARK_PYTHON="$VENV/bin/python" \
+    SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$W/tmp" \
+    "$spark_home/bin/spark-submit" --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 \
+    --master 'local[2]' --driver-memory 2g --name tracelake-delta --jars "$DELTA_JARS" \
+    --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
+    --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
+    --conf spark.sql.warehouse.dir="$W/warehouse" \
+    --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$W/derby -Djava.io.tmpdir=$W/tmp" \
+    --conf spark.sql.shuffle.partitions=2 --conf spark.ui.enabled=false \
+    --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
+    --conf spark.sql.session.timeZone=UTC \
+    --hiveconf "javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$W/metastore_db;create=true" \
+    --hiveconf hive.server2.transport.mode=http --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
+    --hiveconf hive.server2.thrift.http.port="$TL_SPARK_PORT" --hiveconf hive.server2.thrift.http.path=cliservice \
+    --hiveconf hive.server2.authentication=NONE --hiveconf hive.server2.enable.doAs=false \
+    --hiveconf hive.server2.use.SSL=true --hiveconf hive.server2.keystore.path="$KEYSTORE" --conf spark.hadoop.hive.server2.keystore.type=PKCS12 \
+    --hiveconf hive.server2.keystore.password="$STOREPASS" spark-internal
+  wait_until spark 240 "$LOG" $NAME ready
+}
+down() { stop_pid $NAME; }
+status() { is_running $NAME && ready; }
+"${1:?usage: spark.sh install|up|down|status}"
