@@ -13,7 +13,9 @@ help:
 
 deps: node_modules/.deps-installed
 node_modules/.deps-installed: package.json package-lock.json
-	@$(WITH_NODE) npm ci --no-audit --no-fund --loglevel=error
+	@# not "npm ci": the lockfile lacks one optional Windows package of @databricks/sql that the registry does not have,
+	@# which "npm ci" rejects; "npm install --no-save" installs exactly the locked versions and leaves the lockfile alone
+	@$(WITH_NODE) npm install --no-save --no-audit --no-fund --loglevel=error
 	@touch $@
 
 up: deps
