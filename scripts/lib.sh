@@ -85,11 +85,14 @@ java_ok() {
   local v; v="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')"
   [ "${v%%.*}" -ge 17 ] 2>/dev/null || die "Java $v is too old: the stack needs 17+ (apt-get install -y openjdk-17-jdk-headless)"
 }
+# Maven's local repository: the download cache shared by every clone on this machine.
+TL_M2_REPO="${TL_M2_REPO:-$HOME/.m2/repository}"
 need_mvn() { need mvn "Maven is missing: apt-get install -y maven"; }
+mvn_q() { mvn -q -B -Dmaven.repo.local="$TL_M2_REPO" "$@"; }
 # mvn_get G:A:V[:type[:classifier]] -> path of the artifact in the local Maven repository
 mvn_get() {
   local coords="$1" log="$2"
-  mvn -q -B dependency:get -Dartifact="$coords" -Dtransitive=false >>"$log" 2>&1 \
+  mvn_q dependency:get -Dartifact="$coords" -Dtransitive=false >>"$log" 2>&1 \
     || die "download of $coords from Maven Central failed" "$log"
 }
 # java_min N: prints a java binary of major version >= N: $JAVA_HOME, the machine's JDKs, or else

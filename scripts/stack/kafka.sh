@@ -11,7 +11,7 @@ install() {
   java_ok; need_mvn
   rm -rf "$LIBS"; mkdir -p "$LIBS"
   say "fetching Kafka $TL_KAFKA_VERSION jars from Maven Central…"
-  mvn -q -B -f "$HERE/pom.xml" -Dkafka.version="$TL_KAFKA_VERSION" dependency:copy-dependencies \
+  mvn_q -f "$HERE/pom.xml" -Dkafka.version="$TL_KAFKA_VERSION" dependency:copy-dependencies \
     -DoutputDirectory="$LIBS" -DincludeScope=runtime >>"$TL_LOGS/kafka-install.log" 2>&1 \
     || die "download of Kafka $TL_KAFKA_VERSION from Maven Central failed" "$TL_LOGS/kafka-install.log"
   touch "$LIBS/.complete"

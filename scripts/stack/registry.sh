@@ -11,7 +11,7 @@ URL="http://127.0.0.1:$TL_REGISTRY_PORT/apis/ccompat/v7"
 install() {
   [ -f "$APP/quarkus-run.jar" ] && return 0
   need_mvn
-  local tgz="$HOME/.m2/repository/io/apicurio/apicurio-registry-app/$V/apicurio-registry-app-$V-all.tar.gz"
+  local tgz="$TL_M2_REPO/io/apicurio/apicurio-registry-app/$V/apicurio-registry-app-$V-all.tar.gz"
   if [ ! -f "$tgz" ]; then
     say "fetching Apicurio Registry $V from Maven Central…"
     mvn_get "io.apicurio:apicurio-registry-app:$V:tar.gz:all" "$TL_LOGS/registry-install.log"

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 NAME=spark
 DIR="$TL_HOME/spark"; VENV="$DIR/venv-$TL_PYSPARK_VERSION"; W="$DIR/work"; LOG="$TL_LOGS/spark.log"
-M2="$HOME/.m2/repository/io/delta"
+M2="$TL_M2_REPO/io/delta"
 DELTA_JARS="$M2/delta-spark_2.12/$TL_DELTA_VERSION/delta-spark_2.12-$TL_DELTA_VERSION.jar,$M2/delta-storage/$TL_DELTA_VERSION/delta-storage-$TL_DELTA_VERSION.jar"
 KEYSTORE="$TL_TLS_DIR/local.p12"; STOREPASS=tracelake-local
 
