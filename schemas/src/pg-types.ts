@@ -5,6 +5,7 @@
 // session settings TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601, bytea_output=hex, extra_float_digits=3.
 import { parse as parsePgArray } from 'postgres-array';
 import type { AvroSchema } from './avro/types.ts';
+import { TracelakeError } from './errors.ts';
 
 /** What the catalog says about a column's type (pg_type). */
 export interface PgTypeInfo {
@@ -39,21 +40,18 @@ export interface FieldMapping {
   pgType: string;
 }
 
-export class UnsupportedTypeError extends Error {
-  readonly code = 'UNSUPPORTED_TYPE';
-  readonly remedy = 'exclude the column from capture, or set source.unknownTypes: string to carry its text form';
-  readonly table: string;
-  readonly column: string;
-  readonly pgType: string;
+export class UnsupportedTypeError extends TracelakeError {
   constructor(table: string, column: string, pgType: string) {
-    super(`column ${table}.${column} has type ${pgType}, which tracelake cannot map`);
-    this.table = table;
-    this.column = column;
-    this.pgType = pgType;
+    super(`column ${table}.${column} has type ${pgType}, which tracelake cannot map`, {
+      code: 'UNSUPPORTED_TYPE',
+      remedy: 'exclude the column from capture, or set source.unknownTypes: string to carry its text form',
+    });
   }
 }
-export class ValueConversionError extends Error {
-  readonly code = 'VALUE_NOT_CONVERTIBLE';
+export class ValueConversionError extends TracelakeError {
+  constructor(message: string) {
+    super(message, { code: 'VALUE_NOT_CONVERTIBLE', remedy: 'see the message; a different decimalMode or unknownTypes setting may carry the value as text' });
+  }
 }
 
 const DEC_MAX_PRECISION = 38;
