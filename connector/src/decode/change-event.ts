@@ -1,0 +1,69 @@
+// A decoded change of a table row → the Kafka key and the Debezium-shaped envelope. Pure.
+import {
+  CONNECTOR_NAME, CONNECTOR_VERSION, type Envelope, type Op, type SourceInfo, type TableSchema,
+} from '../../../schemas/src/envelope.ts';
+import { keyOf, tupleToRow } from './row.ts';
+import type { Tuple } from './pgoutput.ts';
+
+export interface Position {
+  /** commit LSN of the transaction (the snapshot point for snapshot reads) */
+  commitLsn: bigint;
+  /** order within the transaction or snapshot, from 0 */
+  seq: bigint;
+  /** WAL position of this change (null for snapshot reads) */
+  lsn: bigint | null;
+  txId: bigint | null;
+  commitTimeUs: bigint;
+  snapshot: SourceInfo['snapshot'];
+}
+
+export interface ChangeEvent {
+  key: Record<string, unknown>;
+  envelope: Envelope;
+}
+
+export interface SourceContext {
+  /** the topic prefix, Debezium's source.name */
+  name: string;
+  db: string;
+}
+
+export function changeEvent(
+  ctx: SourceContext, table: TableSchema, op: Exclude<Op, 't'>,
+  before: Tuple | null, after: Tuple | null, pos: Position, nowMs: bigint,
+): ChangeEvent {
+  const b = before ? tupleToRow(table, before) : null;
+  const a = after ? tupleToRow(table, after) : null;
+  const keySource = a?.record ?? b?.record;
+  if (!keySource) throw new Error('a change needs a before or an after image');
+  const unchanged = a && a.unchanged.length > 0 ? a.unchanged : null;
+  return {
+    key: keyOf(table, keySource),
+    envelope: { before: b?.record ?? null, after: a?.record ?? null, source: source(ctx, table, pos), op, ts_ms: nowMs, unchanged_toast: unchanged },
+  };
+}
+
+/** A truncate: no key, no row images (as Debezium's op 't'). */
+export function truncateEvent(ctx: SourceContext, table: TableSchema, pos: Position, nowMs: bigint): Envelope {
+  return { before: null, after: null, source: source(ctx, table, pos), op: 't', ts_ms: nowMs, unchanged_toast: null };
+}
+
+function source(ctx: SourceContext, table: TableSchema, pos: Position): SourceInfo {
+  return {
+    version: CONNECTOR_VERSION,
+    connector: CONNECTOR_NAME,
+    name: ctx.name,
+    ts_ms: pos.commitTimeUs / 1000n,
+    ts_us: pos.commitTimeUs,
+    snapshot: pos.snapshot,
+    db: ctx.db,
+    sequence: JSON.stringify([pos.commitLsn.toString(), pos.lsn === null ? null : pos.lsn.toString()]),
+    schema: table.schema,
+    table: table.table,
+    txId: pos.txId,
+    lsn: pos.lsn,
+    xmin: null,
+    commit_lsn: pos.commitLsn,
+    tx_seq: pos.seq,
+  };
+}

@@ -1,0 +1,100 @@
+// Kafka side of the connector: an idempotent kafkajs producer (acks=all) and topic creation.
+import { Kafka, logLevel, type Admin, type Producer, type ITopicConfig } from 'kafkajs';
+import { TracelakeError } from '../../../schemas/src/errors.ts';
+
+export interface OutMessage {
+  topic: string;
+  key: Buffer | null;
+  /** null = tombstone */
+  value: Buffer | null;
+}
+
+export interface PublisherOptions {
+  brokers: string[];
+  clientId: string;
+  /** partitions of topics the connector creates */
+  partitions: number;
+  replicationFactor: number;
+  /** extra topic configs for created topics, e.g. { 'cleanup.policy': 'compact' } */
+  topicConfig: Record<string, string>;
+}
+
+export class KafkaPublisher {
+  private readonly opts: PublisherOptions;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly known = new Set<string>();
+
+  constructor(opts: PublisherOptions) {
+    this.opts = opts;
+    this.kafka = new Kafka({ clientId: opts.clientId, brokers: opts.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+    // idempotent: acks=all and ordered retries without duplicates within a producer session
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.admin.connect();
+      await this.producer.connect();
+    } catch (err) {
+      throw kafkaError(err);
+    }
+  }
+
+  async ensureTopic(topic: string): Promise<void> {
+    if (this.known.has(topic)) return;
+    try {
+      const existing = await this.admin.listTopics();
+      if (!existing.includes(topic)) {
+        const spec: ITopicConfig = {
+          topic, numPartitions: this.opts.partitions, replicationFactor: this.opts.replicationFactor,
+          configEntries: Object.entries(this.opts.topicConfig).map(([name, value]) => ({ name, value })),
+        };
+        await this.admin.createTopics({ topics: [spec], waitForLeaders: true });
+      }
+    } catch (err) {
+      throw kafkaError(err);
+    }
+    this.known.add(topic);
+  }
+
+  /** Sends and waits until the broker has every message (acks=all). */
+  async send(messages: OutMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null }>>();
+    for (const m of messages) {
+      let list = byTopic.get(m.topic);
+      if (!list) byTopic.set(m.topic, (list = []));
+      list.push({ key: m.key, value: m.value });
+    }
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+      });
+    } catch (err) {
+      throw kafkaError(err);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}
+
+function kafkaError(err: unknown): TracelakeError {
+  const e = err as { message?: string; type?: string; retriable?: boolean };
+  const tooLarge = e.type === 'MESSAGE_TOO_LARGE' || /too large/i.test(e.message ?? '');
+  if (tooLarge) {
+    return new TracelakeError(`Kafka refused a message as too large: ${e.message}`, {
+      code: 'KAFKA_MESSAGE_TOO_LARGE', cause: err,
+      remedy: "raise the topic's max.message.bytes and the broker's message.max.bytes, or exclude the large column",
+    });
+  }
+  return new TracelakeError(`Kafka request failed: ${e.message ?? String(err)}`, {
+    code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err, remedy: 'check that the Kafka brokers (kafka.brokers) are reachable',
+  });
+}

@@ -1,0 +1,131 @@
+// The replication connection: START_REPLICATION on a pgoutput slot through pg-logical-replication, with
+// our own pgoutput decoder, manual acknowledgement only, and keepalive answers.
+//
+// Two library behaviours are worked around here (see ../shared/notes/libraries.md):
+// - its timer would confirm the last *received* LSN; acknowledge.timeoutSeconds 0 turns it off, and
+//   standby status updates are sent by us (on keepalive requests and every statusIntervalMs);
+// - its acknowledge(lsn) reports lsn+1 as flushed. A commit record can start exactly where the previous
+//   commit ended, and Postgres skips on restart every commit that starts before the confirmed position, so
+//   lsn+1 could skip a transaction. confirm(lsn) therefore passes lsn-1, so that exactly lsn is reported.
+import pg from 'pg';
+import { LogicalReplicationService } from 'pg-logical-replication';
+import { AbstractPlugin } from 'pg-logical-replication/dist/output-plugins/abstract.plugin.js';
+import { decodePgoutput, type PgoutputMessage } from '../decode/pgoutput.ts';
+import { formatLsn, parseLsn } from '../../../schemas/src/lsn.ts';
+
+/** Session settings under which Postgres renders values the way schemas/src/pg-types.ts parses them. */
+export const TEXT_RENDERING_OPTIONS =
+  '-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=3';
+
+export type DecodedMessage = PgoutputMessage | { tag: 'error'; error: Error };
+
+class Plugin extends AbstractPlugin<{ publications: string[]; onReceive: () => void }> {
+  get name(): string {
+    return 'pgoutput';
+  }
+  parse(buffer: Buffer): DecodedMessage {
+    this.options.onReceive();
+    try {
+      return decodePgoutput(buffer);
+    } catch (error) {
+      return { tag: 'error', error: error as Error };
+    }
+  }
+  start(client: pg.Client, slotName: string, lastLsn: string): Promise<unknown> {
+    const pubs = this.options.publications.join(',');
+    return client.query(
+      `START_REPLICATION SLOT "${slotName}" LOGICAL ${lastLsn} (proto_version '1', publication_names '${pubs}', messages 'true')`,
+    );
+  }
+}
+
+export interface StreamHandlers {
+  /** Called for each message in WAL order, one at a time (the next waits for this promise). */
+  onMessage(walLsn: bigint, msg: DecodedMessage): Promise<void>;
+  /**
+   * Called on a server keepalive. `walLsn` is the server's sent position. Returns the LSN to report as
+   * flushed (the highest position whose changes are durably handled).
+   */
+  onKeepalive(walLsn: bigint): bigint;
+}
+
+export interface ReplicationStreamOptions {
+  connection: pg.ClientConfig;
+  slot: string;
+  publications: string[];
+  statusIntervalMs: number;
+}
+
+export class ReplicationStream {
+  private readonly opts: ReplicationStreamOptions;
+  private service: LogicalReplicationService | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private confirmed = 0n;
+  /** messages parsed off the socket, and messages whose handler has finished */
+  received = 0;
+  handled = 0;
+
+  constructor(opts: ReplicationStreamOptions) {
+    this.opts = opts;
+  }
+
+  /** Streams from `startLsn` until stop() or a connection error (rejects with it). */
+  async run(startLsn: bigint, handlers: StreamHandlers): Promise<void> {
+    this.confirmed = startLsn;
+    this.received = 0;
+    this.handled = 0;
+    const service = new LogicalReplicationService(
+      { ...this.opts.connection, options: [this.opts.connection.options, TEXT_RENDERING_OPTIONS].filter(Boolean).join(' ') },
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+    );
+    this.service = service;
+    let failure: Error | undefined;
+    service.on('data', async (lsn: string, msg: DecodedMessage) => {
+      try {
+        await handlers.onMessage(parseLsn(lsn), msg);
+      } finally {
+        this.handled++;
+      }
+    });
+    service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
+      const durable = handlers.onKeepalive(parseLsn(lsn));
+      if (shouldRespond || durable > this.confirmed) void this.confirm(durable);
+    });
+    // a failing handler makes the library emit 'error' and go on with the next message: stop instead,
+    // so that nothing after the failure can be acknowledged
+    service.on('error', (err: Error) => {
+      failure ??= err;
+      void service.stop();
+    });
+    this.statusTimer = setInterval(() => void this.confirm(this.confirmed), this.opts.statusIntervalMs);
+    const plugin = new Plugin({ publications: this.opts.publications, onReceive: () => this.received++ });
+    try {
+      await service.subscribe(plugin, this.opts.slot, formatLsn(startLsn));
+    } catch (err) {
+      failure ??= err as Error;
+    } finally {
+      clearInterval(this.statusTimer);
+      await service.destroy().catch(() => undefined);
+      this.service = undefined;
+    }
+    if (failure) throw failure;
+  }
+
+  /** Reports `lsn` as written, flushed and applied: the slot's confirmed_flush_lsn moves there. */
+  async confirm(lsn: bigint): Promise<void> {
+    if (lsn < this.confirmed) lsn = this.confirmed;
+    this.confirmed = lsn;
+    if (lsn === 0n || !this.service) return;
+    await this.service.acknowledge(formatLsn(lsn - 1n)).catch(() => undefined);
+  }
+
+  /** The last LSN reported to the server. */
+  get confirmedLsn(): bigint {
+    return this.confirmed;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.statusTimer);
+    await this.service?.stop();
+  }
+}

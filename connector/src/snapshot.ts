@@ -1,0 +1,38 @@
+// Snapshot reads: every row of a table at the slot's exported snapshot, in primary-key order, in chunks
+// (keyset pagination: memory stays bounded by the chunk size). Values are read as text, exactly as the
+// replication stream renders them, so both paths share one type conversion.
+import type pg from 'pg';
+import type { Tuple } from './decode/pgoutput.ts';
+import { qualifiedIdent } from './postgres/slot.ts';
+
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+export interface SnapshotSource {
+  schema: string;
+  table: string;
+  columns: string[];
+  keyColumns: string[];
+}
+
+/** Opens a REPEATABLE READ transaction on `db` that sees the exported snapshot `snapshotName`. */
+export async function beginSnapshot(db: pg.ClientBase, snapshotName: string): Promise<void> {
+  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await db.query(`SET TRANSACTION SNAPSHOT '${snapshotName.replace(/'/g, "''")}'`);
+}
+
+export async function* readChunks(db: pg.ClientBase, src: SnapshotSource, chunkSize: number): AsyncGenerator<Tuple[]> {
+  const cols = src.columns.map((c) => `${ident(c)}::text`).join(', ');
+  const keyPos = src.keyColumns.map((k) => src.columns.indexOf(k));
+  const order = src.keyColumns.map(ident).join(', ');
+  const from = qualifiedIdent(src.schema, src.table);
+  let last: string[] | null = null;
+  for (;;) {
+    const where: string = last ? `WHERE (${order}) > (${last.map((_, i) => `$${i + 1}`).join(', ')})` : '';
+    const res: pg.QueryResult<string[]> = await db.query<string[]>({ text: `SELECT ${cols} FROM ${from} ${where} ORDER BY ${order} LIMIT ${chunkSize}`, values: last ?? [], rowMode: 'array' });
+    if (res.rows.length === 0) return;
+    yield res.rows as Tuple[];
+    if (res.rows.length < chunkSize) return;
+    const lastRow: string[] = res.rows[res.rows.length - 1]!;
+    last = keyPos.map((p) => lastRow[p] as string);
+  }
+}
