@@ -30,7 +30,7 @@ export interface DispatcherOptions {
   lingerMs: number;
 }
 
-interface CapturedTable {
+export interface CapturedTable {
   schema: TableSchema;
   topic: string;
   key: RegisteredSchema;
@@ -38,7 +38,7 @@ interface CapturedTable {
 }
 
 export interface DispatcherStats {
-  events: { c: number; u: number; d: number; t: number };
+  events: { r: number; c: number; u: number; d: number; t: number };
   transactions: number;
   lastCommitTimeUs: bigint;
 }
@@ -46,10 +46,11 @@ export interface DispatcherStats {
 export class ChangeDispatcher {
   private readonly opts: DispatcherOptions;
   private readonly catalog: TypeCatalog;
-  private readonly db: pg.ClientBase;
+  private readonly db: () => pg.ClientBase;
   private readonly registry: SchemaRegistry;
   private readonly publisher: KafkaPublisher;
   private readonly onDurable: (lsn: bigint) => Promise<void>;
+  private readonly streamIdle: (handling?: number) => boolean;
   private readonly ctx: SourceContext;
   private readonly tables = new Map<number, CapturedTable>();
 
@@ -64,12 +65,15 @@ export class ChangeDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   durableLsn = 0n;
-  readonly stats: DispatcherStats = { events: { c: 0, u: 0, d: 0, t: 0 }, transactions: 0, lastCommitTimeUs: 0n };
+  readonly stats: DispatcherStats = { events: { r: 0, c: 0, u: 0, d: 0, t: 0 }, transactions: 0, lastCommitTimeUs: 0n };
 
   constructor(
-    opts: DispatcherOptions, db: pg.ClientBase, registry: SchemaRegistry, publisher: KafkaPublisher,
+    opts: DispatcherOptions, db: () => pg.ClientBase, registry: SchemaRegistry, publisher: KafkaPublisher,
     onDurable: (lsn: bigint) => Promise<void>,
+    /** true when no message was received beyond the `handling` ones being handled now */
+    streamIdle: (handling?: number) => boolean,
   ) {
+    this.streamIdle = streamIdle;
     this.opts = opts;
     this.db = db;
     this.catalog = new TypeCatalog(db);
@@ -143,9 +147,13 @@ export class ChangeDispatcher {
         return this.maybeFlush(true);
       }
       case 'message':
+        // a non-transactional heartbeat message: with nothing outstanding, every commit before it is
+        // durable, so its position can be confirmed (keeps an idle slot from pinning WAL)
+        if (!msg.transactional && this.tx === null) await this.advanceIfIdle(walLsn);
+        return;
       case 'origin':
       case 'type':
-        return; // heartbeat messages only advance the stream position (see onKeepalive)
+        return;
       case 'unknown':
         throw new TracelakeError(`unknown pgoutput message type ${msg.byte}`, {
           code: 'PROTOCOL', remedy: 'the connector speaks pgoutput protocol version 1; report this with the server version',
@@ -154,9 +162,17 @@ export class ChangeDispatcher {
   }
 
   /** Called on a server keepalive; returns the position that may be reported as flushed. */
-  onKeepalive(walLsn: bigint, streamIdle: boolean): bigint {
-    if (streamIdle && this.idle && walLsn > this.durableLsn) this.durableLsn = walLsn;
+  onKeepalive(walLsn: bigint): bigint {
+    if (this.streamIdle() && this.idle && walLsn > this.durableLsn) this.durableLsn = walLsn;
     return this.durableLsn;
+  }
+
+  private async advanceIfIdle(walLsn: bigint): Promise<void> {
+    await this.flush();
+    if (this.streamIdle(1) && this.idle && walLsn > this.durableLsn) {
+      this.durableLsn = walLsn;
+      await this.onDurable(walLsn);
+    }
   }
 
   /** Sends whatever is buffered and confirms what that makes durable. */
@@ -206,6 +222,14 @@ export class ChangeDispatcher {
     };
   }
 
+  /** A snapshot row (op 'r'), positioned at the snapshot's consistent point. */
+  async read(t: CapturedTable, tuple: Tuple, pos: Position): Promise<void> {
+    const ev = changeEvent(this.ctx, t.schema, 'r', null, tuple, pos, nowMs());
+    this.push({ topic: t.topic, key: encodeWire(t.key, ev.key), value: encodeWire(t.value, ev.envelope) });
+    this.stats.events.r++;
+    await this.maybeFlush(false);
+  }
+
   private async add(t: CapturedTable, op: 'c' | 'u' | 'd', before: Tuple | null, after: Tuple | null, walLsn: bigint): Promise<void> {
     const ev = changeEvent(this.ctx, t.schema, op, before, after, this.position(walLsn), nowMs());
     const key = encodeWire(t.key, ev.key);
@@ -225,7 +249,7 @@ export class ChangeDispatcher {
     const qualified = `${msg.schema}.${msg.table}`;
     let keys = this.opts.keyColumns[qualified];
     if (!keys) {
-      const info = await tableInfo(this.db, msg.schema, msg.table);
+      const info = await tableInfo(this.db(), msg.schema, msg.table);
       keys = info?.primaryKey ?? [];
     }
     const types = await this.catalog.resolve(msg.columns.map((c) => c.typeOid));

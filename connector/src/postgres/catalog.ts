@@ -8,8 +8,9 @@ interface TypeRow { oid: string; schema: string; name: string; kind: PgTypeInfo[
 /** Resolves type oids to PgTypeInfo, following array elements and domain base types. */
 export class TypeCatalog {
   private readonly cache = new Map<number, PgTypeInfo>();
-  private readonly db: pg.ClientBase;
-  constructor(db: pg.ClientBase) {
+  private readonly db: () => pg.ClientBase;
+  /** `db` returns the current connection (it is replaced after a reconnect) */
+  constructor(db: () => pg.ClientBase) {
     this.db = db;
   }
 
@@ -17,7 +18,7 @@ export class TypeCatalog {
     let missing = [...new Set(oids)].filter((o) => !this.cache.has(o));
     const rows = new Map<number, TypeRow>();
     while (missing.length > 0) {
-      const { rows: found } = await this.db.query<TypeRow>(
+      const { rows: found } = await this.db().query<TypeRow>(
         `SELECT t.oid::text AS oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,
                 t.typelem::text AS elem, t.typbasetype::text AS base
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace

@@ -1,0 +1,62 @@
+// The connector's configuration: one zod schema that validates at start, supplies the defaults, and
+// documents every field (docs and the Helm values schema are generated from it).
+import { z } from 'zod';
+
+const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table, e.g. public.spans');
+const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _ (a Postgres identifier that needs no quoting)');
+
+export const connectorConfigSchema = z.strictObject({
+  source: z.strictObject({
+    url: z.string().startsWith('postgres', 'a postgres:// connection URL').describe('Postgres connection URL (user needs REPLICATION and SELECT on the tables)'),
+    tables: z.array(tableName).min(1, 'name at least one table to capture').describe('tables to capture, schema.table'),
+    keyColumns: z.record(tableName, z.array(z.string()).min(1)).default({}).describe('key columns for tables without a primary key'),
+    publication: z.strictObject({
+      name: simpleName.default('tracelake'),
+      autocreate: z.enum(['filtered', 'disabled']).default('filtered').describe('filtered: create/alter the publication for exactly the captured tables; disabled: it must exist'),
+    }).prefault({}),
+    slot: z.strictObject({
+      name: simpleName.default('tracelake'),
+      whenBusy: z.enum(['wait', 'fail']).default('wait').describe('when another process streams the slot: wait for it to be released, or fail'),
+    }).prefault({}),
+    snapshot: z.strictObject({
+      mode: z.enum(['initial', 'no_data', 'when_needed', 'initial_only']).default('initial'),
+      chunkRows: z.number().int().positive().default(10_000).describe('rows per snapshot query (memory bound)'),
+    }).prefault({}),
+    decimalMode: z.enum(['precise', 'string', 'double']).default('precise').describe('numerics beyond decimal(38) or unconstrained are strings in precise mode'),
+    unknownTypes: z.enum(['fail', 'string']).default('fail'),
+    heartbeatIntervalMs: z.number().int().nonnegative().default(10_000).describe('pg_logical_emit_message interval that keeps an idle slot advancing; 0 = off'),
+    statusIntervalMs: z.number().int().positive().default(10_000).describe('standby status update interval'),
+  }),
+  kafka: z.strictObject({
+    brokers: z.array(z.string()).min(1),
+    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('tracelake'),
+    partitions: z.number().int().positive().default(3),
+    replicationFactor: z.number().int().positive().default(1),
+    topicConfig: z.record(z.string(), z.string()).default({}),
+    tombstonesOnDelete: z.boolean().default(true),
+    stateTopic: z.string().default('tracelake.connector-state'),
+  }),
+  registry: z.strictObject({ url: z.string().url() }),
+  batching: z.strictObject({
+    maxMessages: z.number().int().positive().default(5_000),
+    maxBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    lingerMs: z.number().int().nonnegative().default(20),
+  }).prefault({}),
+});
+
+export type ConnectorConfig = z.output<typeof connectorConfigSchema>;
+export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+}
+
+/** Validates; every problem is listed with its field path and what is expected. */
+export function parseConnectorConfig(input: unknown): ConnectorConfig {
+  const r = connectorConfigSchema.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid connector configuration:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,56 @@
+// Running the real connector in-process against the local stack, with names unique to one test.
+import pino from 'pino';
+import pg from 'pg';
+import { Connector } from '../../connector/src/connector.ts';
+import { parseConnectorConfig, type ConnectorConfigInput } from '../../connector/src/config.ts';
+import { stack, uniqueName } from './stack.ts';
+
+export const testLog = pino({ level: process.env.TL_LOG_LEVEL ?? 'silent' });
+
+export interface ConnectorFixture {
+  name: string;
+  schema: string;
+  db: pg.Client;
+  config(overrides?: Partial<ConnectorConfigInput['source']>): ConnectorConfigInput;
+  topic(table: string): string;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh Postgres schema plus slot, publication, topic prefix and state topic names for one test. */
+export async function connectorFixture(prefix: string): Promise<ConnectorFixture> {
+  const name = uniqueName(prefix).toLowerCase();
+  const db = new pg.Client({ connectionString: stack().pgUrl });
+  await db.connect();
+  await db.query(`CREATE SCHEMA ${name}`);
+  return {
+    name, schema: name, db,
+    config: (overrides = {}) => ({
+      source: { url: stack().pgUrl, tables: [], publication: { name }, slot: { name }, heartbeatIntervalMs: 500, statusIntervalMs: 1000, ...overrides },
+      kafka: { brokers: stack().kafkaBrokers, topicPrefix: name, partitions: 1, stateTopic: `${name}.state` },
+      registry: { url: stack().registryUrl },
+      batching: { lingerMs: 5 },
+    }),
+    topic: (table) => `${name}.${name}.${table}`,
+    cleanup: async () => {
+      await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [name]);
+      await new Promise((r) => setTimeout(r, 200));
+      await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).catch(() => undefined);
+      await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
+      await db.query(`DROP SCHEMA ${name} CASCADE`);
+      await db.end();
+    },
+  };
+}
+
+/** Starts a connector; resolves once it streams. `done` settles when it stops or fails. */
+export async function startConnector(input: ConnectorConfigInput): Promise<{ connector: Connector; done: Promise<void> }> {
+  const connector = new Connector(parseConnectorConfig(input), testLog);
+  const done = connector.run();
+  done.catch(() => undefined);
+  for (let i = 0; i < 600 && connector.status !== 'RUNNING'; i++) {
+    if (connector.status === 'FAILED') await done;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (connector.status !== 'RUNNING') throw new Error(`connector did not start streaming (status ${connector.status})`);
+  return { connector, done };
+}

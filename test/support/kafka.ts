@@ -1,0 +1,59 @@
+// Reading topics back in tests: every message decoded through the registry (Confluent wire format).
+import { Kafka, logLevel } from 'kafkajs';
+import { SchemaRegistry, decodeWire } from '../../schemas/src/registry.ts';
+import { stack } from './stack.ts';
+
+export interface DecodedMessage {
+  partition: number;
+  offset: string;
+  key: Record<string, unknown> | null;
+  value: Record<string, unknown> | null;
+  keySchemaId: number | null;
+  valueSchemaId: number | null;
+}
+
+/**
+ * Reads `topic` from the beginning until `until(messages)` is true (then `settleMs` longer, to catch
+ * anything extra such as duplicates) or `timeoutMs` passes.
+ */
+export async function readTopic(
+  topic: string, until: (msgs: DecodedMessage[]) => boolean, timeoutMs = 30_000, settleMs = 0,
+): Promise<DecodedMessage[]> {
+  const kafka = new Kafka({ clientId: 'tracelake-test-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const registry = new SchemaRegistry(stack().registryUrl);
+  const consumer = kafka.consumer({ groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
+  const out: DecodedMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => resolve(), timeoutMs);
+      consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const k = message.key ? await decodeWire(registry, message.key) : null;
+          const v = message.value ? await decodeWire(registry, message.value) : null;
+          out.push({
+            partition, offset: message.offset,
+            key: k ? (plain(k.value) as Record<string, unknown>) : null,
+            value: v ? (plain(v.value) as Record<string, unknown>) : null,
+            keySchemaId: k?.id ?? null, valueSchemaId: v?.id ?? null,
+          });
+          if (until(out)) {
+            clearTimeout(timer);
+            setTimeout(resolve, settleMs);
+          }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** avsc records are class instances; tests compare plain objects. */
+function plain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
+  if (Array.isArray(v)) return v.map(plain);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+}
