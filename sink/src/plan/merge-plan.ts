@@ -1,0 +1,145 @@
+// SQL planning for one table's folded micro-batch: the MERGE statements (split to stay under a size
+// limit), the tombstone upkeep of hard deletes, and truncates. Pure: rows in, SQL text out.
+//
+// Idempotence: every target row carries its source position (_commit_lsn, _tx_seq) and a MERGE changes a
+// row only with a newer position, so replaying a batch (a driver retry, a consumer rebalance) is a no-op.
+// Deleted keys keep their position too — soft mode in the row itself (_deleted = true), hard mode in a
+// companion `<table>__tombstones` table that filters out older source rows — so a replayed older insert
+// cannot bring a deleted row back.
+import { sqlIdent } from '../sql/literals.ts';
+import type { DeltaColumnType } from '../delta/column-types.ts';
+import type { FoldedRow } from '../fold/fold-batch.ts';
+
+export type DeleteMode = 'hard' | 'soft';
+
+export interface PlanColumn {
+  /** Avro field */
+  field: string;
+  /** Delta column name */
+  name: string;
+  type: DeltaColumnType;
+  isKey: boolean;
+}
+
+export interface TablePlanInput {
+  target: string;
+  tombstones: string;
+  columns: PlanColumn[];
+  deleteMode: DeleteMode;
+  maxStatementBytes: number;
+}
+
+export const META_COLUMNS: Array<[string, string]> = [
+  ['_commit_lsn', 'BIGINT'], ['_tx_seq', 'BIGINT'], ['_op', 'STRING'], ['_deleted', 'BOOLEAN'],
+  ['_source_ts', 'TIMESTAMP'], ['_synced_at', 'TIMESTAMP'],
+];
+
+const q = sqlIdent;
+const newer = (s: string, t: string) =>
+  `(${t}._commit_lsn IS NULL OR ${s}._commit_lsn > ${t}._commit_lsn OR (${s}._commit_lsn = ${t}._commit_lsn AND ${s}._tx_seq > ${t}._tx_seq))`;
+
+/** One VALUES tuple per folded row: data columns, then _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged. */
+function valuesRow(p: TablePlanInput, r: FoldedRow): string {
+  const cells = p.columns.map((c) => {
+    if (r.op === 'delete' && !c.isKey) return 'NULL';
+    const v = r.values[c.field];
+    return v === null || v === undefined ? 'NULL' : c.type.literal(v);
+  });
+  const unchanged = [...r.unchanged].map((f) => `'${f.replace(/[^A-Za-z0-9_]/g, '')}'`);
+  cells.push(`'${r.op}'`, `${r.commitLsn}`, `${r.seq}`, `${r.sourceTsMs}`, `array(${unchanged.join(', ')})`);
+  return `(${cells.join(', ')})`;
+}
+
+function sourceQuery(p: TablePlanInput, rows: string[]): string {
+  const alias = p.columns.map((_, i) => `c${i}`).concat(['_op', '_commit_lsn', '_tx_seq', '_source_ts_ms', '_unchanged']);
+  const projected = p.columns.map((c, i) => `${c.type.project(`v.c${i}`)} AS ${q(c.name)}`)
+    .concat(['v._op', 'CAST(v._commit_lsn AS BIGINT) AS _commit_lsn', 'CAST(v._tx_seq AS BIGINT) AS _tx_seq',
+      'timestamp_millis(CAST(v._source_ts_ms AS BIGINT)) AS _source_ts', 'CAST(v._unchanged AS ARRAY<STRING>) AS _unchanged']);
+  const values = `SELECT ${projected.join(', ')} FROM VALUES ${rows.join(',\n')} AS v(${alias.join(', ')})`;
+  if (p.deleteMode === 'soft') return values;
+  // hard deletes: drop upserts that are not newer than the key's tombstone (a replayed older insert)
+  const keys = p.columns.filter((c) => c.isKey);
+  const on = keys.map((k) => `d.${q(k.name)} <=> s0.${q(k.name)}`).join(' AND ');
+  return `SELECT s0.* FROM (${values}) s0 LEFT ANTI JOIN ${p.tombstones} d ON ${on} AND s0._op = 'upsert' AND NOT ${newer('s0', 'd')}`;
+}
+
+function mergeStatement(p: TablePlanInput, rows: FoldedRow[], valueRows: string[]): string {
+  const keys = p.columns.filter((c) => c.isKey);
+  const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
+  const mayBeUnchanged = new Set(rows.flatMap((r) => [...r.unchanged]));
+  const set = p.columns.filter((c) => !c.isKey).map((c) =>
+    mayBeUnchanged.has(c.field)
+      ? `t.${q(c.name)} = CASE WHEN array_contains(s._unchanged, '${c.field}') THEN t.${q(c.name)} ELSE s.${q(c.name)} END`
+      : `t.${q(c.name)} = s.${q(c.name)}`);
+  const meta = (deleted: boolean) => [
+    `t._commit_lsn = s._commit_lsn`, `t._tx_seq = s._tx_seq`, `t._op = s._op`, `t._deleted = ${deleted ? 'TRUE' : 'FALSE'}`,
+    `t._source_ts = s._source_ts`, `t._synced_at = current_timestamp()`,
+  ];
+  const cols = p.columns.map((c) => q(c.name)).concat(META_COLUMNS.map(([n]) => n));
+  const insertValues = (deleted: boolean) => p.columns.map((c) => `s.${q(c.name)}`)
+    .concat(['s._commit_lsn', 's._tx_seq', 's._op', deleted ? 'TRUE' : 'FALSE', 's._source_ts', 'current_timestamp()']);
+  const whenDelete = p.deleteMode === 'hard'
+    ? `WHEN MATCHED AND s._op = 'delete' AND ${newer('s', 't')} THEN DELETE`
+    : `WHEN MATCHED AND s._op = 'delete' AND ${newer('s', 't')} THEN UPDATE SET ${meta(true).join(', ')}`;
+  const insertDeleted = p.deleteMode === 'soft'
+    ? `\nWHEN NOT MATCHED AND s._op = 'delete' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(true).join(', ')})`
+    : '';
+  return `MERGE INTO ${p.target} t
+USING (${sourceQuery(p, valueRows)}) s
+ON ${on}
+${whenDelete}
+WHEN MATCHED AND s._op = 'upsert' AND ${newer('s', 't')} THEN UPDATE SET ${set.concat(meta(false)).join(', ')}
+WHEN NOT MATCHED AND s._op = 'upsert' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(false).join(', ')})${insertDeleted}`;
+}
+
+/** MERGE statements for the rows, each under maxStatementBytes (a single larger row gets its own). */
+export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
+  if (rows.length === 0) return [];
+  const overhead = Buffer.byteLength(mergeStatement(p, [], ['()']));
+  const out: string[] = [];
+  let chunk: FoldedRow[] = [];
+  let chunkValues: string[] = [];
+  let size = overhead;
+  for (const r of rows) {
+    const v = valuesRow(p, r);
+    const bytes = Buffer.byteLength(v) + 2;
+    if (chunk.length > 0 && size + bytes > p.maxStatementBytes) {
+      out.push(mergeStatement(p, chunk, chunkValues));
+      chunk = [];
+      chunkValues = [];
+      size = overhead;
+    }
+    chunk.push(r);
+    chunkValues.push(v);
+    size += bytes;
+  }
+  out.push(mergeStatement(p, chunk, chunkValues));
+  return out;
+}
+
+/** Hard mode: record the position of deleted keys first, so no later replay can resurrect them. */
+export function planTombstones(p: TablePlanInput, rows: FoldedRow[]): string[] {
+  const deletes = rows.filter((r) => r.op === 'delete');
+  if (p.deleteMode !== 'hard' || deletes.length === 0) return [];
+  const keys = p.columns.filter((c) => c.isKey);
+  const out: string[] = [];
+  for (let i = 0; i < deletes.length; i += 1000) {
+    const part = deletes.slice(i, i + 1000);
+    const vals = part.map((r) => `(${keys.map((k) => k.type.literal(r.values[k.field])).concat([`${r.commitLsn}`, `${r.seq}`]).join(', ')})`);
+    const alias = keys.map((_, j) => `k${j}`).concat(['_commit_lsn', '_tx_seq']);
+    const proj = keys.map((k, j) => `${k.type.project(`v.k${j}`)} AS ${q(k.name)}`).concat(['CAST(v._commit_lsn AS BIGINT) AS _commit_lsn', 'CAST(v._tx_seq AS BIGINT) AS _tx_seq']);
+    const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
+    out.push(`MERGE INTO ${p.tombstones} t USING (SELECT ${proj.join(', ')} FROM VALUES ${vals.join(', ')} AS v(${alias.join(', ')})) s ON ${on}
+WHEN MATCHED AND ${newer('s', 't')} THEN UPDATE SET t._commit_lsn = s._commit_lsn, t._tx_seq = s._tx_seq
+WHEN NOT MATCHED THEN INSERT (${keys.map((k) => q(k.name)).concat(['_commit_lsn', '_tx_seq']).join(', ')}) VALUES (${keys.map((k) => `s.${q(k.name)}`).concat(['s._commit_lsn', 's._tx_seq']).join(', ')})`);
+  }
+  return out;
+}
+
+/** A TRUNCATE in the source: rows older than it go (hard) or are marked deleted (soft). */
+export function planTruncate(p: TablePlanInput, at: { commitLsn: bigint; seq: bigint }): string {
+  const older = `(_commit_lsn < ${at.commitLsn} OR (_commit_lsn = ${at.commitLsn} AND _tx_seq < ${at.seq}))`;
+  return p.deleteMode === 'hard'
+    ? `DELETE FROM ${p.target} WHERE ${older}`
+    : `UPDATE ${p.target} SET _deleted = TRUE, _op = 't', _synced_at = current_timestamp() WHERE ${older} AND NOT _deleted`;
+}
