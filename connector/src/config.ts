@@ -34,7 +34,7 @@ export const connectorConfigSchema = z.strictObject({
     replicationFactor: z.number().int().positive().default(1),
     topicConfig: z.record(z.string(), z.string()).default({}),
     tombstonesOnDelete: z.boolean().default(true),
-    stateTopic: z.string().default('tracelake.connector-state'),
+    stateTopic: z.string().default('tracelake-connector-state').describe('compacted topic for the connector state; must not look like a change topic'),
   }),
   registry: z.strictObject({ url: z.string().url() }),
   batching: z.strictObject({

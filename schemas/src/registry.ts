@@ -13,10 +13,16 @@ export interface RegisteredSchema {
   type: AvroType;
 }
 
+export interface WriterSchema {
+  type: AvroType;
+  /** the schema as registered, with tracelake's field attributes */
+  schema: AvroSchema;
+}
+
 export class SchemaRegistry {
   readonly client: SchemaRegistryClient;
   private readonly bySubject = new Map<string, Map<string, RegisteredSchema>>();
-  private readonly byId = new Map<number, Promise<AvroType>>();
+  private readonly byId = new Map<number, Promise<WriterSchema>>();
 
   constructor(baseUrl: string) {
     this.client = new SchemaRegistryClient({ baseURLs: [baseUrl], maxRetries: 3, retriesWaitMs: 200, retriesMaxWaitMs: 2000 });
@@ -36,16 +42,19 @@ export class SchemaRegistry {
     const registered = { id, type: avroType(schema) };
     if (!this.bySubject.has(subject)) this.bySubject.set(subject, new Map());
     this.bySubject.get(subject)!.set(text, registered);
-    this.byId.set(id, Promise.resolve(registered.type));
+    this.byId.set(id, Promise.resolve({ type: registered.type, schema }));
     return registered;
   }
 
-  /** The writer type of a schema id (fetched once). */
-  typeOf(id: number): Promise<AvroType> {
+  /** The writer schema of a schema id (fetched once). */
+  writerSchema(id: number): Promise<WriterSchema> {
     let t = this.byId.get(id);
     if (!t) {
       t = this.client.getBySubjectAndId('', id).then(
-        (info) => avroType(info.schema),
+        (info) => {
+          const schema = JSON.parse(info.schema) as AvroSchema;
+          return { type: avroType(schema), schema };
+        },
         (err: unknown) => {
           this.byId.delete(id);
           throw registryError(err, `schema id ${id}`);
@@ -76,11 +85,11 @@ export function wireSchemaId(buf: Buffer): number {
   return buf.readInt32BE(1);
 }
 
-export async function decodeWire(registry: SchemaRegistry, buf: Buffer): Promise<{ id: number; value: unknown }> {
+export async function decodeWire(registry: SchemaRegistry, buf: Buffer): Promise<{ id: number; value: unknown; writer: WriterSchema }> {
   const id = wireSchemaId(buf);
-  const type = await registry.typeOf(id);
+  const writer = await registry.writerSchema(id);
   try {
-    return { id, value: type.fromBuffer(buf.subarray(5)) };
+    return { id, value: writer.type.fromBuffer(buf.subarray(5)), writer };
   } catch (err) {
     throw new TracelakeError(`Avro body does not decode with schema id ${id}: ${(err as Error).message}`, {
       code: 'AVRO_DECODE_FAILED', remedy: 'the message is corrupt or was written with another schema; it goes to the dead-letter topic', cause: err,

@@ -6,7 +6,7 @@ export interface StackEnv {
   pgUrl: string;
   kafkaBrokers: string[];
   registryUrl: string;
-  warehouse: { host: string; port: number; path: string; token: string; caCert: Buffer };
+  warehouse: { host: string; port: number; path: string; token: string; caCert: Buffer; caFile: string };
 }
 
 let cached: StackEnv | undefined;
@@ -38,6 +38,7 @@ export function stack(): StackEnv {
       path: get('TL_WAREHOUSE_PATH'),
       token: get('TL_WAREHOUSE_TOKEN'),
       caCert: readFileSync(get('TL_WAREHOUSE_CA_FILE')),
+      caFile: get('TL_WAREHOUSE_CA_FILE'),
     },
   };
   return cached;

@@ -1,0 +1,55 @@
+// The sink's configuration: one zod schema for validation, defaults and documentation.
+import { z } from 'zod';
+
+const tableSettings = z.strictObject({
+  deleteMode: z.enum(['hard', 'soft']).optional().describe('overrides sink.deleteMode for this table'),
+  clusterBy: z.array(z.string()).default([]).describe('liquid clustering columns, e.g. [start_time, project_id]'),
+  name: z.string().optional().describe('Delta table name (default: the source table name with tablePrefix)'),
+});
+
+export const sinkConfigSchema = z.strictObject({
+  kafka: z.strictObject({
+    brokers: z.array(z.string()).min(1),
+    groupId: z.string().default('tracelake-sink'),
+    topicPrefix: z.string().default('tracelake').describe('consume every topic <topicPrefix>.<schema>.<table>'),
+    sessionTimeoutMs: z.number().int().positive().default(45_000),
+  }),
+  registry: z.strictObject({ url: z.string().url() }),
+  warehouse: z.strictObject({
+    host: z.string().min(1).describe('server hostname of the Databricks SQL warehouse'),
+    port: z.number().int().positive().default(443),
+    path: z.string().startsWith('/').describe('HTTP path of the warehouse, /sql/1.0/warehouses/<id>'),
+    token: z.string().min(1).describe('personal access token (prefer the TRACELAKE_WAREHOUSE_TOKEN environment variable)'),
+    caCertFile: z.string().optional().describe('PEM file of a private CA to trust'),
+    catalog: z.string().optional().describe('Unity Catalog catalog; omit for two-part names'),
+    schema: z.string().default('tracelake'),
+    tablePrefix: z.string().default(''),
+  }),
+  batching: z.strictObject({
+    maxRows: z.number().int().positive().default(20_000),
+    maxBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    maxWaitMs: z.number().int().positive().default(2_000).describe('a batch is merged at most this long after its first event'),
+    maxStatementBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  }).prefault({}),
+  deleteMode: z.enum(['hard', 'soft']).default('hard'),
+  tables: z.record(z.string(), tableSettings).default({}).describe('per source table (schema.table) settings'),
+  errors: z.strictObject({
+    tolerance: z.enum(['none', 'all']).default('none').describe('none: stop on a poison record; all: send it to the dead-letter topic and go on'),
+    deadLetterTopic: z.string().optional(),
+  }).prefault({}),
+});
+
+export type SinkConfig = z.output<typeof sinkConfigSchema>;
+export type SinkConfigInput = z.input<typeof sinkConfigSchema>;
+
+export function parseSinkConfig(input: unknown): SinkConfig {
+  const r = sinkConfigSchema.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid sink configuration:\n${lines.join('\n')}`);
+  }
+  if (r.data.errors.tolerance === 'all' && !r.data.errors.deadLetterTopic) {
+    throw new Error('invalid sink configuration:\n  errors.deadLetterTopic: required when errors.tolerance is all');
+  }
+  return r.data;
+}

@@ -1,0 +1,244 @@
+// The sink: consumes change topics with a consumer group, collects micro-batches (closed by rows, bytes or
+// time), folds each table's events per key, MERGEs them into Delta, and only then commits the offsets.
+// While a batch merges, consumption waits (backpressure). Warehouse trouble is retried with backoff
+// (status RETRYING); a poison record goes to the dead-letter topic or stops the sink, as configured.
+import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { readFileSync } from 'node:fs';
+import type { SinkConfig } from './config.ts';
+import { BatchBuffer } from './consume/batch-buffer.ts';
+import { EventDecoder } from './decode/event-decoder.ts';
+import type { ColumnDef, TableEvent } from './decode/table-event.ts';
+import { foldBatch } from './fold/fold-batch.ts';
+import { planMerges, planTombstones, planTruncate } from './plan/merge-plan.ts';
+import { TableManager } from './tables/table-manager.ts';
+import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
+import { SchemaRegistry } from '../../schemas/src/registry.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
+
+export type SinkStatus = 'STARTING' | 'RUNNING' | 'RETRYING' | 'STOPPED' | 'FAILED';
+
+export interface SinkStats {
+  batches: number;
+  rowsMerged: number;
+  eventsConsumed: number;
+  deadLettered: number;
+  lastMergeMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Sink {
+  private readonly cfg: SinkConfig;
+  private readonly log: Logger;
+  private readonly kafka: Kafka;
+  private consumer: Consumer | undefined;
+  private dlq: Producer | undefined;
+  private wh: Warehouse | undefined;
+  private tables: TableManager | undefined;
+  private decoder: EventDecoder;
+  private buffer = new BatchBuffer();
+  private lock: Promise<void> = Promise.resolve();
+  private heartbeat: () => Promise<void> = async () => undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private finished: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  status: SinkStatus = 'STARTING';
+  failure: Error | undefined;
+  readonly stats: SinkStats = { batches: 0, rowsMerged: 0, eventsConsumed: 0, deadLettered: 0, lastMergeMs: 0 };
+
+  constructor(cfg: SinkConfig, log: Logger) {
+    this.cfg = cfg;
+    this.log = log;
+    this.kafka = new Kafka({ clientId: 'tracelake-sink', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING });
+    this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url));
+  }
+
+  /** Runs until stop() (resolves) or a non-retriable error (rejects; status FAILED). */
+  async run(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => (this.finished = { resolve, reject }));
+    try {
+      await this.start();
+      await done;
+      this.status = 'STOPPED';
+    } catch (err) {
+      if (this.stopping && !this.failure) {
+        this.status = 'STOPPED';
+        return;
+      }
+      this.status = 'FAILED';
+      this.failure ??= err as Error;
+      const e = err as Partial<TracelakeError>;
+      this.log.error({ err, code: e.code, remedy: e.remedy }, 'sink failed');
+      throw err;
+    } finally {
+      clearInterval(this.timer);
+      await this.consumer?.disconnect().catch(() => undefined);
+      await this.dlq?.disconnect().catch(() => undefined);
+      await this.wh?.close().catch(() => undefined);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.stop().catch(() => undefined);
+    this.finished?.resolve();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    void this.consumer?.stop().catch(() => undefined);
+    this.finished?.reject(err);
+  }
+
+  private async start(): Promise<void> {
+    const w = this.cfg.warehouse;
+    this.wh = await this.retrying('connect to the warehouse', () => connectWarehouse({
+      host: w.host, port: w.port, path: w.path, token: w.token,
+      ...(w.caCertFile ? { caCert: readFileSync(w.caCertFile) } : {}),
+      log: (level, message) => { if (level === 'error' || level === 'warn') this.log.warn({ driver: message }, 'warehouse driver'); },
+    }));
+    this.tables = new TableManager(this.wh, this.cfg);
+    await this.retrying('create the target schema', () => this.tables!.init());
+    if (this.cfg.errors.tolerance === 'all') {
+      this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await this.dlq.connect();
+    }
+    const consumer = this.kafka.consumer({ groupId: this.cfg.kafka.groupId, sessionTimeout: this.cfg.kafka.sessionTimeoutMs, heartbeatInterval: 3000 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.REBALANCING, () => {
+      // uncommitted work of revoked partitions is replayed by their next owner: drop it here
+      void this.locked(async () => { this.buffer = new BatchBuffer(); });
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) this.fail(e.payload.error);
+    });
+    await consumer.connect();
+    const prefix = this.cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await consumer.subscribe({ topics: [new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`)], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        this.heartbeat = heartbeat;
+        await this.locked(async () => {
+          for (const m of batch.messages) {
+            if (!isRunning() || isStale()) break;
+            const ev = await this.decode(batch.topic, batch.partition, m);
+            this.buffer.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
+            this.stats.eventsConsumed++;
+            resolveOffset(m.offset);
+            if (this.buffer.rows >= this.cfg.batching.maxRows || this.buffer.bytes >= this.cfg.batching.maxBytes) await this.flush();
+          }
+        });
+      },
+    });
+    this.status = 'RUNNING';
+    this.timer = setInterval(() => {
+      if (!this.buffer.empty && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs) {
+        void this.locked(() => this.flush()).catch(() => undefined);
+      }
+    }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
+    this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix }, 'sink running');
+  }
+
+  /** Serializes buffer access between the consumer and the flush timer. */
+  private locked(fn: () => Promise<void>): Promise<void> {
+    const next = this.lock.then(fn);
+    this.lock = next.catch((err: unknown) => this.fail(err as Error));
+    return next;
+  }
+
+  private async decode(topic: string, partition: number, m: KafkaMessage): Promise<TableEvent | null> {
+    try {
+      return await this.decoder.decode(topic, partition, m);
+    } catch (err) {
+      const e = err as Partial<TracelakeError> & Error;
+      if (e.retriable) throw err; // registry unreachable: not the record's fault
+      if (this.cfg.errors.tolerance === 'none' || !this.dlq) {
+        throw new TracelakeError(`poison record at ${topic}[${partition}]@${m.offset}: ${e.message}`, {
+          code: 'POISON_RECORD', cause: err,
+          remedy: 'inspect the record; set errors.tolerance: all with errors.deadLetterTopic to route such records aside and go on',
+        });
+      }
+      await this.dlq.send({
+        topic: this.cfg.errors.deadLetterTopic!, acks: -1,
+        messages: [{
+          key: m.key, value: m.value,
+          headers: {
+            '__connect.errors.topic': topic, '__connect.errors.partition': String(partition), '__connect.errors.offset': m.offset,
+            '__connect.errors.connector.name': 'tracelake-sink', '__connect.errors.stage': 'VALUE_CONVERTER',
+            '__connect.errors.exception.class.name': e.code ?? e.name, '__connect.errors.exception.message': e.message,
+          },
+        }],
+      });
+      this.stats.deadLettered++;
+      this.log.warn({ topic, partition, offset: m.offset, code: e.code }, 'poison record sent to the dead-letter topic');
+      return null;
+    }
+  }
+
+  /** Merges the buffered batch, then commits its offsets. Call under the lock. */
+  private async flush(): Promise<void> {
+    if (this.buffer.empty) return;
+    const batch = this.buffer;
+    this.buffer = new BatchBuffer();
+    const started = Date.now();
+    let rows = 0;
+    for (const [, events] of batch.byTable()) rows += await this.mergeTable(events);
+    await this.consumer!.commitOffsets(batch.commits());
+    this.stats.batches++;
+    this.stats.rowsMerged += rows;
+    this.stats.lastMergeMs = Date.now() - started;
+    this.log.debug({ events: batch.events.length, rows, ms: this.stats.lastMergeMs }, 'batch merged and committed');
+  }
+
+  private async mergeTable(events: TableEvent[]): Promise<number> {
+    const first = events[0]!;
+    const columns = new Map<string, ColumnDef>();
+    for (const e of events) for (const c of e.columns) if (!columns.has(c.field)) columns.set(c.field, c);
+    const keyFields = events.find((e) => e.keyFields.length > 0)?.keyFields ?? [];
+    const target = await this.retrying(`prepare ${first.schema}.${first.table}`,
+      () => this.tables!.ensure(first.schema, first.table, [...columns.values()], keyFields));
+    const plan = { target: target.layout.target, tombstones: target.layout.tombstones, columns: target.columns, deleteMode: target.deleteMode, maxStatementBytes: this.cfg.batching.maxStatementBytes };
+    const folded = foldBatch(events);
+    const statements = [
+      ...(folded.truncateAt ? [planTruncate(plan, folded.truncateAt)] : []),
+      ...planTombstones(plan, folded.rows),
+      ...planMerges(plan, folded.rows),
+    ];
+    for (const sql of statements) {
+      await this.retrying(`merge into ${target.layout.target}`, () => this.wh!.query(sql));
+      await this.heartbeat().catch(() => undefined);
+    }
+    return folded.rows.length;
+  }
+
+  /** Retries warehouse trouble with backoff (status RETRYING); other errors go up. */
+  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1, delay = 500; ; attempt++, delay = Math.min(delay * 2, 30_000)) {
+      try {
+        const out = await fn();
+        if (this.status === 'RETRYING') this.status = 'RUNNING';
+        return out;
+      } catch (err) {
+        if (!isTransient(err) || this.stopping) throw err;
+        this.status = 'RETRYING';
+        this.log.warn({ what, attempt, retryInMs: delay, err: (err as Error).message }, 'warehouse unavailable; retrying');
+        const until = Date.now() + delay;
+        while (Date.now() < until && !this.stopping) {
+          await this.heartbeat().catch(() => undefined);
+          await sleep(Math.min(3000, until - Date.now()));
+        }
+      }
+    }
+  }
+}
+
+/** Network failures and 5xx/429 answers: the warehouse may come back. SQL errors are not transient. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof TracelakeError) return err.retriable;
+  const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${(err as { code?: string })?.code ?? ''}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|network|fetch failed|\b50[0234]\b|\b429\b|unavailable|starting|RetryError|timed? ?out/i.test(text);
+}

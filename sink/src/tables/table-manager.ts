@@ -1,0 +1,103 @@
+// Knows the Delta mirror tables: creates them on first sight (with their tombstone table in hard-delete
+// mode), adds columns that new source schema versions bring, and refuses type changes Delta cannot take.
+import type { Warehouse } from '../warehouse/databricks-client.ts';
+import type { ColumnDef } from '../decode/table-event.ts';
+import { deltaType } from '../delta/column-types.ts';
+import { addColumns, createTable, createTombstones, type TableLayout } from '../plan/ddl.ts';
+import { META_COLUMNS, type DeleteMode, type PlanColumn } from '../plan/merge-plan.ts';
+import { sqlIdent } from '../sql/literals.ts';
+import { TracelakeError } from '../../../schemas/src/errors.ts';
+import type { SinkConfig } from '../config.ts';
+
+export interface TargetTable {
+  source: string;
+  layout: TableLayout;
+  deleteMode: DeleteMode;
+  /** data columns in Delta order, by Avro field */
+  columns: PlanColumn[];
+}
+
+export class TableManager {
+  private readonly wh: Warehouse;
+  private readonly cfg: SinkConfig;
+  private readonly tables = new Map<string, TargetTable>();
+
+  constructor(wh: Warehouse, cfg: SinkConfig) {
+    this.wh = wh;
+    this.cfg = cfg;
+  }
+
+  qualifiedSchema(): string {
+    const { catalog, schema } = this.cfg.warehouse;
+    return catalog ? `${sqlIdent(catalog)}.${sqlIdent(schema)}` : sqlIdent(schema);
+  }
+
+  async init(): Promise<void> {
+    await this.wh.query(`CREATE SCHEMA IF NOT EXISTS ${this.qualifiedSchema()}`);
+  }
+
+  /** The target of a source table, made to hold every column in `columns`. */
+  async ensure(schema: string, table: string, columns: ColumnDef[], keyFields: string[]): Promise<TargetTable> {
+    const source = `${schema}.${table}`;
+    const settings = this.cfg.tables[source];
+    const wanted: PlanColumn[] = columns.map((c) => ({
+      field: c.field, name: c.name, isKey: keyFields.includes(c.field), type: deltaType(c.avro, `${source}.${c.name}`),
+    }));
+    let t = this.tables.get(source);
+    if (!t) {
+      const name = settings?.name ?? `${this.cfg.warehouse.tablePrefix}${table}`;
+      const layout: TableLayout = {
+        target: `${this.qualifiedSchema()}.${sqlIdent(name)}`,
+        tombstones: `${this.qualifiedSchema()}.${sqlIdent(`${name}__tombstones`)}`,
+        clusterBy: settings?.clusterBy ?? [],
+      };
+      const deleteMode = settings?.deleteMode ?? this.cfg.deleteMode;
+      if (keyFields.length === 0) {
+        throw new TracelakeError(`events of ${source} carry no key`, { code: 'MISSING_PRIMARY_KEY', remedy: 'the connector must key the topic by the primary key' });
+      }
+      await this.wh.query(createTable(layout, wanted));
+      if (deleteMode === 'hard') await this.wh.query(createTombstones(layout, wanted));
+      const existing = await this.describe(layout.target);
+      t = { source, layout, deleteMode, columns: [] };
+      for (const c of existing) {
+        const w = wanted.find((x) => x.name.toLowerCase() === c.name.toLowerCase());
+        if (w) t.columns.push(w);
+      }
+      this.tables.set(source, t);
+      this.checkTypes(t, wanted, existing);
+    }
+    const missing = wanted.filter((w) => !t.columns.some((c) => c.field === w.field));
+    if (missing.length > 0) {
+      const existing = await this.describe(t.layout.target);
+      this.checkTypes(t, wanted, existing);
+      const toAdd = missing.filter((m) => !existing.some((e) => e.name.toLowerCase() === m.name.toLowerCase()));
+      if (toAdd.length > 0) await this.wh.query(addColumns(t.layout, toAdd));
+      t.columns.push(...missing);
+    }
+    return t;
+  }
+
+  private async describe(target: string): Promise<Array<{ name: string; type: string }>> {
+    const rows = await this.wh.query<{ col_name: string; data_type: string }>(`DESCRIBE TABLE ${target}`);
+    const out: Array<{ name: string; type: string }> = [];
+    for (const r of rows) {
+      if (!r.col_name || r.col_name.startsWith('#')) break; // partition / clustering sections follow
+      if (!META_COLUMNS.some(([m]) => m === r.col_name)) out.push({ name: r.col_name, type: r.data_type });
+    }
+    return out;
+  }
+
+  private checkTypes(t: TargetTable, wanted: PlanColumn[], existing: Array<{ name: string; type: string }>): void {
+    for (const w of wanted) {
+      const e = existing.find((x) => x.name.toLowerCase() === w.name.toLowerCase());
+      if (e && normalize(e.type) !== normalize(w.type.sql)) {
+        throw new TracelakeError(`column ${t.source}.${w.name} changed type: Delta has ${e.type}, the source now sends ${w.type.sql}`, {
+          code: 'INCOMPATIBLE_COLUMN_TYPE',
+          remedy: `Delta cannot change a column's type in place; rename or recreate ${t.layout.target} (and re-snapshot the table), or revert the source change`,
+        });
+      }
+    }
+  }
+}
+
+const normalize = (t: string) => t.toLowerCase().replace(/\s+/g, '');
