@@ -13,6 +13,7 @@ export const sinkConfigSchema = z.strictObject({
     groupId: z.string().default('tracelake-sink'),
     topicPrefix: z.string().default('tracelake').describe('consume every topic <topicPrefix>.<schema>.<table>'),
     sessionTimeoutMs: z.number().int().positive().default(45_000),
+    topicRefreshMs: z.number().int().positive().default(10_000).describe('how often to look for new change topics'),
   }),
   registry: z.strictObject({ url: z.string().url() }),
   warehouse: z.strictObject({

@@ -41,6 +41,9 @@ export class Sink {
   private lock: Promise<void> = Promise.resolve();
   private heartbeat: () => Promise<void> = async () => undefined;
   private timer: NodeJS.Timeout | undefined;
+  private refresher: NodeJS.Timeout | undefined;
+  private topics: string[] = [];
+  private restarting = false;
   private stopping = false;
   private finished: { resolve: () => void; reject: (e: Error) => void } | undefined;
   status: SinkStatus = 'STARTING';
@@ -73,6 +76,7 @@ export class Sink {
       throw err;
     } finally {
       clearInterval(this.timer);
+      clearInterval(this.refresher);
       await this.consumer?.disconnect().catch(() => undefined);
       await this.dlq?.disconnect().catch(() => undefined);
       await this.wh?.close().catch(() => undefined);
@@ -104,6 +108,63 @@ export class Sink {
       this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlq.connect();
     }
+    this.topics = await this.waitForTopics();
+    await this.startConsumer();
+    this.status = 'RUNNING';
+    this.timer = setInterval(() => {
+      if (!this.buffer.empty && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs) {
+        void this.locked(() => this.flush()).catch(() => undefined);
+      }
+    }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
+    this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => this.log.warn({ err }, 'topic refresh failed')),
+      this.cfg.kafka.topicRefreshMs);
+    this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix, topics: this.topics.length }, 'sink running');
+  }
+
+  /** Change topics of the prefix: <prefix>.<schema>.<table>. */
+  private async matchingTopics(): Promise<string[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const prefix = this.cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const re = new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`);
+      return (await admin.listTopics()).filter((t) => re.test(t)).sort();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async waitForTopics(): Promise<string[]> {
+    for (;;) {
+      const topics = await this.matchingTopics();
+      if (topics.length > 0 || this.stopping) return topics;
+      this.log.info({ prefix: this.cfg.kafka.topicPrefix }, 'no change topics yet; waiting');
+      await sleep(Math.min(this.cfg.kafka.topicRefreshMs, 2000));
+    }
+  }
+
+  /**
+   * kafkajs resolves subscriptions once, so topics created later (a table's first event, a new table)
+   * are picked up by merging what is buffered, then restarting the consumer with the longer list.
+   */
+  private async refreshTopics(): Promise<void> {
+    if (this.stopping || this.restarting) return;
+    const now = await this.matchingTopics();
+    if (now.every((t) => this.topics.includes(t))) return;
+    this.restarting = true;
+    try {
+      this.log.info({ added: now.filter((t) => !this.topics.includes(t)) }, 'new change topics; resubscribing');
+      await this.locked(() => this.flush());
+      await this.consumer?.disconnect();
+      await this.locked(async () => { this.buffer = new BatchBuffer(); }); // consumed after the flush, not committed: replayed
+      this.topics = now;
+      if (!this.stopping) await this.startConsumer();
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: this.cfg.kafka.groupId, sessionTimeout: this.cfg.kafka.sessionTimeoutMs, heartbeatInterval: 3000 });
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
@@ -114,8 +175,7 @@ export class Sink {
       if (!e.payload.restart) this.fail(e.payload.error);
     });
     await consumer.connect();
-    const prefix = this.cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    await consumer.subscribe({ topics: [new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`)], fromBeginning: true });
+    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -134,13 +194,6 @@ export class Sink {
         });
       },
     });
-    this.status = 'RUNNING';
-    this.timer = setInterval(() => {
-      if (!this.buffer.empty && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs) {
-        void this.locked(() => this.flush()).catch(() => undefined);
-      }
-    }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
-    this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix }, 'sink running');
   }
 
   /** Serializes buffer access between the consumer and the flush timer. */
