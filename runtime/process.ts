@@ -51,3 +51,27 @@ export async function runService(log: Logger, service: { run(): Promise<void>; s
     process.exit(1);
   }
 }
+
+export interface ServiceEntry<C> {
+  component: string;
+  usage: string;
+  /** applies environment overrides (secrets) to the raw config */
+  fromEnv: (raw: Record<string, Record<string, unknown> | undefined>) => void;
+  parse: (raw: unknown) => C;
+  create: (config: C, log: Logger) => { run(): Promise<void>; stop(): Promise<void> };
+}
+
+/** A service's entry point: config file + environment → validated config → run until signalled. */
+export async function serviceMain<C>(entry: ServiceEntry<C>): Promise<void> {
+  const raw = readConfigArg(entry.usage) as Record<string, Record<string, unknown> | undefined>;
+  entry.fromEnv(raw);
+  const log = createLogger(entry.component);
+  let config: C;
+  try {
+    config = entry.parse(raw);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  await runService(log, entry.create(config, log));
+}
