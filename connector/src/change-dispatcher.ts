@@ -16,6 +16,7 @@ import { encodeWire, type RegisteredSchema, type SchemaRegistry } from '../../sc
 import type { MappingOptions } from '../../schemas/src/pg-types.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import type { KafkaPublisher, OutMessage } from './kafka/publisher.ts';
+import { fault } from '../../runtime/faults.ts';
 
 export interface DispatcherOptions {
   topicPrefix: string;
@@ -188,6 +189,7 @@ export class ChangeDispatcher {
     this.sending = this.sending.then(async () => {
       try {
         await this.publisher.send(messages);
+        if (commitLsn !== null) fault('after-kafka-ack'); // Kafka has the events, the slot does not know yet
         if (commitLsn !== null && commitLsn > this.durableLsn) {
           this.durableLsn = commitLsn;
           await this.onDurable(commitLsn);

@@ -13,7 +13,8 @@ import { beginSnapshot, readChunks } from './snapshot.ts';
 import { buildTableSchema } from './table-schema.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
-import { formatLsn } from '../../schemas/src/lsn.ts';
+import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
+import { fault } from '../../runtime/faults.ts';
 
 export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STOPPED' | 'FAILED';
 
@@ -106,11 +107,13 @@ export class Connector {
       return;
     }
     let needSnapshot = false;
+    // a slot behind the point its own snapshot was read at was dropped and created again: changes in between are lost
+    const recreated = !!done && slot.exists && slot.confirmedFlushLsn !== null && slot.confirmedFlushLsn < parseLsn(done.snapshotLsn);
     if (mode === 'initial' || mode === 'when_needed') {
       if (!done) needSnapshot = true; // never finished (or crashed mid-snapshot): start it over
-      else if (!slot.exists || slot.walStatus === 'lost') {
+      else if (!slot.exists || slot.walStatus === 'lost' || recreated) {
         if (mode === 'initial') {
-          throw new TracelakeError(`slot ${slotName} is ${slot.exists ? 'lost' : 'gone'} although its snapshot finished: changes since ${done.snapshotLsn} may be missing`, {
+          throw new TracelakeError(`slot ${slotName} is ${recreated ? `behind its snapshot position ${done.snapshotLsn} (it was recreated)` : slot.exists ? 'lost' : 'gone'} although its snapshot finished: changes since ${done.snapshotLsn} may be missing`, {
             code: 'SLOT_LOST', remedy: 'restart with source.snapshot.mode when_needed to take a new snapshot (the sink absorbs the replay)',
           });
         }
@@ -187,6 +190,7 @@ export class Connector {
           }
           rows += chunk.length;
           this.log.info({ table: `${t.schema}.${t.table}`, rows }, 'snapshot progress');
+          fault('snapshot-chunk');
         }
       }
       await this.dispatcher!.flush();

@@ -21,10 +21,12 @@ export async function beginSnapshot(db: pg.ClientBase, snapshotName: string): Pr
 }
 
 export async function* readChunks(db: pg.ClientBase, src: SnapshotSource, chunkSize: number): AsyncGenerator<Tuple[]> {
-  const cols = src.columns.map((c) => `${ident(c)}::text`).join(', ');
+  // output columns get positional aliases: ORDER BY must see the typed table columns, not their ::text
+  // renderings (which would sort 1, 10, 100 and skip rows between pages)
+  const cols = src.columns.map((c, i) => `t.${ident(c)}::text AS c${i}`).join(', ');
   const keyPos = src.keyColumns.map((k) => src.columns.indexOf(k));
-  const order = src.keyColumns.map(ident).join(', ');
-  const from = qualifiedIdent(src.schema, src.table);
+  const order = src.keyColumns.map((k) => `t.${ident(k)}`).join(', ');
+  const from = `${qualifiedIdent(src.schema, src.table)} t`;
   let last: string[] | null = null;
   for (;;) {
     const where: string = last ? `WHERE (${order}) > (${last.map((_, i) => `$${i + 1}`).join(', ')})` : '';

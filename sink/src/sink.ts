@@ -15,6 +15,7 @@ import { TableManager } from './tables/table-manager.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
+import { fault } from '../../runtime/faults.ts';
 
 export type SinkStatus = 'STARTING' | 'RUNNING' | 'RETRYING' | 'STOPPED' | 'FAILED';
 
@@ -240,6 +241,7 @@ export class Sink {
     const started = Date.now();
     let rows = 0;
     for (const [, events] of batch.byTable()) rows += await this.mergeTable(events);
+    fault('after-merge'); // Delta has the batch, Kafka offsets are not committed yet
     await this.consumer!.commitOffsets(batch.commits());
     this.stats.batches++;
     this.stats.rowsMerged += rows;

@@ -23,6 +23,14 @@ export async function readTopic(
   const registry = new SchemaRegistry(stack().registryUrl);
   const consumer = kafka.consumer({ groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
   const out: DecodedMessage[] = [];
+  // the connector creates a topic with the table's first event: wait for it
+  const admin = kafka.admin();
+  await admin.connect();
+  for (const end = Date.now() + timeoutMs; !(await admin.listTopics()).includes(topic);) {
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await admin.disconnect();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -1,0 +1,89 @@
+// Connector behaviour beyond the happy path, on the real stack: schema evolution, incompatible changes,
+// unsupported types, missing keys, an idle slot kept advancing, and a slot owned by another instance.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectorFixture, startConnector, testLog } from '../../support/connector.ts';
+import { readTopic } from '../../support/kafka.ts';
+import { Connector } from '../../../connector/src/connector.ts';
+import { parseConnectorConfig } from '../../../connector/src/config.ts';
+import { parseLsn } from '../../../schemas/src/lsn.ts';
+import { TracelakeError } from '../../../schemas/src/errors.ts';
+
+const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+test('a new column registers a new schema version before its first event; an incompatible change fails with the reason', async (t) => {
+  const fx = await connectorFixture('evo');
+  t.after(() => fx.cleanup());
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, a text)`);
+  const { connector, done } = await startConnector(fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'no_data' } }));
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'one')`);
+  await fx.db.query(`ALTER TABLE ${fx.schema}.t ADD COLUMN b int`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (2, 'two', 22)`);
+  const msgs = await readTopic(fx.topic('t'), (m) => m.length >= 2);
+  assert.notEqual(msgs[0]!.valueSchemaId, msgs[1]!.valueSchemaId, 'the added column made a new schema version');
+  assert.equal((msgs[1]!.value!.after as Record<string, unknown>).b, 22);
+
+  // text → integer: consumers of the earlier versions cannot read it (BACKWARD) → FAILED, slot not past it
+  await fx.db.query(`ALTER TABLE ${fx.schema}.t ALTER COLUMN a TYPE int USING length(a)`);
+  const before = (await fx.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (3, 3, 33)`);
+  await assert.rejects(done, (e: unknown) => e instanceof TracelakeError && e.code === 'INCOMPATIBLE_SCHEMA' && /\.t-value/.test(e.message));
+  assert.equal(connector.status, 'FAILED');
+  const { rows: [slot] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
+  assert.ok(parseLsn(slot!.c) <= parseLsn(before), 'nothing after the failed transaction was acknowledged');
+});
+
+test('unsupported types and missing primary keys stop the start with errors naming the table and the fix', async (t) => {
+  const fx = await connectorFixture('bad');
+  t.after(() => fx.cleanup());
+  await fx.db.query(`CREATE TABLE ${fx.schema}.odd (id int PRIMARY KEY, snap txid_snapshot)`);
+  await fx.db.query(`CREATE TABLE ${fx.schema}.nokey (a int, b text)`);
+  const run = (table: string) => new Connector(parseConnectorConfig(fx.config({ tables: [`${fx.schema}.${table}`] })), testLog).run();
+  await assert.rejects(run('odd'), (e: unknown) =>
+    e instanceof TracelakeError && e.code === 'UNSUPPORTED_TYPE' && e.message.includes(`${fx.schema}.odd.snap`) && e.message.includes('txid_snapshot') && e.remedy.length > 0);
+  await assert.rejects(run('nokey'), (e: unknown) =>
+    e instanceof TracelakeError && e.code === 'MISSING_PRIMARY_KEY' && e.message.includes(`${fx.schema}.nokey`) && /keyColumns/.test(e.remedy));
+});
+
+test('an idle captured table does not pin WAL: heartbeats move confirmed_flush_lsn while other tables churn', async (t) => {
+  const fx = await connectorFixture('idle');
+  t.after(() => fx.cleanup());
+  await fx.db.query(`CREATE TABLE ${fx.schema}.quiet (id int PRIMARY KEY)`);
+  await fx.db.query(`CREATE TABLE ${fx.schema}.busy (id serial PRIMARY KEY, pad text)`);
+  const { connector, done } = await startConnector(fx.config({ tables: [`${fx.schema}.quiet`], snapshot: { mode: 'no_data' }, heartbeatIntervalMs: 300 }));
+  t.after(async () => { await connector.stop(); await done; });
+  await fx.db.query(`INSERT INTO ${fx.schema}.busy (pad) SELECT repeat('x', 500) FROM generate_series(1, 5000)`);
+  const target = parseLsn((await fx.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn);
+  await until('confirmed_flush_lsn to pass the churn', async () => {
+    const { rows: [s] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
+    return parseLsn(s!.c) >= target;
+  });
+});
+
+test('a second instance on the same slot fails (whenBusy: fail) or stands by and takes over (wait)', async (t) => {
+  const fx = await connectorFixture('busy');
+  t.after(() => fx.cleanup());
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
+  const cfg = (whenBusy: 'fail' | 'wait') => fx.config({ tables: [`${fx.schema}.t`], slot: { name: fx.name, whenBusy } });
+  const first = await startConnector(cfg('wait'));
+  await assert.rejects(new Connector(parseConnectorConfig(cfg('fail')), testLog).run(),
+    (e: unknown) => e instanceof TracelakeError && e.code === 'SLOT_BUSY');
+  const standby = new Connector(parseConnectorConfig(cfg('wait')), testLog);
+  const standbyDone = standby.run();
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.notEqual(standby.status, 'RUNNING', 'the standby does not touch an active slot');
+  await first.connector.stop();
+  await first.done;
+  await until('the standby to take over', () => standby.status === 'RUNNING');
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (7)`);
+  const msgs = await readTopic(fx.topic('t'), (m) => m.some((x) => (x.key as { id?: number } | null)?.id === 7));
+  assert.ok(msgs.some((x) => (x.key as { id?: number } | null)?.id === 7));
+  await standby.stop();
+  await standbyDone;
+});
