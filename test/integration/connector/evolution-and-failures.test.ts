@@ -87,3 +87,17 @@ test('a second instance on the same slot fails (whenBusy: fail) or stands by and
   await standby.stop();
   await standbyDone;
 });
+
+test('the replication connection is killed mid-stream: the connector reconnects and nothing is lost', async (t) => {
+  const fx = await connectorFixture('reconnect');
+  t.after(() => fx.cleanup());
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
+  const { connector, done } = await startConnector(fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'no_data' } }));
+  t.after(async () => { await connector.stop(); await done; });
+  for (let i = 1; i <= 20; i++) await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1)`, [i]);
+  await fx.db.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
+  for (let i = 21; i <= 40; i++) await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1)`, [i]);
+  const msgs = await readTopic(fx.topic('t'), (m) => new Set(m.map((x) => (x.key as { id: number }).id)).size >= 40);
+  assert.equal(new Set(msgs.map((x) => (x.key as { id: number }).id)).size, 40);
+  await until('the connector to stream again', () => connector.status === 'RUNNING');
+});
