@@ -62,7 +62,8 @@ async function connector(db: pg.Client, kind: string, endLsn: string): Promise<{
     kafka: { brokers: env.kafkaBrokers, topicPrefix: RUN, partitions: 3, stateTopic: `${RUN}-state` },
     registry: { url: env.registryUrl },
   }));
-  const child = spawn(process.execPath, [`${ROOT}connector/src/main.ts`, '--config', `${dir}/c.json`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, `${ROOT}connector/src/main.ts`, '--config', `${dir}/c.json`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   while (!out.includes('"msg":"streaming"')) {

@@ -204,10 +204,16 @@ export class ChangeDispatcher {
     return this.sending;
   }
 
+  /**
+   * Starts sending the batch when it is full, or at a commit once `lingerMs` passed. Decoding goes on while
+   * a send is in flight; with `maxInFlight` sends queued, it waits (backpressure, bounded memory).
+   */
   private async maybeFlush(atCommit: boolean): Promise<void> {
     const full = this.batch.length >= this.opts.maxBatchMessages || this.batchBytes >= this.opts.maxBatchBytes;
     const lingered = atCommit && Date.now() - this.lastSendAt >= this.opts.lingerMs;
-    if (full || lingered) await this.flush();
+    if (!full && !lingered) return;
+    if (this.inFlight >= MAX_IN_FLIGHT) await this.sending;
+    this.flush().catch(() => undefined); // a failure is kept in this.failure and stops the stream at the next message
   }
 
   private table(relationId: number): CapturedTable {
@@ -276,6 +282,9 @@ function fillUnchanged(newTuple: Tuple, oldTuple: Tuple): Tuple {
 function keyChanged(t: TableSchema, oldTuple: Tuple, newTuple: Tuple): boolean {
   return t.columns.some((c, i) => c.isKey && oldTuple[i] !== null && oldTuple[i] !== newTuple[i]);
 }
+
+/** Batches sent or queued for sending while decoding continues. */
+const MAX_IN_FLIGHT = 2;
 
 function nowMs(): bigint {
   return BigInt(Date.now());

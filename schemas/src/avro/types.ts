@@ -4,12 +4,13 @@
 // underlying Avro types; tracelake converts them itself (schemas/src/pg-types.ts, sink/src/…).
 import avro from 'avsc';
 
+// avsc packs the returned bytes immediately, so one scratch buffer serves every write (no allocation per value)
+const scratch = Buffer.alloc(8);
 const BigIntLong = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
   toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
+    scratch.writeBigInt64LE(n);
+    return scratch;
   },
   fromJSON: (v: unknown) => BigInt(v as string | number),
   toJSON: (n: bigint) => Number(n),
