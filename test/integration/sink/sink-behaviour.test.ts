@@ -1,0 +1,139 @@
+// The sink against the real stack: schema evolution with clustering, poison records and the dead-letter
+// topic, a kill -9 between MERGE and offset commit, and a warehouse outage.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { connectorFixture, startConnector, type ConnectorFixture } from '../../support/connector.ts';
+import { sinkConfig, startSink } from '../../support/sink.ts';
+import { spawnService } from '../../support/service-process.ts';
+import { connectTestWarehouse } from '../../support/warehouse.ts';
+import { stack } from '../../support/stack.ts';
+import { TracelakeError } from '../../../schemas/src/errors.ts';
+import type { Warehouse } from '../../../sink/src/warehouse/databricks-client.ts';
+
+const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 60_000) => {
+  const end = Date.now() + ms;
+  while (!(await Promise.resolve().then(ok).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+};
+
+async function setup(t: { after(fn: () => Promise<void>): void }, prefix: string): Promise<{ fx: ConnectorFixture; wh: Warehouse; stops: Array<() => Promise<void>> }> {
+  const fx = await connectorFixture(prefix);
+  const wh = await connectTestWarehouse();
+  const stops: Array<() => Promise<void>> = [];
+  t.after(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await wh.query(`DROP SCHEMA IF EXISTS ${fx.name} CASCADE`).catch(() => undefined);
+    await wh.close();
+    await fx.cleanup();
+  });
+  return { fx, wh, stops };
+}
+
+const count = async (wh: Warehouse, table: string, where = 'TRUE') =>
+  Number((await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`))[0]!.n);
+
+test('a new source column becomes a Delta column before the MERGE that needs it; clustering is applied', async (t) => {
+  const { fx, wh, stops } = await setup(t, 'sevo');
+  await fx.db.query(`CREATE TABLE ${fx.schema}.spans (id int PRIMARY KEY, project text, start_time timestamptz)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (1, 'p', now())`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.spans`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const s = await startSink(sinkConfig(fx.name, { tables: { [`${fx.schema}.spans`]: { clusterBy: ['start_time', 'project'] } } }));
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+  await until('the first row', async () => (await count(wh, `${fx.name}.spans`)) === 1);
+  await fx.db.query(`ALTER TABLE ${fx.schema}.spans ADD COLUMN model text`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (2, 'p', now(), 'gpt-4o')`);
+  await until('the row with the new column', async () => (await count(wh, `${fx.name}.spans`, `model = 'gpt-4o'`)) === 1);
+  const [detail] = await wh.query<{ clusteringColumns: unknown }>(`DESCRIBE DETAIL ${fx.name}.spans`);
+  assert.match(String(detail?.clusteringColumns), /start_time.*project/);
+});
+
+test('poison records go to the dead-letter topic with Kafka Connect error headers; with tolerance none the sink stops', async (t) => {
+  const { fx, wh, stops } = await setup(t, 'poison');
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v text)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'a'), (2, 'b')`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const kafka = new Kafka({ clientId: 'poisoner', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: fx.topic('t'), messages: [
+    { key: 'k', value: Buffer.from('definitely not avro') },
+    { key: 'k', value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]) }, // unknown schema id
+  ] });
+  await producer.disconnect();
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (3, 'c')`);
+
+  const strict = await startSink(sinkConfig(fx.name, { kafka: { brokers: stack().kafkaBrokers, groupId: `${fx.name}-strict`, topicPrefix: fx.name, topicRefreshMs: 1000 } }));
+  await assert.rejects(strict.done, (e: unknown) => e instanceof TracelakeError && e.code === 'POISON_RECORD' && /@2/.test(e.message));
+  assert.equal(strict.sink.status, 'FAILED');
+
+  const dlq = `${fx.name}-dlq`;
+  const tolerant = await startSink(sinkConfig(fx.name, { errors: { tolerance: 'all', deadLetterTopic: dlq } }));
+  stops.push(async () => { await tolerant.sink.stop(); await tolerant.done; });
+  await until('the valid rows', async () => (await count(wh, `${fx.name}.t`)) === 3);
+  assert.equal(tolerant.sink.stats.deadLettered, 2);
+  const consumer = kafka.consumer({ groupId: `${fx.name}-dlq-reader` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlq, fromBeginning: true });
+  const headers: Array<Record<string, string>> = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({ eachMessage: async ({ message }) => {
+      headers.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+      if (headers.length === 2) resolve();
+    } });
+  });
+  await consumer.disconnect();
+  assert.deepEqual(headers.map((h) => h['__connect.errors.offset']), ['2', '3']);
+  assert.equal(headers[0]!['__connect.errors.topic'], fx.topic('t'));
+  assert.equal(headers[0]!['__connect.errors.exception.class.name'], 'NOT_WIRE_FORMAT');
+  assert.equal(headers[1]!['__connect.errors.exception.class.name'], 'SCHEMA_NOT_FOUND');
+});
+
+test('sink killed between MERGE and offset commit: the replay changes nothing, nothing is lost', async (t) => {
+  const { fx, wh, stops } = await setup(t, 'skill');
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v int)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, 0 FROM generate_series(1, 50) g`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const cfg = sinkConfig(fx.name);
+  const first = spawnService('sink', cfg, { TRACELAKE_FAULTS: 'after-merge:1' });
+  stops.push(() => first.stop());
+  assert.equal((await first.exited).signal, 'SIGKILL');
+  const merged = await count(wh, `${fx.name}.t`);
+  assert.equal(merged, 50, 'the first batch was in Delta before the kill');
+  await fx.db.query(`UPDATE ${fx.schema}.t SET v = v + 1 WHERE id <= 10`);
+  await fx.db.query(`DELETE FROM ${fx.schema}.t WHERE id > 45`);
+  const second = spawnService('sink', cfg);
+  stops.push(() => second.stop());
+  await until('Delta to match Postgres', async () =>
+    (await count(wh, `${fx.name}.t`)) === 45 && (await count(wh, `${fx.name}.t`, 'v = 1')) === 10);
+  const rows = await wh.query<{ id: number; n: number }>(`SELECT id, count(*) AS n FROM ${fx.name}.t GROUP BY id HAVING count(*) > 1`);
+  assert.deepEqual(rows, [], 'no duplicate keys');
+});
+
+test('the warehouse goes away: the sink reports RETRYING, commits nothing, and catches up when it is back', async (t) => {
+  const { fx, wh, stops } = await setup(t, 'outage');
+  const script = fileURLToPath(new URL('../../../scripts/stack/warehouse.sh', import.meta.url));
+  t.after(() => { execFileSync(script, ['up'], { stdio: 'ignore' }); });
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1)`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const s = await startSink(sinkConfig(fx.name));
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+  await until('the first row', async () => (await count(wh, `${fx.name}.t`)) === 1);
+  execFileSync(script, ['down'], { stdio: 'ignore' });
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (2), (3)`);
+  await until('the sink to notice', () => s.sink.status === 'RETRYING', 30_000);
+  execFileSync(script, ['up'], { stdio: 'ignore' });
+  const back = await connectTestWarehouse();
+  t.after(() => back.close());
+  await until('the rows written during the outage', async () => (await count(back, `${fx.name}.t`)) === 3, 90_000);
+  assert.equal(s.sink.status, 'RUNNING');
+});
