@@ -4,7 +4,7 @@ SHELL := /bin/bash
 WITH_NODE = PATH="$$(scripts/node.sh):$$PATH"
 TEST_FILES ?= 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 
-.PHONY: help deps up down status clean typecheck test test-unit test-integration demo
+.PHONY: help deps up down status clean typecheck test test-unit test-integration demo bench-connector bench-sink
 
 help:
 	@echo "make demo     run the main job on the local stack (stack up, trace rows in, rows shown)"
@@ -42,3 +42,9 @@ test: typecheck up
 
 demo: up
 	@$(WITH_NODE) node scripts/demo.ts
+
+# Benchmarks (the stack must be idle: numbers are appended to docs/benchmarks.md)
+bench-connector: up
+	@$(WITH_NODE) node bench/connector-throughput.ts
+bench-sink: up
+	@$(WITH_NODE) node bench/sink-merge.ts

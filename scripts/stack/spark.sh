@@ -37,14 +37,14 @@ up() {
   start_bg $NAME "$LOG" env JAVA_HOME="$jh" SPARK_HOME="$spark_home" PYSPARK_PYTHON="$VENV/bin/python" \
     SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$W/tmp" \
     "$spark_home/bin/spark-submit" --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 \
-    --master 'local[2]' --driver-memory 2g --name tracelake-delta --jars "$DELTA_JARS" \
+    --master 'local[2]' --driver-memory 3g --name tracelake-delta --jars "$DELTA_JARS" \
     --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
     --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
     --conf spark.sql.warehouse.dir="$W/warehouse" \
     --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$W/derby -Djava.io.tmpdir=$W/tmp" \
     --conf spark.sql.shuffle.partitions=2 --conf spark.ui.enabled=false \
     --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
-    --conf spark.sql.session.timeZone=UTC \
+    --conf spark.sql.session.timeZone=UTC --conf spark.databricks.delta.snapshotPartitions=2 \
     --hiveconf "javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$W/metastore_db;create=true" \
     --hiveconf hive.server2.transport.mode=http --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
     --hiveconf hive.server2.thrift.http.port="$TL_SPARK_PORT" --hiveconf hive.server2.thrift.http.path=cliservice \

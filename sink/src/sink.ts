@@ -256,7 +256,8 @@ export class Sink {
     const keyFields = events.find((e) => e.keyFields.length > 0)?.keyFields ?? [];
     const target = await this.retrying(`prepare ${first.schema}.${first.table}`,
       () => this.tables!.ensure(first.schema, first.table, [...columns.values()], keyFields));
-    const plan = { target: target.layout.target, tombstones: target.layout.tombstones, columns: target.columns, deleteMode: target.deleteMode, maxStatementBytes: this.cfg.batching.maxStatementBytes };
+    const plan = { target: target.layout.target, tombstones: target.layout.tombstones, columns: target.columns, deleteMode: target.deleteMode,
+      maxStatementBytes: this.cfg.batching.maxStatementBytes, maxStatementRows: this.cfg.batching.maxStatementRows };
     const folded = foldBatch(events);
     const statements = [
       ...(folded.truncateAt ? [planTruncate(plan, folded.truncateAt)] : []),

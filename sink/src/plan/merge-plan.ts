@@ -27,6 +27,8 @@ export interface TablePlanInput {
   columns: PlanColumn[];
   deleteMode: DeleteMode;
   maxStatementBytes: number;
+  /** rows per statement: a SQL engine parses every literal into an expression tree (Spark runs out of heap) */
+  maxStatementRows: number;
 }
 
 export const META_COLUMNS: Array<[string, string]> = [
@@ -92,7 +94,7 @@ WHEN MATCHED AND s._op = 'upsert' AND ${newer('s', 't')} THEN UPDATE SET ${set.c
 WHEN NOT MATCHED AND s._op = 'upsert' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(false).join(', ')})${insertDeleted}`;
 }
 
-/** MERGE statements for the rows, each under maxStatementBytes (a single larger row gets its own). */
+/** MERGE statements for the rows, each under maxStatementBytes and maxStatementRows (a single larger row gets its own). */
 export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
   if (rows.length === 0) return [];
   const overhead = Buffer.byteLength(mergeStatement(p, [], ['()']));
@@ -103,7 +105,7 @@ export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
   for (const r of rows) {
     const v = valuesRow(p, r);
     const bytes = Buffer.byteLength(v) + 2;
-    if (chunk.length > 0 && size + bytes > p.maxStatementBytes) {
+    if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows)) {
       out.push(mergeStatement(p, chunk, chunkValues));
       chunk = [];
       chunkValues = [];

@@ -42,7 +42,7 @@ async function run(mode: DeleteMode) {
   const name = uniqueName(`merge_${mode}`);
   const plan: TablePlanInput = {
     target: `smoke.${sqlIdent(name)}`, tombstones: `smoke.${sqlIdent(name + '__tombstones')}`,
-    columns, deleteMode: mode, maxStatementBytes: 6000,
+    columns, deleteMode: mode, maxStatementBytes: 6000, maxStatementRows: 2,
   };
   const layout = { target: plan.target, tombstones: plan.tombstones, clusterBy: [] };
   await wh.query('CREATE SCHEMA IF NOT EXISTS smoke');

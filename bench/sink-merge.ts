@@ -1,0 +1,179 @@
+// Sink benchmarks on the local Delta engine: (1) MERGE throughput by batch size, inserts and updates (with
+// and without unchanged-TOAST columns), through the sink's own planner and client; (2) end-to-end freshness,
+// Postgres commit → row visible in Delta, at a steady write rate with the default flush interval.
+// Appends to docs/benchmarks.md. Run: make bench-sink (the stack must be up).
+import { appendFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pino from 'pino';
+import { stack } from '../scripts/stack/stack-env.ts';
+import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
+import { deltaType } from '../sink/src/delta/column-types.ts';
+import { planMerges, type PlanColumn, type TablePlanInput } from '../sink/src/plan/merge-plan.ts';
+import { createTable } from '../sink/src/plan/ddl.ts';
+import type { FoldedRow } from '../sink/src/fold/fold-batch.ts';
+import { sqlIdent } from '../sink/src/sql/literals.ts';
+import { Connector } from '../connector/src/connector.ts';
+import { parseConnectorConfig } from '../connector/src/config.ts';
+import { Sink } from '../sink/src/sink.ts';
+import { parseSinkConfig, sinkConfigSchema } from '../sink/src/config.ts';
+
+const env = stack();
+const RUN = `bench_${Date.now().toString(36)}`;
+const SIZES = (process.env.BENCH_MERGE_SIZES ?? '1000,10000,100000').split(',').map(Number);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const log = pino({ level: 'warn' });
+
+const columns: PlanColumn[] = ([
+  ['id', 'long', true], ['trace_id', 'string', false], ['name', 'string', false], ['attributes', 'string', false],
+  ['start_time', { type: 'long', logicalType: 'timestamp-micros' }, false], ['tokens', 'int', false],
+] as const).map(([name, avro, isKey]) => ({ field: name, name, isKey, type: deltaType(avro as never, name) }));
+
+function rows(n: number, pass: number, unchangedAttributes: boolean): FoldedRow[] {
+  const attrs = 'x'.repeat(900);
+  return Array.from({ length: n }, (_, i) => ({
+    keyJson: String(i), op: 'upsert' as const,
+    values: { id: BigInt(i), trace_id: `t${i % 97}`, name: `span ${pass}`, attributes: unchangedAttributes ? null : `{"p":"${attrs}","i":${i}}`, start_time: 1_700_000_000_000_000n + BigInt(i), tokens: i % 500 },
+    unchanged: new Set(unchangedAttributes ? ['attributes'] : []),
+    commitLsn: BigInt(pass * 1_000_000 + i), seq: 0n, sourceTsMs: 0n,
+  }));
+}
+
+async function mergeThroughput(): Promise<string[]> {
+  const wh = await connectWarehouse({ ...env.warehouse });
+  await wh.query(`CREATE SCHEMA IF NOT EXISTS ${RUN}`);
+  const { maxStatementBytes, maxStatementRows } = sinkConfigSchema.shape.batching.parse({});
+  const out: string[] = [];
+  try {
+    // warm-up: the engine's first MERGEs after a start include JIT and catalog loading
+    const warm: TablePlanInput = { target: `${RUN}.warm`, tombstones: `${RUN}.warm_t`, columns, deleteMode: 'soft', maxStatementBytes, maxStatementRows };
+    await wh.query(createTable({ target: warm.target, tombstones: warm.tombstones, clusterBy: [] }, columns));
+    for (let pass = 1; pass <= 3; pass++) for (const sql of planMerges(warm, rows(1000, pass, false))) await wh.query(sql);
+    for (const n of SIZES) {
+      const target = `${RUN}.${sqlIdent(`m${n}`)}`;
+      const plan: TablePlanInput = { target, tombstones: `${target}_t`, columns, deleteMode: 'soft', maxStatementBytes, maxStatementRows };
+      await wh.query(createTable({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
+      const cells: string[] = [];
+      for (const [pass, label, unchanged] of [[1, 'insert', false], [2, 'update', false], [3, 'update, TOAST unchanged', true]] as const) {
+        const statements = planMerges(plan, rows(n, pass, unchanged));
+        const t0 = performance.now();
+        for (const sql of statements) await wh.query(sql);
+        const s = (performance.now() - t0) / 1000;
+        cells.push(`${Math.round(n / s)} rows/s (${s.toFixed(1)} s, ${statements.length} stmt)`);
+        process.stdout.write(`merge ${n} ${label}: ${cells.at(-1)}\n`);
+      }
+      out.push(`| ${n} | ${cells.join(' | ')} |`);
+    }
+  } finally {
+    await wh.query(`DROP SCHEMA IF EXISTS ${RUN} CASCADE`).catch(() => undefined);
+    await wh.close();
+  }
+  return out;
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function freshness(): Promise<string> {
+  const db = new pg.Client({ connectionString: env.pgUrl });
+  await db.connect();
+  await db.query(`CREATE SCHEMA ${RUN}`);
+  await db.query(`CREATE TABLE ${RUN}.spans (id bigint PRIMARY KEY, name text, attributes jsonb, start_time timestamptz)`);
+  const connector = new Connector(parseConnectorConfig({
+    source: { url: env.pgUrl, tables: [`${RUN}.spans`], publication: { name: RUN }, slot: { name: RUN } },
+    kafka: { brokers: env.kafkaBrokers, topicPrefix: RUN, stateTopic: `${RUN}-state` }, registry: { url: env.registryUrl },
+  }), log);
+  const sinkCfg = parseSinkConfig({
+    kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-sink`, topicPrefix: RUN }, registry: { url: env.registryUrl },
+    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: RUN },
+  });
+  const sink = new Sink(sinkCfg, log);
+  const cDone = connector.run();
+  const sDone = sink.run();
+  const wh = await connectWarehouse({ ...env.warehouse });
+  const committedAt = new Map<number, number>();
+  const latencies: number[] = [];
+  try {
+    while (connector.status !== 'RUNNING') await new Promise((r) => setTimeout(r, 50));
+    // a first row creates the topic and the table, outside the measurement
+    await db.query(`INSERT INTO ${RUN}.spans VALUES (0, 'warm-up', '{}', now())`);
+    for (let ok = false; !ok;) {
+      ok = await wh.query(`SELECT 1 FROM ${RUN}.spans`).then((r) => r.length > 0, () => false);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    let id = 1;
+    let seen = 0;
+    const start = Date.now();
+    const writer = (async () => {
+      // transactions of rate/10 rows every 100 ms
+      const per = Math.max(1, Math.round(RATE / 10));
+      for (let tick = 0; Date.now() - start < SECONDS * 1000; tick++) {
+        const due = start + tick * 100;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        const first = id;
+        id += per;
+        await db.query(`INSERT INTO ${RUN}.spans SELECT g, 'span', '{"k": "v"}', now() FROM generate_series($1::bigint, $2::bigint) g`, [first, id - 1]);
+        const at = Date.now();
+        for (let i = first; i < id; i++) committedAt.set(i, at);
+      }
+    })();
+    // observe: poll Delta for rows above the highest seen id
+    let pollDone = false;
+    const poller = (async () => {
+      while (!pollDone || seen < id - 1) {
+        const rowsNow = await wh.query<{ id: number }>(`SELECT CAST(id AS INT) AS id FROM ${RUN}.spans WHERE id > ${seen} ORDER BY id`);
+        const now = Date.now();
+        for (const r of rowsNow) {
+          const c = committedAt.get(Number(r.id));
+          if (c !== undefined) latencies.push(now - c);
+          seen = Math.max(seen, Number(r.id));
+        }
+        await new Promise((r) => setTimeout(r, 250));
+        if (pollDone && Date.now() - start > (SECONDS + 120) * 1000) break;
+      }
+    })();
+    await writer;
+    pollDone = true;
+    await poller;
+  } finally {
+    await connector.stop(); await cDone.catch(() => undefined);
+    await sink.stop(); await sDone.catch(() => undefined);
+    await wh.query(`DROP SCHEMA IF EXISTS ${RUN} CASCADE`).catch(() => undefined);
+    await wh.close();
+    await db.query('SELECT pg_drop_replication_slot($1)', [RUN]).catch(() => undefined);
+    await db.query(`DROP PUBLICATION IF EXISTS ${RUN}`);
+    await db.query(`DROP SCHEMA ${RUN} CASCADE`);
+    await db.end();
+  }
+  latencies.sort((a, b) => a - b);
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const line = `| ${RATE} ev/s × ${SECONDS} s | ${latencies.length} | ${s(pct(latencies, 50))} | ${s(pct(latencies, 95))} | ${s(pct(latencies, 99))} | ${s(latencies.at(-1) ?? 0)} | ${sinkCfg.batching.maxWaitMs / 1000} s |`;
+  process.stdout.write(`${line}\n`);
+  return line;
+}
+
+async function main(): Promise<void> {
+  const which = process.env.BENCH_SINK_PARTS ?? 'merge,freshness';
+  const merge = which.includes('merge') ? await mergeThroughput() : [];
+  const fresh = which.includes('freshness') ? await freshness() : null;
+  const doc = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+  const machine = `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Spark (local[2]), Kafka and Postgres on the same cores.`;
+  const parts = ['', `## Sink — ${new Date().toISOString().slice(0, 10)}`, '', machine, ''];
+  if (merge.length) {
+    parts.push('MERGE throughput through the sink planner and `@databricks/sql` into the local Spark 3.5 + Delta 3.3',
+      '(span-like rows of ~1 KB, MERGE statements of ≤ 4 MB and ≤ 5000 rows; insert = new keys, update = every key matched).', '',
+      '| batch rows | insert | update | update, TOAST-unchanged column kept |', '| --- | --- | --- | --- |', ...merge, '');
+  }
+  if (fresh) {
+    parts.push('Freshness: Postgres commit → row visible to a `SELECT` on Delta (polled every 250 ms, so ±0.25 s), connector and',
+      'sink in one process with default settings.', '',
+      '| load | rows observed | p50 | p95 | p99 | max | sink flush interval |', '| --- | --- | --- | --- | --- | --- | --- |', fresh, '');
+  }
+  appendFileSync(doc, parts.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planMerges, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
+import { deltaType } from '../../../sink/src/delta/column-types.ts';
+import { sqlString } from '../../../sink/src/sql/literals.ts';
+import type { FoldedRow } from '../../../sink/src/fold/fold-batch.ts';
+
+const plan = (maxStatementBytes: number, maxStatementRows: number): TablePlanInput => ({
+  target: 's.t', tombstones: 's.t__tombstones', deleteMode: 'hard', maxStatementBytes, maxStatementRows,
+  columns: [
+    { field: 'id', name: 'id', isKey: true, type: deltaType('long', 'id') },
+    { field: 'body', name: 'body', isKey: false, type: deltaType('string', 'body') },
+  ],
+});
+const row = (id: number, body: string): FoldedRow => ({
+  keyJson: String(id), op: 'upsert', values: { id: BigInt(id), body }, unchanged: new Set(), commitLsn: 1n, seq: BigInt(id), sourceTsMs: 0n,
+});
+
+test('statements are split by rows and by bytes; every row lands in exactly one', () => {
+  const rows = Array.from({ length: 10 }, (_, i) => row(i, 'x'.repeat(100)));
+  assert.equal(planMerges(plan(1 << 20, 3), rows).length, 4);
+  const bySize = planMerges(plan(2000, 1000), rows);
+  assert.ok(bySize.length > 1 && bySize.every((s) => Buffer.byteLength(s) <= 2000));
+  const ids = bySize.flatMap((s) => [...s.matchAll(/\((\d+), '/g)].map((m) => Number(m[1])));
+  assert.deepEqual(ids.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test('hostile text stays inside its literal', () => {
+  const [sql] = planMerges(plan(1 << 20, 100), [row(1, "'); DROP TABLE s.t; --\\'")]);
+  assert.ok(sql!.includes(sqlString("'); DROP TABLE s.t; --\\'")));
+  assert.equal(sqlString("a'b\\c\u0000\n"), "'a\\'b\\\\c\\u0000\\u000a'");
+});
