@@ -1,6 +1,7 @@
 // The connector's configuration: one zod schema that validates at start, supplies the defaults, and
 // documents every field (docs and the Helm values schema are generated from it).
 import { z } from 'zod';
+import { parseConfig } from '../../runtime/config.ts';
 
 const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table, e.g. public.spans');
 const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _ (a Postgres identifier that needs no quoting)');
@@ -47,16 +48,7 @@ export const connectorConfigSchema = z.strictObject({
 export type ConnectorConfig = z.output<typeof connectorConfigSchema>;
 export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
 
-export class ConfigError extends Error {
-  readonly code = 'BAD_CONFIG';
-}
-
 /** Validates; every problem is listed with its field path and what is expected. */
 export function parseConnectorConfig(input: unknown): ConnectorConfig {
-  const r = connectorConfigSchema.safeParse(input);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`invalid connector configuration:\n${lines.join('\n')}`);
-  }
-  return r.data;
+  return parseConfig(connectorConfigSchema, input, 'connector');
 }

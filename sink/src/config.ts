@@ -1,5 +1,6 @@
 // The sink's configuration: one zod schema for validation, defaults and documentation.
 import { z } from 'zod';
+import { parseConfig } from '../../runtime/config.ts';
 
 const tableSettings = z.strictObject({
   deleteMode: z.enum(['hard', 'soft']).optional().describe('overrides sink.deleteMode for this table'),
@@ -39,19 +40,15 @@ export const sinkConfigSchema = z.strictObject({
     tolerance: z.enum(['none', 'all']).default('none').describe('none: stop on a poison record; all: send it to the dead-letter topic and go on'),
     deadLetterTopic: z.string().optional(),
   }).prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.errors.tolerance === 'all' && !c.errors.deadLetterTopic) {
+    ctx.addIssue({ code: 'custom', path: ['errors', 'deadLetterTopic'], message: 'required when errors.tolerance is all' });
+  }
 });
 
 export type SinkConfig = z.output<typeof sinkConfigSchema>;
 export type SinkConfigInput = z.input<typeof sinkConfigSchema>;
 
 export function parseSinkConfig(input: unknown): SinkConfig {
-  const r = sinkConfigSchema.safeParse(input);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`invalid sink configuration:\n${lines.join('\n')}`);
-  }
-  if (r.data.errors.tolerance === 'all' && !r.data.errors.deadLetterTopic) {
-    throw new Error('invalid sink configuration:\n  errors.deadLetterTopic: required when errors.tolerance is all');
-  }
-  return r.data;
+  return parseConfig(sinkConfigSchema, input, 'sink');
 }
