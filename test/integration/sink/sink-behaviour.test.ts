@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { connectorFixture, startConnector, type ConnectorFixture } from '../../support/connector.ts';
+import { connectorFixture, startConnector, testLog, type ConnectorFixture } from '../../support/connector.ts';
+import { Sink } from '../../../sink/src/sink.ts';
+import { parseSinkConfig } from '../../../sink/src/config.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { spawnService } from '../../support/service-process.ts';
 import { connectTestWarehouse } from '../../support/warehouse.ts';
@@ -69,9 +71,10 @@ test('poison records go to the dead-letter topic with Kafka Connect error header
   await producer.disconnect();
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (3, 'c')`);
 
-  const strict = await startSink(sinkConfig(fx.name, { kafka: { brokers: stack().kafkaBrokers, groupId: `${fx.name}-strict`, topicPrefix: fx.name, topicRefreshMs: 1000 } }));
-  await assert.rejects(strict.done, (e: unknown) => e instanceof TracelakeError && e.code === 'POISON_RECORD' && /@2/.test(e.message));
-  assert.equal(strict.sink.status, 'FAILED');
+  // it may fail before it ever reports RUNNING, so it is run directly rather than through startSink
+  const strict = new Sink(parseSinkConfig(sinkConfig(fx.name, { kafka: { brokers: stack().kafkaBrokers, groupId: `${fx.name}-strict`, topicPrefix: fx.name, topicRefreshMs: 1000 } })), testLog);
+  await assert.rejects(strict.run(), (e: unknown) => e instanceof TracelakeError && e.code === 'POISON_RECORD' && /@2/.test(e.message));
+  assert.equal(strict.status, 'FAILED');
 
   const dlq = `${fx.name}-dlq`;
   const tolerant = await startSink(sinkConfig(fx.name, { errors: { tolerance: 'all', deadLetterTopic: dlq } }));
