@@ -56,3 +56,32 @@ test('spans flow from Postgres into Delta: snapshot, inserts, TOAST-untouched up
   assert.equal(sink.status, 'RUNNING');
   assert.ok(sink.stats.batches > 0);
 });
+
+test('TRUNCATE reaches Delta: older rows go, rows written after it stay', async (t) => {
+  const fx = await connectorFixture('trunc');
+  const wh = await connectTestWarehouse();
+  const stops: Array<() => Promise<void>> = [];
+  t.after(async () => {
+    for (const stop of stops) await stop();
+    await wh.query(`DROP SCHEMA IF EXISTS ${fx.name} CASCADE`).catch(() => undefined);
+    await wh.close();
+    await fx.cleanup();
+  });
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT generate_series(1, 10)`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const s = await startSink(sinkConfig(fx.name));
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+  const ids = async () => (await wh.query<{ id: number }>(`SELECT id FROM ${fx.name}.t ORDER BY id`).catch(() => [])).map((r) => Number(r.id));
+  for (let i = 0; i < 60 && (await ids()).length !== 10; i++) await new Promise((r) => setTimeout(r, 1000));
+  await fx.db.query(`TRUNCATE ${fx.schema}.t`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (42)`);
+  let now: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    now = await ids();
+    if (now.length === 1) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.deepEqual(now, [42]);
+});
