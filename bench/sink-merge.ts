@@ -37,7 +37,7 @@ function rows(n: number, pass: number, unchangedAttributes: boolean): FoldedRow[
     keyJson: String(i), op: 'upsert' as const,
     values: { id: BigInt(i), trace_id: `t${i % 97}`, name: `span ${pass}`, attributes: unchangedAttributes ? null : `{"p":"${attrs}","i":${i}}`, start_time: 1_700_000_000_000_000n + BigInt(i), tokens: i % 500 },
     unchanged: new Set(unchangedAttributes ? ['attributes'] : []),
-    commitLsn: BigInt(pass * 1_000_000 + i), seq: 0n, sourceTsMs: 0n,
+    commitLsn: BigInt(pass * 1_000_000 + i), seq: 0n, sourceTsMs: 0n, events: [],
   }));
 }
 

@@ -9,8 +9,8 @@ import type { SinkConfig } from './config.ts';
 import { BatchBuffer } from './consume/batch-buffer.ts';
 import { EventDecoder } from './decode/event-decoder.ts';
 import type { ColumnDef, TableEvent } from './decode/table-event.ts';
-import { foldBatch } from './fold/fold-batch.ts';
-import { planMerges, planTombstones, planTruncate } from './plan/merge-plan.ts';
+import { foldBatch, type FoldedRow } from './fold/fold-batch.ts';
+import { planMerges, planTombstones, planTruncate, type TablePlanInput } from './plan/merge-plan.ts';
 import { TableManager } from './tables/table-manager.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
@@ -216,21 +216,26 @@ export class Sink {
           remedy: 'inspect the record; set errors.tolerance: all with errors.deadLetterTopic to route such records aside and go on',
         });
       }
-      await this.dlq.send({
-        topic: this.cfg.errors.deadLetterTopic!, acks: -1,
-        messages: [{
-          key: m.key, value: m.value,
-          headers: {
-            '__connect.errors.topic': topic, '__connect.errors.partition': String(partition), '__connect.errors.offset': m.offset,
-            '__connect.errors.connector.name': 'tracelake-sink', '__connect.errors.stage': 'VALUE_CONVERTER',
-            '__connect.errors.exception.class.name': e.code ?? e.name, '__connect.errors.exception.message': e.message,
-          },
-        }],
-      });
-      this.stats.deadLettered++;
-      this.log.warn({ topic, partition, offset: m.offset, code: e.code }, 'poison record sent to the dead-letter topic');
+      await this.deadLetter(topic, partition, m.offset, { key: m.key, value: m.value }, 'VALUE_CONVERTER', e);
       return null;
     }
+  }
+
+  /** Sends a record to the dead-letter topic with Kafka Connect's error headers. */
+  private async deadLetter(topic: string, partition: number, offset: string, raw: { key: Buffer | null; value: Buffer | null }, stage: string, err: Error & { code?: string }): Promise<void> {
+    await this.dlq!.send({
+      topic: this.cfg.errors.deadLetterTopic!, acks: -1,
+      messages: [{
+        key: raw.key, value: raw.value,
+        headers: {
+          '__connect.errors.topic': topic, '__connect.errors.partition': String(partition), '__connect.errors.offset': offset,
+          '__connect.errors.connector.name': 'tracelake-sink', '__connect.errors.stage': stage,
+          '__connect.errors.exception.class.name': err.code ?? err.name, '__connect.errors.exception.message': err.message,
+        },
+      }],
+    });
+    this.stats.deadLettered++;
+    this.log.warn({ topic, partition, offset, stage, code: err.code }, 'record sent to the dead-letter topic');
   }
 
   /** Merges the buffered batch, then commits its offsets. Call under the lock. */
@@ -259,16 +264,53 @@ export class Sink {
     const plan = { target: target.layout.target, tombstones: target.layout.tombstones, columns: target.columns, deleteMode: target.deleteMode,
       maxStatementBytes: this.cfg.batching.maxStatementBytes, maxStatementRows: this.cfg.batching.maxStatementRows };
     const folded = foldBatch(events);
-    const statements = [
+    const setup = [
       ...(folded.truncateAt ? [planTruncate(plan, folded.truncateAt)] : []),
       ...planTombstones(plan, folded.rows),
-      ...planMerges(plan, folded.rows),
     ];
-    for (const sql of statements) {
-      await this.retrying(`merge into ${target.layout.target}`, () => this.wh!.query(sql));
+    for (const sql of setup) {
+      await this.retrying(`prepare ${target.layout.target}`, () => this.wh!.query(sql));
       await this.heartbeat().catch(() => undefined);
     }
-    return folded.rows.length;
+    const rejected = await this.applyRows(plan, folded.rows, target.layout.target);
+    if (rejected.length > 0) await this.rejectRows(rejected);
+    return folded.rows.length - rejected.length;
+  }
+
+  /**
+   * MERGEs `rows`; when the warehouse rejects a statement for a reason other than its availability, halves
+   * the rows until the rejected ones are found (every MERGE is idempotent, so re-applying a half is safe).
+   * Returns the rejected rows with the warehouse's error.
+   */
+  private async applyRows(plan: TablePlanInput, rows: FoldedRow[], target: string): Promise<Array<{ row: FoldedRow; err: Error }>> {
+    if (rows.length === 0) return [];
+    try {
+      for (const sql of planMerges(plan, rows)) {
+        await this.retrying(`merge into ${target}`, () => this.wh!.query(sql));
+        await this.heartbeat().catch(() => undefined);
+      }
+      return [];
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      if (rows.length === 1) return [{ row: rows[0]!, err: err as Error }];
+      const half = Math.ceil(rows.length / 2);
+      return [...await this.applyRows(plan, rows.slice(0, half), target), ...await this.applyRows(plan, rows.slice(half), target)];
+    }
+  }
+
+  /** Rows the warehouse refused: to the dead-letter topic (tolerance all), or stop naming the record. */
+  private async rejectRows(rejected: Array<{ row: FoldedRow; err: Error }>): Promise<void> {
+    const first = rejected[0]!;
+    const ev = first.row.events.at(-1)!;
+    if (this.cfg.errors.tolerance === 'none' || !this.dlq) {
+      throw new TracelakeError(`the warehouse rejected the change at ${ev.topic}[${ev.partition}]@${ev.offset}: ${first.err.message}`, {
+        code: 'POISON_RECORD', cause: first.err,
+        remedy: 'fix the target table (constraint, type) or the value at the source; errors.tolerance: all routes such rows to the dead-letter topic',
+      });
+    }
+    for (const { row, err } of rejected) {
+      for (const e of row.events) await this.deadLetter(e.topic, e.partition, e.offset, e.raw, 'TASK_PUT', err as Error & { code?: string });
+    }
   }
 
   /** Retries warehouse trouble with backoff (status RETRYING); other errors go up. */
@@ -295,6 +337,8 @@ export class Sink {
 /** Network failures and 5xx/429 answers: the warehouse may come back. SQL errors are not transient. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof TracelakeError) return err.retriable;
+  // the warehouse ran the statement and refused it: its message may contain row values, never retry on it
+  if ((err as Error)?.name === 'WarehouseStatementError' || (err as { errorCode?: string })?.errorCode === 'ERROR') return false;
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${(err as { code?: string })?.code ?? ''}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|network|fetch failed|\b50[0234]\b|\b429\b|unavailable|starting|RetryError|timed? ?out/i.test(text);
 }

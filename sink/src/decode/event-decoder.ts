@@ -42,7 +42,7 @@ export class EventDecoder {
     // Debezium envelopes have no commit_lsn/tx_seq: fall back to the change LSN
     const commitLsn = env.source.commit_lsn ?? env.source.lsn ?? 0n;
     return {
-      topic, partition, offset: m.offset,
+      topic, partition, offset: m.offset, raw: { key: m.key, value: m.value },
       key: (key?.value as Record<string, unknown>) ?? null,
       op: env.op as TableEvent['op'],
       row: env.op === 'd' ? env.before : env.after,

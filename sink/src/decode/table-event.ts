@@ -16,6 +16,8 @@ export interface TableEvent {
   topic: string;
   partition: number;
   offset: string;
+  /** the record as it came from Kafka, for the dead-letter topic */
+  raw: { key: Buffer | null; value: Buffer | null };
   /** Kafka message key, as Avro record (null for truncates) */
   key: Record<string, unknown> | null;
   op: 'c' | 'u' | 'd' | 'r' | 't';

@@ -16,6 +16,8 @@ export interface FoldedRow {
   commitLsn: bigint;
   seq: bigint;
   sourceTsMs: bigint;
+  /** the events folded into this row, oldest first */
+  events: TableEvent[];
 }
 
 export interface FoldResult {
@@ -47,7 +49,7 @@ export function foldBatch(events: TableEvent[]): FoldResult {
     const k = keyJson(ev.key);
     const prev = rows.get(k);
     if (ev.op === 'd') {
-      rows.set(k, { keyJson: k, op: 'delete', values: { ...ev.key }, unchanged: new Set(), commitLsn: ev.commitLsn, seq: ev.seq, sourceTsMs: ev.sourceTsMs });
+      rows.set(k, { keyJson: k, op: 'delete', values: { ...ev.key }, unchanged: new Set(), commitLsn: ev.commitLsn, seq: ev.seq, sourceTsMs: ev.sourceTsMs, events: [...(prev?.events ?? []), ev] });
       continue;
     }
     const values = { ...ev.row };
@@ -56,7 +58,7 @@ export function foldBatch(events: TableEvent[]): FoldResult {
       if (prev && prev.op === 'upsert' && !prev.unchanged.has(f) && f in prev.values) values[f] = prev.values[f];
       else unchanged.add(f);
     }
-    rows.set(k, { keyJson: k, op: 'upsert', values, unchanged, commitLsn: ev.commitLsn, seq: ev.seq, sourceTsMs: ev.sourceTsMs });
+    rows.set(k, { keyJson: k, op: 'upsert', values, unchanged, commitLsn: ev.commitLsn, seq: ev.seq, sourceTsMs: ev.sourceTsMs, events: [...(prev?.events ?? []), ev] });
   }
   return { rows: [...rows.values()], truncateAt };
 }

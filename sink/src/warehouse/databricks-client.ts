@@ -49,11 +49,15 @@ export async function connectWarehouse(opts: WarehouseOptions): Promise<Warehous
   }
   return {
     async query<Row>(sql: string): Promise<Row[]> {
-      const op = await session.executeStatement(sql);
       try {
-        return (await op.fetchAll()) as Row[];
-      } finally {
-        await op.close();
+        const op = await session.executeStatement(sql);
+        try {
+          return (await op.fetchAll()) as Row[];
+        } finally {
+          await op.close().catch(() => undefined);
+        }
+      } catch (err) {
+        throw withServerMessage(err);
       }
     },
     async close() {
@@ -61,4 +65,19 @@ export async function connectWarehouse(opts: WarehouseOptions): Promise<Warehous
       await client.close();
     },
   };
+}
+
+/**
+ * The driver reports a failed statement as "The operation failed due to an error" and keeps the server's
+ * reason in `response` (displayMessage on Databricks, errorMessage on Hive-protocol servers): put it in the
+ * message, where operators and the dead-letter headers see it.
+ */
+function withServerMessage(err: unknown): unknown {
+  const e = err as Error & { errorCode?: string; response?: { displayMessage?: string; errorMessage?: string; sqlState?: string } };
+  if (e?.errorCode !== 'ERROR' || !e.response) return err;
+  const reason = (e.response.displayMessage ?? e.response.errorMessage ?? '').split('\n')[0]!.slice(0, 1000);
+  if (!reason || e.message.includes(reason)) return err;
+  const wrapped = new Error(`${e.message}: ${reason}${e.response.sqlState ? ` (SQLSTATE ${e.response.sqlState})` : ''}`, { cause: err });
+  wrapped.name = 'WarehouseStatementError';
+  return wrapped;
 }

@@ -30,7 +30,7 @@ let pos = 0n;
 function ev(op: TableEvent['op'], id: bigint, row: Record<string, unknown> | null, unchanged: string[] = []): TableEvent {
   pos++;
   return {
-    topic: 't', partition: 0, offset: String(pos), key: { id }, op, row: row ? { id, ...row } : { id }, unchanged,
+    topic: 't', partition: 0, offset: String(pos), raw: { key: null, value: null }, key: { id }, op, row: row ? { id, ...row } : { id }, unchanged,
     commitLsn: 1000n + pos, seq: 0n, sourceTsMs: 1_700_000_000_000n, schema: 's', table: 't', columns: [], keyFields: ['id'],
   };
 }

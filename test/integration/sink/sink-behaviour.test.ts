@@ -140,3 +140,31 @@ test('the warehouse goes away: the sink reports RETRYING, commits nothing, and c
   await until('the rows written during the outage', async () => (await count(back, `${fx.name}.t`)) === 3, 90_000);
   assert.equal(s.sink.status, 'RUNNING');
 });
+
+test('a value the warehouse rejects (a Delta CHECK constraint) is isolated and dead-lettered; the rest of the batch lands', async (t) => {
+  const { fx, wh, stops } = await setup(t, 'reject');
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v text)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'first')`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const dlq = `${fx.name}-dlq`;
+  const s = await startSink(sinkConfig(fx.name, { errors: { tolerance: 'all', deadLetterTopic: dlq }, batching: { maxWaitMs: 3000 } }));
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+  await until('the first row', async () => (await count(wh, `${fx.name}.t`)) === 1);
+  await wh.query(`ALTER TABLE ${fx.name}.t ADD CONSTRAINT no_poison CHECK (v IS NULL OR v <> 'poison')`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (10, 'ok'), (11, 'poison'), (12, 'fine'), (13, 'also fine')`);
+  await until('the accepted rows', async () => (await count(wh, `${fx.name}.t`)) === 4);
+  assert.deepEqual((await wh.query<{ id: number }>(`SELECT id FROM ${fx.name}.t ORDER BY id`)).map((r) => Number(r.id)), [1, 10, 12, 13]);
+  assert.equal(s.sink.stats.deadLettered, 1);
+  assert.equal(s.sink.status, 'RUNNING');
+  const kafka = new Kafka({ clientId: 'dlq-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `${fx.name}-dlq-reader` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlq, fromBeginning: true });
+  const got = await new Promise<Record<string, string>>((resolve) => {
+    void consumer.run({ eachMessage: async ({ message }) => resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]))) });
+  });
+  await consumer.disconnect();
+  assert.equal(got['__connect.errors.stage'], 'TASK_PUT');
+  assert.match(got['__connect.errors.exception.message'] ?? '', /no_poison|CHECK|constraint/i);
+});

@@ -4,7 +4,7 @@ import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 
 const ev = (op: TableEvent['op'], id: number, lsn: number, seq: number, row: Record<string, unknown> | null, unchanged: string[] = []): TableEvent => ({
-  topic: 't', partition: 0, offset: '0', key: op === 't' ? null : { id }, op, row: row ? { id, ...row } : op === 't' ? null : { id },
+  topic: 't', partition: 0, offset: '0', raw: { key: null, value: null }, key: op === 't' ? null : { id }, op, row: row ? { id, ...row } : op === 't' ? null : { id },
   unchanged, commitLsn: BigInt(lsn), seq: BigInt(seq), sourceTsMs: 0n, schema: 's', table: 't', columns: [], keyFields: ['id'],
 });
 

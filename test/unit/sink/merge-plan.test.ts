@@ -13,7 +13,7 @@ const plan = (maxStatementBytes: number, maxStatementRows: number): TablePlanInp
   ],
 });
 const row = (id: number, body: string): FoldedRow => ({
-  keyJson: String(id), op: 'upsert', values: { id: BigInt(id), body }, unchanged: new Set(), commitLsn: 1n, seq: BigInt(id), sourceTsMs: 0n,
+  keyJson: String(id), op: 'upsert', values: { id: BigInt(id), body }, unchanged: new Set(), commitLsn: 1n, seq: BigInt(id), sourceTsMs: 0n, events: [],
 });
 
 test('statements are split by rows and by bytes; every row lands in exactly one', () => {
