@@ -28,6 +28,9 @@ export interface SinkStats {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `p` at most `ms` (kafkajs' disconnect can wait for a consumer loop that is backing off). */
+const bounded = (p: Promise<unknown> | undefined, ms: number) =>
+  Promise.race([Promise.resolve(p).catch(() => undefined), sleep(ms)]);
 
 export class Sink {
   private readonly cfg: SinkConfig;
@@ -78,7 +81,7 @@ export class Sink {
     } finally {
       clearInterval(this.timer);
       clearInterval(this.refresher);
-      await this.consumer?.disconnect().catch(() => undefined);
+      await bounded(this.consumer?.disconnect(), 15_000);
       await this.dlq?.disconnect().catch(() => undefined);
       await this.wh?.close().catch(() => undefined);
     }
@@ -199,7 +202,8 @@ export class Sink {
 
   /** Serializes buffer access between the consumer and the flush timer. */
   private locked(fn: () => Promise<void>): Promise<void> {
-    const next = this.lock.then(fn);
+    // after a failure nothing more is merged or committed; the run ends
+    const next = this.lock.then(() => (this.failure ? undefined : fn()));
     this.lock = next.catch((err: unknown) => this.fail(err as Error));
     return next;
   }

@@ -66,6 +66,10 @@ export class TableManager {
       this.tables.set(source, t);
       this.checkTypes(t, wanted, existing);
     }
+    for (const w of wanted) {
+      const known = t.columns.find((c) => c.field === w.field);
+      if (known && known.type.sql !== w.type.sql) this.checkTypes(t, [w], [{ name: known.name, type: known.type.sql }]);
+    }
     const missing = wanted.filter((w) => !t.columns.some((c) => c.field === w.field));
     if (missing.length > 0) {
       const existing = await this.describe(t.layout.target);

@@ -168,3 +168,20 @@ test('a value the warehouse rejects (a Delta CHECK constraint) is isolated and d
   assert.equal(got['__connect.errors.stage'], 'TASK_PUT');
   assert.match(got['__connect.errors.exception.message'] ?? '', /no_poison|CHECK|constraint/i);
 });
+
+test('a column type Delta cannot take in place stops the sink with both types named', async (t) => {
+  const { fx, wh, stops } = await setup(t, 'widen');
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, n int)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 1)`);
+  const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const s = await startSink(sinkConfig(fx.name));
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+  await until('the first row', async () => (await count(wh, `${fx.name}.t`)) === 1);
+  await fx.db.query(`ALTER TABLE ${fx.schema}.t ALTER COLUMN n TYPE bigint`); // int → long: fine for Avro readers
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (2, 5000000000)`);
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the sink did not stop')), 60_000));
+  await assert.rejects(Promise.race([s.done, timeout]), (e: unknown) => e instanceof TracelakeError && e.code === 'INCOMPATIBLE_COLUMN_TYPE'
+    && /\.t\.n/.test(e.message) && /INT/i.test(e.message) && /BIGINT/.test(e.message));
+  assert.equal(await count(wh, `${fx.name}.t`), 1, 'nothing of the batch was merged');
+});
