@@ -17,6 +17,8 @@ TL_REGISTRY_PORT="${TL_REGISTRY_PORT:-18081}"
 TL_REGISTRY_MGMT_PORT="${TL_REGISTRY_MGMT_PORT:-18082}" # registry health/metrics
 TL_SPARK_PORT="${TL_SPARK_PORT:-10001}"       # Spark Thrift Server, HTTP+TLS (behind the warehouse gateway)
 TL_WAREHOUSE_PORT="${TL_WAREHOUSE_PORT:-10443}" # Databricks-shaped endpoint that @databricks/sql talks to
+TL_PHOENIX_PORT="${TL_PHOENIX_PORT:-16006}"        # Arize Phoenix UI + OTLP/HTTP (optional service)
+TL_PHOENIX_GRPC_PORT="${TL_PHOENIX_GRPC_PORT:-14317}"
 TL_WAREHOUSE_PATH="${TL_WAREHOUSE_PATH:-/sql/1.0/warehouses/local}"
 TL_WAREHOUSE_TOKEN="${TL_WAREHOUSE_TOKEN:-dapi-tracelake-local}"  # a local stand-in for a Databricks PAT
 
@@ -26,6 +28,8 @@ TL_KAFKA_VERSION=3.9.2
 TL_APICURIO_VERSION=3.3.3
 TL_PYSPARK_VERSION=3.5.7
 TL_DELTA_VERSION=3.3.2
+TL_PHOENIX_VERSION=20.26.1
+TL_OTEL_VERSION=1.45.2
 
 say() { printf '%s\n' "$*" >&2; }
 # die CAUSE [LOGFILE]: one line naming the cause and where to read more, exit 1.
