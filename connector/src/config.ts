@@ -9,7 +9,9 @@ const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letter
 export const connectorConfigSchema = z.strictObject({
   source: z.strictObject({
     url: z.string().startsWith('postgres', 'a postgres:// connection URL').describe('Postgres connection URL (user needs REPLICATION and SELECT on the tables)'),
-    tables: z.array(tableName).min(1, 'name at least one table to capture').describe('tables to capture, schema.table'),
+    platform: z.enum(['phoenix', 'langfuse', 'custom']).default('custom').describe('phoenix / langfuse: capture the preset tables of that platform (schemas/src/platforms.ts) unless tables is given'),
+    schema: z.string().default('public').describe('the platform\'s Postgres schema (with platform presets)'),
+    tables: z.array(tableName).default([]).describe('tables to capture, schema.table (required with platform custom)'),
     keyColumns: z.record(tableName, z.array(z.string()).min(1)).default({}).describe('key columns for tables without a primary key'),
     publication: z.strictObject({
       name: simpleName.default('tracelake'),
@@ -43,6 +45,10 @@ export const connectorConfigSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(4 * 1024 * 1024),
     lingerMs: z.number().int().nonnegative().default(20),
   }).prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.source.platform === 'custom' && c.source.tables.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'tables'], message: 'name at least one table to capture (or set source.platform)' });
+  }
 });
 
 export type ConnectorConfig = z.output<typeof connectorConfigSchema>;

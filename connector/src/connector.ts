@@ -14,6 +14,7 @@ import { buildTableSchema } from './table-schema.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
+import { PRESETS } from '../../schemas/src/platforms.ts';
 import { fault } from '../../runtime/faults.ts';
 
 export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STOPPED' | 'FAILED';
@@ -137,11 +138,28 @@ export class Connector {
     await this.streamLoop();
   }
 
+  /** The configured tables, or the platform preset's tables that exist in this database. */
+  private captureList(): { tables: string[]; fromPreset: boolean } {
+    const { platform, tables, schema } = this.cfg.source;
+    if (tables.length > 0 || platform === 'custom') return { tables, fromPreset: false };
+    const preset = PRESETS[platform];
+    for (const [t, why] of Object.entries(preset.excluded)) this.log.info({ table: `${schema}.${t}`, reason: why }, 'not captured by the preset');
+    if (platform === 'langfuse') {
+      this.log.warn('Langfuse v3 and later keep traces, observations and scores in ClickHouse: only what Langfuse still writes to Postgres is captured');
+    }
+    return { tables: preset.tables.map((t) => `${schema}.${t}`), fromPreset: true };
+  }
+
   private async describeTables(db: pg.Client): Promise<TableInfo[]> {
     const out: TableInfo[] = [];
-    for (const qualified of this.cfg.source.tables) {
+    const { tables, fromPreset } = this.captureList();
+    for (const qualified of tables) {
       const [schema, table] = qualified.split('.') as [string, string];
       const info = await tableInfo(db, schema, table);
+      if (!info && fromPreset) {
+        this.log.info({ table: qualified }, 'preset table not in this database version; skipped');
+        continue;
+      }
       if (!info) {
         throw new TracelakeError(`table ${qualified} does not exist (or is not a table)`, {
           code: 'TABLE_MISSING', remedy: 'check source.tables, and that the connector user can see the table',
@@ -200,7 +218,7 @@ export class Connector {
       await exported.close().catch(() => undefined);
     }
     await this.state!.write(source.slot.name, {
-      snapshotLsn: formatLsn(exported.consistentPoint), snapshotCompletedAt: new Date().toISOString(), tables: source.tables,
+      snapshotLsn: formatLsn(exported.consistentPoint), snapshotCompletedAt: new Date().toISOString(), tables: tables.map((t) => `${t.schema}.${t.table}`),
     });
     this.log.info({ rows: Number(seq), ms: Date.now() - started, lsn: formatLsn(exported.consistentPoint) }, 'snapshot completed');
   }

@@ -7,6 +7,9 @@ import { qualifiedIdent } from './postgres/slot.ts';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
+/** Keep every value as the server's text rendering: no client-side parsing. */
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
 export interface SnapshotSource {
   schema: string;
   table: string;
@@ -21,16 +24,18 @@ export async function beginSnapshot(db: pg.ClientBase, snapshotName: string): Pr
 }
 
 export async function* readChunks(db: pg.ClientBase, src: SnapshotSource, chunkSize: number): AsyncGenerator<Tuple[]> {
-  // output columns get positional aliases: ORDER BY must see the typed table columns, not their ::text
-  // renderings (which would sort 1, 10, 100 and skip rows between pages)
-  const cols = src.columns.map((c, i) => `t.${ident(c)}::text AS c${i}`).join(', ');
+  // the server renders each value with its type's output function (text result format) — exactly what
+  // pgoutput sends; a ::text cast would not do (boolean::text is 'true', its output is 't')
+  const cols = src.columns.map((c, i) => `t.${ident(c)} AS c${i}`).join(', ');
   const keyPos = src.keyColumns.map((k) => src.columns.indexOf(k));
   const order = src.keyColumns.map((k) => `t.${ident(k)}`).join(', ');
   const from = `${qualifiedIdent(src.schema, src.table)} t`;
   let last: string[] | null = null;
   for (;;) {
     const where: string = last ? `WHERE (${order}) > (${last.map((_, i) => `$${i + 1}`).join(', ')})` : '';
-    const res: pg.QueryResult<string[]> = await db.query<string[]>({ text: `SELECT ${cols} FROM ${from} ${where} ORDER BY ${order} LIMIT ${chunkSize}`, values: last ?? [], rowMode: 'array' });
+    const res: pg.QueryResult<string[]> = await db.query<string[]>({
+      text: `SELECT ${cols} FROM ${from} ${where} ORDER BY ${order} LIMIT ${chunkSize}`, values: last ?? [], rowMode: 'array', types: RAW_TEXT,
+    });
     if (res.rows.length === 0) return;
     yield res.rows as Tuple[];
     if (res.rows.length < chunkSize) return;

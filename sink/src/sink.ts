@@ -12,6 +12,8 @@ import type { ColumnDef, TableEvent } from './decode/table-event.ts';
 import { foldBatch, type FoldedRow } from './fold/fold-batch.ts';
 import { planMerges, planTombstones, planTruncate, type TablePlanInput } from './plan/merge-plan.ts';
 import { TableManager } from './tables/table-manager.ts';
+import { ViewManager } from './views/view-manager.ts';
+import { phoenixViews } from './views/phoenix-views.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
@@ -40,6 +42,7 @@ export class Sink {
   private dlq: Producer | undefined;
   private wh: Warehouse | undefined;
   private tables: TableManager | undefined;
+  private views: ViewManager | undefined;
   private decoder: EventDecoder;
   private buffer = new BatchBuffer();
   private lock: Promise<void> = Promise.resolve();
@@ -108,6 +111,9 @@ export class Sink {
     }));
     this.tables = new TableManager(this.wh, this.cfg);
     await this.retrying('create the target schema', () => this.tables!.init());
+    if (this.cfg.platform === 'phoenix') {
+      this.views = new ViewManager(this.wh, this.tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, phoenixViews, this.log);
+    }
     if (this.cfg.errors.tolerance === 'all') {
       this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlq.connect();
@@ -118,6 +124,9 @@ export class Sink {
     this.timer = setInterval(() => {
       if (!this.buffer.empty && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs) {
         void this.locked(() => this.flush()).catch(() => undefined);
+      } else if (this.views) {
+        // a table that appeared in the last batch before a quiet period still gets its views
+        void this.locked(() => this.ensureViews()).catch(() => undefined);
       }
     }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
     this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => this.log.warn({ err }, 'topic refresh failed')),
@@ -225,6 +234,11 @@ export class Sink {
     }
   }
 
+  /** Views are derived: a failure to create them is reported, not a reason to stop the pipeline. */
+  private async ensureViews(): Promise<void> {
+    await this.views?.ensure().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'curated views could not be created'));
+  }
+
   /** Sends a record to the dead-letter topic with Kafka Connect's error headers. */
   private async deadLetter(topic: string, partition: number, offset: string, raw: { key: Buffer | null; value: Buffer | null }, stage: string, err: Error & { code?: string }): Promise<void> {
     await this.dlq!.send({
@@ -255,6 +269,7 @@ export class Sink {
     this.stats.batches++;
     this.stats.rowsMerged += rows;
     this.stats.lastMergeMs = Date.now() - started;
+    await this.ensureViews();
     this.log.debug({ events: batch.events.length, rows, ms: this.stats.lastMergeMs }, 'batch merged and committed');
   }
 

@@ -20,7 +20,7 @@ test('snapshot, then inserts/updates/deletes with TOAST, microseconds, decimals,
   t.after(() => fx.cleanup());
   await fx.db.query(`CREATE TABLE ${fx.schema}.spans (
     id bigint PRIMARY KEY, name text, attributes jsonb, start_time timestamptz, local_time timestamp,
-    cost numeric(20,10), big_cost numeric(65,30), tokens int8, tags text[])`);
+    cost numeric(20,10), big_cost numeric(65,30), tokens int8, tags text[], ok boolean DEFAULT true, ip inet DEFAULT '10.0.0.1')`);
   const big = `{"prompt": "${'x'.repeat(10)}", "blob": "` + Array.from({ length: 1500 }, (_, i) => ((i * 2654435761) % 4294967296).toString(36)).join('') + '"}';
   await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES
     (1, 'llm', $1, '2024-03-01 12:00:00.123456+00', '2024-03-01 12:00:00.654321', 0.0000001234, 123456789012345678901234567890.123456789012345678901234567891, 9007199254740993, '{a,"b c"}'),
@@ -50,10 +50,14 @@ test('snapshot, then inserts/updates/deletes with TOAST, microseconds, decimals,
   assert.equal(a1.big_cost, '123456789012345678901234567890.123456789012345678901234567891', 'numeric(65,30) kept exactly as a string');
   assert.equal(a1.tokens, 9007199254740993n, 'int8 beyond 2^53 exact');
   assert.deepEqual(a1.tags, ['a', 'b c']);
+  assert.equal(a1.ok, true, 'snapshot values are rendered like the stream (boolean::text would be "true")');
+  assert.equal(a1.ip, '10.0.0.1', 'inet as its output function renders it (inet::text adds /32)');
   assert.equal(decimal(after(r2)!.cost as Buffer, 10), '-1.5000000000');
   assert.deepEqual(after(r3)!.tags, []);
 
   assert.equal(after(c4)!.name, "it's ☃");
+  assert.equal(after(c4)!.ok, true);
+  assert.equal(after(c4)!.ip, '10.0.0.1');
   assert.equal(source(c4).snapshot, 'false');
   assert.ok((source(c4).commit_lsn as bigint) >= (source(r1).commit_lsn as bigint));
 

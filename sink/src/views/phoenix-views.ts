@@ -1,0 +1,46 @@
+// Curated views over the mirrored Phoenix tables: llm_spans (one row per span with the fields trace
+// analytics needs), llm_spans_lean (without the large text columns) and llm_daily (tokens, cost, error rate
+// and latency percentiles by day, project and model). Portable Spark SQL: runs on the local engine and on
+// Databricks. Pure: table names in, SQL out. Optional tables (costs, sessions) join only when mirrored.
+import type { ViewSet } from './view-set.ts';
+
+const json = (path: string) => `get_json_object(s.attributes, '$.${path}')`;
+
+export const phoenixViews: ViewSet = {
+  required: ['spans', 'traces', 'projects'],
+  optional: ['span_costs', 'project_sessions'],
+  views(t, has) {
+    const costs = has.has('span_costs');
+    const sessions = has.has('project_sessions');
+    const columns = (lean: boolean) => [
+      't.trace_id', 's.span_id', 's.parent_id AS parent_span_id', 'p.name AS project', 's.span_kind', 's.name',
+      `${json('llm.model_name')} AS model`,
+      's.llm_token_count_prompt AS prompt_tokens', 's.llm_token_count_completion AS completion_tokens',
+      `coalesce(CAST(${json('llm.token_count.total')} AS BIGINT), s.llm_token_count_prompt + s.llm_token_count_completion) AS total_tokens`,
+      `${costs ? 'c.total_cost' : 'CAST(NULL AS DOUBLE)'} AS cost_usd`,
+      '(unix_micros(s.end_time) - unix_micros(s.start_time)) / 1000.0 AS latency_ms',
+      's.status_code AS status', "nullif(s.status_message, '') AS error_message",
+      ...(lean ? [] : [`${json('input.value')} AS input_text`, `${json('output.value')} AS output_text`, `${json('metadata')} AS metadata`]),
+      `${sessions ? `coalesce(ps.session_id, ${json('session.id')})` : json('session.id')} AS session_id`,
+      `${json('user.id')} AS user_id`,
+      's.start_time', 's.end_time', 's.start_time AS created_at',
+    ];
+    const from = [
+      `${t('spans')} s`,
+      `JOIN ${t('traces')} t ON s.trace_rowid = t.id AND NOT t._deleted`,
+      `JOIN ${t('projects')} p ON t.project_rowid = p.id AND NOT p._deleted`,
+      ...(costs ? [`LEFT JOIN ${t('span_costs')} c ON c.span_rowid = s.id AND NOT c._deleted`] : []),
+      ...(sessions ? [`LEFT JOIN ${t('project_sessions')} ps ON t.project_session_rowid = ps.id AND NOT ps._deleted`] : []),
+    ];
+    const body = (lean: boolean) => `SELECT ${columns(lean).join(', ')} FROM ${from.join(' ')} WHERE NOT s._deleted`;
+    return {
+      llm_spans: body(false),
+      llm_spans_lean: body(true),
+      llm_daily: `SELECT to_date(start_time) AS day, project, model, count(*) AS spans,
+        sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens,
+        sum(cost_usd) AS cost_usd, avg(CASE WHEN status = 'ERROR' THEN 1.0 ELSE 0.0 END) AS error_rate,
+        percentile_approx(latency_ms, 0.5) AS p50_latency_ms, percentile_approx(latency_ms, 0.95) AS p95_latency_ms
+        FROM ${t('llm_spans_lean')} GROUP BY to_date(start_time), project, model`,
+    };
+  },
+};

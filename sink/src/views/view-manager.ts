@@ -1,0 +1,44 @@
+// Creates a platform's curated views once their base tables exist in Delta, and recreates them when an
+// optional table (e.g. span_costs, written later by Phoenix) appears.
+import type { Logger } from 'pino';
+import type { Warehouse } from '../warehouse/databricks-client.ts';
+import type { ViewSet } from './view-set.ts';
+import { sqlIdent } from '../sql/literals.ts';
+
+const RECHECK_MS = 10_000;
+
+export class ViewManager {
+  private readonly wh: Warehouse;
+  private readonly schema: string;
+  private readonly prefix: string;
+  private readonly set: ViewSet;
+  private readonly log: Logger;
+  private createdWith: string | null = null;
+  private checkedAt = 0;
+
+  constructor(wh: Warehouse, qualifiedSchema: string, tablePrefix: string, set: ViewSet, log: Logger) {
+    this.wh = wh;
+    this.schema = qualifiedSchema;
+    this.prefix = tablePrefix;
+    this.set = set;
+    this.log = log;
+  }
+
+  /** Checks at most every 10 s (or when `force`) whether the views need (re)creating. */
+  async ensure(force = false): Promise<void> {
+    if (!force && Date.now() - this.checkedAt < RECHECK_MS) return;
+    this.checkedAt = Date.now();
+    const rows = await this.wh.query<{ tableName: string }>(`SHOW TABLES IN ${this.schema}`);
+    const existing = new Set(rows.map((r) => r.tableName.toLowerCase()));
+    const present = new Set([...this.set.required, ...this.set.optional].filter((n) => existing.has(`${this.prefix}${n}`.toLowerCase())));
+    if (!this.set.required.every((n) => present.has(n))) return;
+    const signature = [...present].sort().join(',');
+    if (signature === this.createdWith) return;
+    const qualify = (name: string) => `${this.schema}.${sqlIdent(this.set.required.includes(name) || this.set.optional.includes(name) ? `${this.prefix}${name}` : name)}`;
+    for (const [name, select] of Object.entries(this.set.views(qualify, present))) {
+      await this.wh.query(`CREATE OR REPLACE VIEW ${this.schema}.${sqlIdent(name)} AS ${select}`);
+    }
+    this.createdWith = signature;
+    this.log.info({ schema: this.schema, tables: signature }, 'curated views created');
+  }
+}

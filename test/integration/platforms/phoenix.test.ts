@@ -1,0 +1,110 @@
+// Real Arize Phoenix (PyPI) on the stack's Postgres, fed real OTLP spans; connector and sink with the Phoenix
+// presets; every mirrored table compared row for row, and llm_spans compared with what was sent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startConnector } from '../../support/connector.ts';
+import { sinkConfig, startSink } from '../../support/sink.ts';
+import { connectTestWarehouse } from '../../support/warehouse.ts';
+import { stack, uniqueName } from '../../support/stack.ts';
+import { compareTable } from '../../support/compare.ts';
+import { PRESETS } from '../../../schemas/src/platforms.ts';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const HOME = process.env.TL_HOME ?? `${ROOT}.cache`;
+
+interface SentSpan {
+  trace_id: string; span_id: string; parent_span_id: string | null; span_kind: string; name: string;
+  model?: string; prompt_tokens?: number; completion_tokens?: number; input_text?: string; output_text?: string;
+  status: string; error_message?: string | null;
+}
+
+test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored tables equal Postgres, llm_spans equals what was sent', async (t) => {
+  execFileSync(`${ROOT}scripts/stack/phoenix.sh`, ['up'], { stdio: 'inherit' });
+  const name = uniqueName('phx').toLowerCase();
+  const phoenixUrl = stack().pgUrl.replace(/\/[^/]*$/, '/phoenix');
+  const db = new pg.Client({ connectionString: phoenixUrl });
+  await db.connect();
+  const wh = await connectTestWarehouse();
+  const stops: Array<() => Promise<void>> = [];
+  t.after(async () => {
+    for (const stop of stops) await stop().catch(() => undefined);
+    await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [name]).catch(() => undefined);
+    await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
+    await db.end();
+    await wh.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
+    await wh.close();
+  });
+
+  const send = (traces: number, seed: number): SentSpan[] => JSON.parse(execFileSync(
+    `${HOME}/phoenix/venv-20.26.1/bin/python`, [`${ROOT}scripts/phoenix/send_spans.py`, 'http://127.0.0.1:16006/v1/traces', name, String(traces), String(seed)],
+    { encoding: 'utf8' })) as SentSpan[];
+  const before = send(4, 1); // in Postgres before the connector starts: arrives through the snapshot
+
+  const c = await startConnector({
+    source: { url: phoenixUrl, platform: 'phoenix', publication: { name }, slot: { name }, heartbeatIntervalMs: 1000 },
+    kafka: { brokers: stack().kafkaBrokers, topicPrefix: name, partitions: 2, stateTopic: `${name}-state` },
+    registry: { url: stack().registryUrl },
+  });
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const s = await startSink({ ...sinkConfig(name), platform: 'phoenix' });
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+  const sent = [...before, ...send(8, 2)]; // streamed: inserts, then Phoenix's updates of ancestors and traces
+
+  // Phoenix prices only the models in its price table (span_costs rows of others hold NULL costs)
+  const pgCosts = async () => new Map((await db.query<{ span_id: string; cost: number | null }>(
+    `SELECT s.span_id, c.total_cost AS cost FROM spans s JOIN traces t ON t.id = s.trace_rowid JOIN projects p ON p.id = t.project_rowid
+       LEFT JOIN span_costs c ON c.span_rowid = s.id WHERE p.name = $1`, [name])).rows.map((r) => [r.span_id, r.cost]));
+  const llmSpans = async () => wh.query<Record<string, unknown>>(
+    `SELECT * FROM ${name}.llm_spans WHERE project = '${name}'`).catch(() => [] as Record<string, unknown>[]);
+  let rows: Record<string, unknown>[] = [];
+  let costs = new Map<string, number | null>();
+  for (let i = 0; i < 120; i++) {
+    rows = await llmSpans();
+    costs = await pgCosts();
+    const costed = rows.filter((r) => r.cost_usd !== null).length;
+    if (rows.length === sent.length && costed === [...costs.values()].filter((v) => v !== null).length) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.equal(rows.length, sent.length, 'every sent span is in llm_spans');
+
+  const byId = new Map(rows.map((r) => [String(r.span_id), r]));
+  for (const x of sent) {
+    const r = byId.get(x.span_id);
+    assert.ok(r, `span ${x.span_id} present`);
+    assert.equal(r.trace_id, x.trace_id);
+    assert.equal(r.parent_span_id ?? null, x.parent_span_id);
+    assert.equal(r.span_kind, x.span_kind);
+    assert.equal(r.name, x.name);
+    assert.equal(r.project, name);
+    assert.equal(r.status, x.status);
+    if (x.error_message) assert.equal(r.error_message, x.error_message);
+    if (x.span_kind === 'LLM') {
+      assert.equal(r.model, x.model);
+      assert.equal(Number(r.prompt_tokens), x.prompt_tokens);
+      assert.equal(Number(r.completion_tokens), x.completion_tokens);
+      assert.equal(Number(r.total_tokens), x.prompt_tokens! + x.completion_tokens!);
+      assert.ok(r.input_text === x.input_text, `input of ${x.span_id} byte-identical (${x.input_text!.length} chars)`);
+      assert.equal(r.output_text, x.output_text);
+      assert.equal(r.cost_usd ?? null, costs.get(x.span_id) ?? null, 'cost from span_costs');
+      assert.ok(Number(r.latency_ms) > 0);
+    }
+  }
+
+  // every mirrored table equals Postgres, row for row
+  const mirrored = new Set((await wh.query<{ tableName: string }>(`SHOW TABLES IN ${name}`)).map((r) => r.tableName));
+  const problems: string[] = [];
+  let compared = 0;
+  for (const table of PRESETS.phoenix.tables) {
+    const exists = (await db.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = $1`, [table])).rows.length > 0;
+    if (!exists) continue;
+    const { rows: [n] } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${table}`);
+    if (Number(n!.n) === 0 && !mirrored.has(table)) continue; // no events yet, no table yet
+    const r = await compareTable(db, 'public', table, wh, `${name}.${table}`);
+    problems.push(...r.mismatches);
+    compared += r.rows;
+  }
+  assert.deepEqual(problems, [], `mirrored tables equal Postgres (${compared} rows compared)`);
+});
