@@ -93,6 +93,14 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
     }
   }
 
+  const daily = await wh.query<{ model: string | null; spans: number; errors: number; p95: number }>(
+    `SELECT model, spans, error_rate * spans AS errors, p95_latency_ms AS p95 FROM ${name}.llm_daily WHERE project = '${name}'`);
+  assert.equal(daily.reduce((n, d) => n + Number(d.spans), 0), sent.length, 'llm_daily counts every span');
+  assert.equal(Math.round(daily.reduce((n, d) => n + Number(d.errors), 0)), sent.filter((x) => x.status === 'ERROR').length);
+  assert.deepEqual(daily.map((d) => d.model).filter(Boolean).sort(), [...new Set(sent.map((x) => x.model).filter(Boolean))].sort());
+  const lean = await wh.query<Record<string, unknown>>(`SELECT * FROM ${name}.llm_spans_lean LIMIT 1`);
+  assert.ok(lean[0] && !('input_text' in lean[0]) && 'total_tokens' in lean[0]);
+
   // every mirrored table equals Postgres, row for row
   const mirrored = new Set((await wh.query<{ tableName: string }>(`SHOW TABLES IN ${name}`)).map((r) => r.tableName));
   const problems: string[] = [];
