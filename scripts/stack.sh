@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 S="$TL_ROOT/scripts/stack"
 SERVICES=(postgres kafka registry spark warehouse)
+OPTIONAL=(phoenix)   # started on demand (platform tests, make demo); stopped and shown with the rest
 TIMINGS="$TL_LOGS/start-timings.tsv"
 
 up() {
@@ -42,12 +43,20 @@ TL_WAREHOUSE_CA_FILE=$TL_TLS_DIR/local.crt
 ENV
   mv "$TL_HOME/stack.env.tmp" "$TL_HOME/stack.env"
 }
-down() { local i; for ((i=${#SERVICES[@]}-1; i>=0; i--)); do "$S/${SERVICES[$i]}.sh" down; done; }
+down() {
+  local i s
+  for s in "${OPTIONAL[@]}"; do "$S/$s.sh" down; done
+  for ((i=${#SERVICES[@]}-1; i>=0; i--)); do "$S/${SERVICES[$i]}.sh" down; done
+}
 status() {
   local s state all=0
   printf '%-10s %-8s %-24s %s\n' SERVICE STATE ENDPOINT LOG >&2
   for s in "${SERVICES[@]}"; do
     if "$S/$s.sh" status; then state=up; else state=down; all=1; fi
+    printf '%-10s %-8s %-24s %s\n' "$s" "$state" "$(endpoint "$s")" "$TL_LOGS/$s.log" >&2
+  done
+  for s in "${OPTIONAL[@]}"; do
+    if "$S/$s.sh" status; then state=up; else state='(off)'; fi
     printf '%-10s %-8s %-24s %s\n' "$s" "$state" "$(endpoint "$s")" "$TL_LOGS/$s.log" >&2
   done
   return $all
@@ -59,11 +68,12 @@ endpoint() {
     registry) echo "127.0.0.1:$TL_REGISTRY_PORT" ;;
     spark) echo "127.0.0.1:$TL_SPARK_PORT (https)" ;;
     warehouse) echo "127.0.0.1:$TL_WAREHOUSE_PORT (https)" ;;
+    phoenix) echo "127.0.0.1:$TL_PHOENIX_PORT (http)" ;;
   esac
 }
 clean() {
   down
-  rm -rf "$TL_HOME/postgres" "$TL_HOME/kafka/data" "$TL_HOME/registry/data" "$TL_HOME/spark/work" "$TL_RUN"
+  rm -rf "$TL_HOME/postgres" "$TL_HOME/kafka/data" "$TL_HOME/registry/data" "$TL_HOME/spark/work" "$TL_HOME/phoenix/work" "$TL_RUN"
   say "tracelake stack: data removed (downloads and installs kept under $TL_HOME)"
 }
 "${1:?usage: stack.sh up|down|status|clean}"
