@@ -34,7 +34,7 @@ export const sinkConfigSchema = z.strictObject({
     maxStatementBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('larger batches are split into several MERGE statements'),
     maxStatementRows: z.number().int().positive().default(5_000).describe('rows per MERGE statement'),
   }).prefault({}),
-  platform: z.enum(['phoenix', 'langfuse', 'custom']).default('custom').describe('phoenix: create the llm_spans, llm_spans_lean and llm_daily views'),
+  platform: z.enum(['phoenix', 'langfuse', 'custom']).default('custom').describe('phoenix / langfuse: create the llm_spans, llm_spans_lean and llm_daily views over that platform\'s tables'),
   deleteMode: z.enum(['hard', 'soft']).default('hard'),
   tables: z.record(z.string(), tableSettings).default({}).describe('per source table (schema.table) settings'),
   errors: z.strictObject({

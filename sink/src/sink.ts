@@ -14,6 +14,7 @@ import { planMerges, planTombstones, planTruncate, type TablePlanInput } from '.
 import { TableManager } from './tables/table-manager.ts';
 import { ViewManager } from './views/view-manager.ts';
 import { phoenixViews } from './views/phoenix-views.ts';
+import { langfuseViews } from './views/langfuse-views.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
@@ -111,9 +112,8 @@ export class Sink {
     }));
     this.tables = new TableManager(this.wh, this.cfg);
     await this.retrying('create the target schema', () => this.tables!.init());
-    if (this.cfg.platform === 'phoenix') {
-      this.views = new ViewManager(this.wh, this.tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, phoenixViews, this.log);
-    }
+    const viewSet = { phoenix: phoenixViews, langfuse: langfuseViews, custom: undefined }[this.cfg.platform];
+    if (viewSet) this.views = new ViewManager(this.wh, this.tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
     if (this.cfg.errors.tolerance === 'all') {
       this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlq.connect();

@@ -13,6 +13,7 @@ export async function compareTable(db: pg.Client, schema: string, table: string,
     const q = `"${c.name}"`;
     if (c.type.startsWith('timestamp')) return `to_char(${q}${c.type.includes('with time zone') ? " AT TIME ZONE 'UTC'" : ''}, 'YYYY-MM-DD HH24:MI:SS.US')`;
     if (c.type === 'bytea') return `encode(${q}, 'base64')`;
+    if (c.type.endsWith('[]')) return `to_json(${q})::text`;
     if (c.type === 'double precision' || c.type === 'real') return `${q}::float8::text`;
     if (c.type === 'boolean') return `CASE WHEN ${q} THEN 'true' WHEN NOT ${q} THEN 'false' END`;
     return `${q}::text`;
@@ -21,6 +22,7 @@ export async function compareTable(db: pg.Client, schema: string, table: string,
     const q = `\`${c.name}\``;
     if (c.type.startsWith('timestamp')) return `date_format(${q}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')`;
     if (c.type === 'bytea') return `base64(${q})`;
+    if (c.type.endsWith('[]')) return `to_json(${q})`;
     if (c.type === 'double precision' || c.type === 'real') return `CAST(CAST(${q} AS DOUBLE) AS STRING)`;
     return `CAST(${q} AS STRING)`;
   };
