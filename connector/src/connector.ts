@@ -8,13 +8,13 @@ import { KafkaPublisher } from './kafka/publisher.ts';
 import { StateStore } from './kafka/state-store.ts';
 import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './postgres/replication-stream.ts';
 import { tableInfo, TypeCatalog, type TableInfo } from './postgres/catalog.ts';
-import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, slotState } from './postgres/slot.ts';
+import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState } from './postgres/slot.ts';
 import { beginSnapshot, readChunks } from './snapshot.ts';
 import { buildTableSchema } from './table-schema.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
-import { PRESETS } from '../../schemas/src/platforms.ts';
+import { LANGFUSE_TRACE_TABLES, PRESETS } from '../../schemas/src/platforms.ts';
 import { fault } from '../../runtime/faults.ts';
 
 export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STOPPED' | 'FAILED';
@@ -74,6 +74,7 @@ export class Connector {
     await this.db.connect();
     await checkServer(this.db);
     const tables = await this.describeTables(this.db);
+    if (source.platform === 'langfuse') await this.reportLangfuseGeneration(this.db, tables);
     await ensurePublication(this.db, source.publication.name, tables.map((t) => [t.schema, t.table]), source.publication.autocreate);
 
     const registry = new SchemaRegistry(this.cfg.registry.url);
@@ -144,10 +145,22 @@ export class Connector {
     if (tables.length > 0 || platform === 'custom') return { tables, fromPreset: false };
     const preset = PRESETS[platform];
     for (const [t, why] of Object.entries(preset.excluded)) this.log.info({ table: `${schema}.${t}`, reason: why }, 'not captured by the preset');
-    if (platform === 'langfuse') {
-      this.log.warn('Langfuse v3 and later keep traces, observations and scores in ClickHouse: only what Langfuse still writes to Postgres is captured');
-    }
     return { tables: preset.tables.map((t) => `${schema}.${t}`), fromPreset: true };
+  }
+
+  /** Langfuse: say which generation the database is, and what that means for trace data. */
+  private async reportLangfuseGeneration(db: pg.Client, present: TableInfo[]): Promise<void> {
+    const have = new Set(present.map((t) => t.table));
+    const traceTables = LANGFUSE_TRACE_TABLES.filter((t) => have.has(t));
+    if (traceTables.length === LANGFUSE_TRACE_TABLES.length) {
+      const { rows } = await db.query(`SELECT 1 FROM ${qualifiedIdent(this.cfg.source.schema, 'observations')} LIMIT 1`);
+      this.log.info({ generation: 'v2 (or v3 with legacy tables)', observations: rows.length > 0 ? 'present' : 'empty' },
+        'Langfuse keeps traces, observations and scores in Postgres here: they are captured');
+      if (rows.length === 0) this.log.warn('the observations table is empty: on Langfuse v3 trace data lives in ClickHouse and is not captured from Postgres');
+    } else {
+      this.log.warn({ generation: 'v4 or later' },
+        'Langfuse v3/v4 keeps traces, observations and scores in ClickHouse: only the Postgres tables (projects, prompts, datasets, models, …) are captured');
+    }
   }
 
   private async describeTables(db: pg.Client): Promise<TableInfo[]> {

@@ -26,8 +26,12 @@ export const PRESETS: Record<Exclude<Platform, 'custom'>, PlatformPreset> = {
     },
   },
   langfuse: {
-    // v2: traces, observations and scores live in Postgres (v3+ keeps them in ClickHouse)
-    tables: ['projects', 'traces', 'observations', 'scores', 'trace_sessions', 'models', 'prompts', 'datasets', 'dataset_items', 'dataset_runs'],
+    // v2: traces, observations and scores live in Postgres; v3+ keeps them in ClickHouse (v4 drops the tables),
+    // and the rest below is what Postgres still holds. Tables a version lacks are skipped.
+    tables: [
+      'projects', 'traces', 'observations', 'scores', 'trace_sessions', 'models', 'prices', 'prompts',
+      'datasets', 'dataset_items', 'dataset_runs', 'score_configs', 'annotation_queues', 'annotation_queue_items', 'comments',
+    ],
     excluded: {
       media: 'no primary key since migration 20250519093328: publishing it breaks Langfuse\'s own UPDATEs',
       verification_tokens: 'no primary key: publishing it breaks Langfuse\'s own DELETEs',
@@ -36,3 +40,6 @@ export const PRESETS: Record<Exclude<Platform, 'custom'>, PlatformPreset> = {
     },
   },
 };
+
+/** Tables whose presence tells the Langfuse generation: v2 (and v3 before its cleanup) keep trace data in Postgres. */
+export const LANGFUSE_TRACE_TABLES = ['traces', 'observations', 'scores'];

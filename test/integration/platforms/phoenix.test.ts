@@ -101,18 +101,41 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
   const lean = await wh.query<Record<string, unknown>>(`SELECT * FROM ${name}.llm_spans_lean LIMIT 1`);
   assert.ok(lean[0] && !('input_text' in lean[0]) && 'total_tokens' in lean[0]);
 
+  // annotations are upserts (the second overwrites the first); retention deletes a trace with everything under it
+  const annotate = (score: number) => fetch('http://127.0.0.1:16006/v1/span_annotations?sync=true', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ data: sent.filter((x) => x.span_kind === 'LLM').slice(0, 3).map((x) => ({
+      span_id: x.span_id, name: 'correctness', annotator_kind: 'HUMAN', result: { label: score > 0.5 ? 'correct' : 'wrong', score },
+    })) }),
+  }).then((r) => assert.equal(r.status, 200, 'Phoenix accepted the annotations'));
+  await annotate(0.2);
+  await annotate(0.9);
+  const gone = sent.find((x) => x.span_kind === 'CHAIN')!.trace_id;
+  await db.query('DELETE FROM traces WHERE trace_id = $1', [gone]); // what Phoenix's retention job does
+
   // every mirrored table equals Postgres, row for row
-  const mirrored = new Set((await wh.query<{ tableName: string }>(`SHOW TABLES IN ${name}`)).map((r) => r.tableName));
-  const problems: string[] = [];
+  let problems: string[] = [];
   let compared = 0;
-  for (const table of PRESETS.phoenix.tables) {
-    const exists = (await db.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = $1`, [table])).rows.length > 0;
-    if (!exists) continue;
-    const { rows: [n] } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${table}`);
-    if (Number(n!.n) === 0 && !mirrored.has(table)) continue; // no events yet, no table yet
-    const r = await compareTable(db, 'public', table, wh, `${name}.${table}`);
-    problems.push(...r.mismatches);
-    compared += r.rows;
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const mirrored = new Set((await wh.query<{ tableName: string }>(`SHOW TABLES IN ${name}`)).map((r) => r.tableName));
+    problems = [];
+    compared = 0;
+    for (const table of PRESETS.phoenix.tables) {
+      const exists = (await db.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = $1`, [table])).rows.length > 0;
+      if (!exists) continue;
+      const { rows: [n] } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${table}`);
+      if (Number(n!.n) === 0 && !mirrored.has(table)) continue; // no events yet, no table yet
+      if (!mirrored.has(table)) { problems.push(`${table}: not mirrored yet`); continue; }
+      const r = await compareTable(db, 'public', table, wh, `${name}.${table}`);
+      problems.push(...r.mismatches);
+      compared += r.rows;
+    }
+    if (problems.length === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
   }
+  const annotated = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${name}.span_annotations WHERE name = 'correctness' AND score = 0.9 AND NOT _deleted`);
+  assert.ok(Number(annotated[0]!.n) >= 2, 'the annotation upsert overwrote the earlier score in Delta');
+  const left = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${name}.llm_spans WHERE trace_id = '${gone}'`);
+  assert.equal(Number(left[0]!.n), 0, 'the retention-deleted trace is gone from llm_spans');
   assert.deepEqual(problems, [], `mirrored tables equal Postgres (${compared} rows compared)`);
 });
