@@ -15,6 +15,7 @@ import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
 import { LANGFUSE_TRACE_TABLES, PRESETS } from '../../schemas/src/platforms.ts';
+import { presetDrift } from './preset-schemas.ts';
 import { fault } from '../../runtime/faults.ts';
 
 export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STOPPED' | 'FAILED';
@@ -75,6 +76,7 @@ export class Connector {
     await checkServer(this.db);
     const tables = await this.describeTables(this.db);
     if (source.platform === 'langfuse') await this.reportLangfuseGeneration(this.db, tables);
+    if (source.platform !== 'custom') await this.reportPresetDrift(this.db, tables);
     await ensurePublication(this.db, source.publication.name, tables.map((t) => [t.schema, t.table]), source.publication.autocreate);
 
     const registry = new SchemaRegistry(this.cfg.registry.url);
@@ -146,6 +148,17 @@ export class Connector {
     const preset = PRESETS[platform];
     for (const [t, why] of Object.entries(preset.excluded)) this.log.info({ table: `${schema}.${t}`, reason: why }, 'not captured by the preset');
     return { tables: preset.tables.map((t) => `${schema}.${t}`), fromPreset: true };
+  }
+
+  /** Compares the live preset tables with the schemas checked in under schemas/avro/<platform>/. */
+  private async reportPresetDrift(db: pg.Client, tables: TableInfo[]): Promise<void> {
+    const { platform, decimalMode, unknownTypes, keyColumns } = this.cfg.source;
+    for (const drift of await presetDrift(db, platform, tables, { decimalMode, unknownTypes }, keyColumns)) {
+      if (drift.added.length > 0) this.log.info({ table: drift.table, added: drift.added }, `${platform} added columns since the checked-in schema: captured as a schema evolution`);
+      if (drift.removed.length > 0 || drift.retyped.length > 0) {
+        this.log.warn({ table: drift.table, removed: drift.removed, retyped: drift.retyped }, `${platform} table differs from the checked-in schema`);
+      }
+    }
   }
 
   /** Langfuse: say which generation the database is, and what that means for trace data. */

@@ -11,6 +11,9 @@ import { connectTestWarehouse } from '../../support/warehouse.ts';
 import { stack, uniqueName } from '../../support/stack.ts';
 import { compareTable } from '../../support/compare.ts';
 import { PRESETS } from '../../../schemas/src/platforms.ts';
+import { presetDrift } from '../../../connector/src/preset-schemas.ts';
+import { tableInfo } from '../../../connector/src/postgres/catalog.ts';
+import { defaultMappingOptions } from '../../../schemas/src/pg-types.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const HOME = process.env.TL_HOME ?? `${ROOT}.cache`;
@@ -41,6 +44,12 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
   const send = (traces: number, seed: number): SentSpan[] => JSON.parse(execFileSync(
     `${HOME}/phoenix/venv-20.26.1/bin/python`, [`${ROOT}scripts/phoenix/send_spans.py`, 'http://127.0.0.1:16006/v1/traces', name, String(traces), String(seed)],
     { encoding: 'utf8' })) as SentSpan[];
+  // the live Phoenix schema is the one checked in under schemas/avro/phoenix (no drift)
+  const infos = (await Promise.all(PRESETS.phoenix.tables.map((tb) => tableInfo(db, 'public', tb)))).filter((x) => x !== undefined);
+  const drift = (await presetDrift(db, 'phoenix', infos, defaultMappingOptions, {}))
+    .filter((d) => d.added.length + d.removed.length + d.retyped.length > 0);
+  assert.deepEqual(drift, [], 'Phoenix 20.26.1 matches the checked-in preset schemas');
+
   const before = send(4, 1); // in Postgres before the connector starts: arrives through the snapshot
 
   const c = await startConnector({
