@@ -1,7 +1,7 @@
 // Curated views over mirrored Langfuse v2 tables (observations ⋈ traces ⋈ projects), with the same columns
 // as the Phoenix ones. Langfuse keeps costs as numeric(65,30), carried as exact decimal strings: the views
 // cast them to DOUBLE. input/output/metadata are jsonb, rendered as JSON text. Pure.
-import type { ViewSet } from './view-set.ts';
+import { llmDaily, type ViewSet } from './view-set.ts';
 
 export const langfuseViews: ViewSet = {
   required: ['observations', 'projects'],
@@ -29,11 +29,7 @@ export const langfuseViews: ViewSet = {
     return {
       llm_spans: body(false),
       llm_spans_lean: body(true),
-      llm_daily: `SELECT to_date(start_time) AS day, project, model, count(*) AS spans,
-        sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens,
-        sum(cost_usd) AS cost_usd, avg(CASE WHEN status = 'ERROR' THEN 1.0 ELSE 0.0 END) AS error_rate,
-        percentile_approx(latency_ms, 0.5) AS p50_latency_ms, percentile_approx(latency_ms, 0.95) AS p95_latency_ms
-        FROM ${t('llm_spans_lean')} GROUP BY to_date(start_time), project, model`,
+      llm_daily: llmDaily(t('llm_spans_lean')),
     };
   },
 };

@@ -2,7 +2,7 @@
 // analytics needs), llm_spans_lean (without the large text columns) and llm_daily (tokens, cost, error rate
 // and latency percentiles by day, project and model). Portable Spark SQL: runs on the local engine and on
 // Databricks. Pure: table names in, SQL out. Optional tables (costs, sessions) join only when mirrored.
-import type { ViewSet } from './view-set.ts';
+import { llmDaily, type ViewSet } from './view-set.ts';
 
 const json = (path: string) => `get_json_object(s.attributes, '$.${path}')`;
 
@@ -36,11 +36,7 @@ export const phoenixViews: ViewSet = {
     return {
       llm_spans: body(false),
       llm_spans_lean: body(true),
-      llm_daily: `SELECT to_date(start_time) AS day, project, model, count(*) AS spans,
-        sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens,
-        sum(cost_usd) AS cost_usd, avg(CASE WHEN status = 'ERROR' THEN 1.0 ELSE 0.0 END) AS error_rate,
-        percentile_approx(latency_ms, 0.5) AS p50_latency_ms, percentile_approx(latency_ms, 0.95) AS p95_latency_ms
-        FROM ${t('llm_spans_lean')} GROUP BY to_date(start_time), project, model`,
+      llm_daily: llmDaily(t('llm_spans_lean')),
     };
   },
 };

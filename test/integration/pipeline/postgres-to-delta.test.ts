@@ -1,22 +1,14 @@
 // End to end on the real stack: Postgres → connector → Kafka (Avro) → sink → Delta, compared row for row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectorFixture, startConnector } from '../../support/connector.ts';
+import { startConnector } from '../../support/connector.ts';
+import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
-import { connectTestWarehouse } from '../../support/warehouse.ts';
 
 const hostile = ["it's \"quoted\"", 'back\\slash', "'; DROP TABLE spans; --", 'control \u0001\t\n\r chars', 'emoji 😀 ☃ 中文'];
 
 test('spans flow from Postgres into Delta: snapshot, inserts, TOAST-untouched updates, deletes — Delta equals Postgres', async (t) => {
-  const fx = await connectorFixture('e2e');
-  const wh = await connectTestWarehouse();
-  const stops: Array<() => Promise<void>> = [];
-  t.after(async () => {
-    for (const stop of stops) await stop();
-    await wh.query(`DROP SCHEMA IF EXISTS ${fx.name} CASCADE`).catch(() => undefined);
-    await wh.close();
-    await fx.cleanup();
-  });
+  const { fx, wh, stops } = await pipelineEnv(t, 'e2e');
   await fx.db.query(`CREATE TABLE ${fx.schema}.spans (
     id bigint PRIMARY KEY, trace_id text NOT NULL, name text, attributes jsonb, start_time timestamptz, cost numeric(20,10), tokens int8)`);
   const big = JSON.stringify({ 'input.value': 'p'.repeat(100), blob: Array.from({ length: 2000 }, (_, i) => (i * 7919).toString(36)).join('') });
@@ -58,15 +50,7 @@ test('spans flow from Postgres into Delta: snapshot, inserts, TOAST-untouched up
 });
 
 test('TRUNCATE reaches Delta: older rows go, rows written after it stay', async (t) => {
-  const fx = await connectorFixture('trunc');
-  const wh = await connectTestWarehouse();
-  const stops: Array<() => Promise<void>> = [];
-  t.after(async () => {
-    for (const stop of stops) await stop();
-    await wh.query(`DROP SCHEMA IF EXISTS ${fx.name} CASCADE`).catch(() => undefined);
-    await wh.close();
-    await fx.cleanup();
-  });
+  const { fx, wh, stops } = await pipelineEnv(t, 'trunc');
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT generate_series(1, 10)`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));

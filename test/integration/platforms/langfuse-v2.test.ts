@@ -3,21 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connectorFixture, startConnector } from '../../support/connector.ts';
+import { startConnector } from '../../support/connector.ts';
+import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
-import { connectTestWarehouse } from '../../support/warehouse.ts';
 import { compareTable } from '../../support/compare.ts';
 
 test('Langfuse v2: repeated upserts that leave input untouched; tables equal Postgres; llm_spans from observations', async (t) => {
-  const fx = await connectorFixture('lf');
-  const wh = await connectTestWarehouse();
-  const stops: Array<() => Promise<void>> = [];
-  t.after(async () => {
-    for (const stop of stops) await stop();
-    await wh.query(`DROP SCHEMA IF EXISTS ${fx.name} CASCADE`).catch(() => undefined);
-    await wh.close();
-    await fx.cleanup();
-  });
+  const { fx, wh, stops } = await pipelineEnv(t, 'lf');
   const S = fx.schema;
   await fx.db.query(readFileSync(new URL('../../fixtures/langfuse-v2.sql', import.meta.url), 'utf8').replaceAll(':schema', S));
   await fx.db.query(`INSERT INTO ${S}.projects (id, name) VALUES ('p1', 'support-bot')`);

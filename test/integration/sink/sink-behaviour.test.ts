@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { connectorFixture, startConnector, testLog, type ConnectorFixture } from '../../support/connector.ts';
+import { startConnector, testLog } from '../../support/connector.ts';
 import { Sink } from '../../../sink/src/sink.ts';
 import { parseSinkConfig } from '../../../sink/src/config.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { spawnService } from '../../support/service-process.ts';
 import { connectTestWarehouse } from '../../support/warehouse.ts';
+import { pipelineEnv } from '../../support/pipeline.ts';
 import { stack } from '../../support/stack.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import type { Warehouse } from '../../../sink/src/warehouse/databricks-client.ts';
@@ -23,24 +24,12 @@ const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 60
   }
 };
 
-async function setup(t: { after(fn: () => Promise<void>): void }, prefix: string): Promise<{ fx: ConnectorFixture; wh: Warehouse; stops: Array<() => Promise<void>> }> {
-  const fx = await connectorFixture(prefix);
-  const wh = await connectTestWarehouse();
-  const stops: Array<() => Promise<void>> = [];
-  t.after(async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await wh.query(`DROP SCHEMA IF EXISTS ${fx.name} CASCADE`).catch(() => undefined);
-    await wh.close();
-    await fx.cleanup();
-  });
-  return { fx, wh, stops };
-}
 
 const count = async (wh: Warehouse, table: string, where = 'TRUE') =>
   Number((await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`))[0]!.n);
 
 test('a new source column becomes a Delta column before the MERGE that needs it; clustering is applied', async (t) => {
-  const { fx, wh, stops } = await setup(t, 'sevo');
+  const { fx, wh, stops } = await pipelineEnv(t, 'sevo');
   await fx.db.query(`CREATE TABLE ${fx.schema}.spans (id int PRIMARY KEY, project text, start_time timestamptz)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (1, 'p', now())`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.spans`] }));
@@ -56,7 +45,7 @@ test('a new source column becomes a Delta column before the MERGE that needs it;
 });
 
 test('poison records go to the dead-letter topic with Kafka Connect error headers; with tolerance none the sink stops', async (t) => {
-  const { fx, wh, stops } = await setup(t, 'poison');
+  const { fx, wh, stops } = await pipelineEnv(t, 'poison');
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v text)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'a'), (2, 'b')`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
@@ -99,7 +88,7 @@ test('poison records go to the dead-letter topic with Kafka Connect error header
 });
 
 test('sink killed between MERGE and offset commit: the replay changes nothing, nothing is lost', async (t) => {
-  const { fx, wh, stops } = await setup(t, 'skill');
+  const { fx, wh, stops } = await pipelineEnv(t, 'skill');
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v int)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, 0 FROM generate_series(1, 50) g`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
@@ -121,7 +110,7 @@ test('sink killed between MERGE and offset commit: the replay changes nothing, n
 });
 
 test('the warehouse goes away: the sink reports RETRYING, commits nothing, and catches up when it is back', async (t) => {
-  const { fx, wh, stops } = await setup(t, 'outage');
+  const { fx, wh, stops } = await pipelineEnv(t, 'outage');
   const script = fileURLToPath(new URL('../../../scripts/stack/warehouse.sh', import.meta.url));
   t.after(() => { execFileSync(script, ['up'], { stdio: 'ignore' }); });
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
@@ -142,7 +131,7 @@ test('the warehouse goes away: the sink reports RETRYING, commits nothing, and c
 });
 
 test('a value the warehouse rejects (a Delta CHECK constraint) is isolated and dead-lettered; the rest of the batch lands', async (t) => {
-  const { fx, wh, stops } = await setup(t, 'reject');
+  const { fx, wh, stops } = await pipelineEnv(t, 'reject');
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v text)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'first')`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
@@ -170,7 +159,7 @@ test('a value the warehouse rejects (a Delta CHECK constraint) is isolated and d
 });
 
 test('a column type Delta cannot take in place stops the sink with both types named', async (t) => {
-  const { fx, wh, stops } = await setup(t, 'widen');
+  const { fx, wh, stops } = await pipelineEnv(t, 'widen');
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, n int)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 1)`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
