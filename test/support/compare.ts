@@ -26,11 +26,16 @@ export async function compareTable(db: pg.Client, schema: string, table: string,
     if (c.type === 'double precision' || c.type === 'real') return `CAST(CAST(${q} AS DOUBLE) AS STRING)`;
     return `CAST(${q} AS STRING)`;
   };
-  const key = `"${cols[0]!.name}"`;
+  // both sides sort by the rendered primary-key text: byte order in both (C.UTF-8 collation, Spark strings)
+  const { rows: pk } = await db.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(n, o) ON true
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY k.o`,
+    [`"${schema}"."${table}"`]);
+  const order = pk.map((k) => `c${cols.findIndex((c) => c.name === k.name)}`).join(', ') || 'c0';
   const pgRows = (await db.query<Record<string, string | null>>(
-    `SELECT ${cols.map((c, i) => `${pgExpr(c)} AS c${i}`).join(', ')} FROM "${schema}"."${table}" ORDER BY ${key}`)).rows;
+    `SELECT ${cols.map((c, i) => `${pgExpr(c)} AS c${i}`).join(', ')} FROM "${schema}"."${table}" ORDER BY ${order}`)).rows;
   const deltaRows = await wh.query<Record<string, string | null>>(
-    `SELECT ${cols.map((c, i) => `${sparkExpr(c)} AS c${i}`).join(', ')} FROM ${target} WHERE NOT _deleted ORDER BY \`${cols[0]!.name}\``);
+    `SELECT ${cols.map((c, i) => `${sparkExpr(c)} AS c${i}`).join(', ')} FROM ${target} WHERE NOT _deleted ORDER BY ${order}`);
   const mismatches: string[] = [];
   if (pgRows.length !== deltaRows.length) mismatches.push(`${table}: ${pgRows.length} rows in Postgres, ${deltaRows.length} in Delta`);
   const n = Math.min(pgRows.length, deltaRows.length);

@@ -40,6 +40,13 @@ test('Langfuse v2: repeated upserts that leave input untouched; tables equal Pos
     await fx.db.query(`INSERT INTO ${S}.scores (id, name, value, trace_id, observation_id, source, project_id) VALUES ($1, 'helpfulness', 0.8, $2, $3, 'API', 'p1')`, [`sc${i}`, `t${i}`, `o${i}`]);
   }
 
+  // SCD2 edits of a dataset item (composite, versioned key), and a delete of one version
+  await fx.db.query(`INSERT INTO ${S}.dataset_items (id, project_id, valid_from, dataset_id, input) VALUES
+    ('d1', 'p1', '2026-01-01 00:00:00', 'ds', '{"q": "v1"}'), ('d2', 'p1', '2026-01-01 00:00:00', 'ds', '{"q": "x"}')`);
+  await fx.db.query(`BEGIN; UPDATE ${S}.dataset_items SET valid_to = '2026-02-01' WHERE id = 'd1' AND valid_to IS NULL;
+    INSERT INTO ${S}.dataset_items (id, project_id, valid_from, dataset_id, input) VALUES ('d1', 'p1', '2026-02-01', 'ds', '{"q": "v2"}'); COMMIT`);
+  await fx.db.query(`DELETE FROM ${S}.dataset_items WHERE id = 'd2'`);
+
   let rows: Record<string, unknown>[] = [];
   for (let i = 0; i < 90; i++) {
     rows = await wh.query<Record<string, unknown>>(`SELECT * FROM ${fx.name}.llm_spans ORDER BY span_id`).catch(() => []);
@@ -60,7 +67,12 @@ test('Langfuse v2: repeated upserts that leave input untouched; tables equal Pos
     assert.ok(Math.abs(Number(r.cost_usd) - 0.000123456789) < 1e-9);
   }
   const problems: string[] = [];
-  for (const table of ['projects', 'traces', 'observations', 'scores']) problems.push(...(await compareTable(fx.db, S, table, wh, `${fx.name}.${table}`)).mismatches);
+  for (let i = 0; i < 30; i++) { // the dataset items may land in a later batch than the observations
+    const n = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${fx.name}.dataset_items WHERE NOT _deleted`).catch(() => [{ n: -1 }]);
+    if (Number(n[0]!.n) === 2) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  for (const table of ['projects', 'traces', 'observations', 'scores', 'dataset_items']) problems.push(...(await compareTable(fx.db, S, table, wh, `${fx.name}.${table}`)).mismatches);
   assert.deepEqual(problems, []);
   const [{ cost }] = await wh.query<{ cost: string }>(`SELECT calculated_total_cost AS cost FROM ${fx.name}.observations WHERE id = 'o1'`) as [{ cost: string }];
   assert.equal(cost, '0.000123456789012345678901234567', 'numeric(65,30) kept exactly (decimal string mode)');
