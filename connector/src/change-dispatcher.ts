@@ -52,6 +52,7 @@ export class ChangeDispatcher {
   private readonly publisher: KafkaPublisher;
   private readonly onDurable: (lsn: bigint) => Promise<void>;
   private readonly streamIdle: (handling?: number) => boolean;
+  private readonly onFailure: (err: Error) => void;
   private readonly ctx: SourceContext;
   private readonly tables = new Map<number, CapturedTable>();
 
@@ -73,7 +74,9 @@ export class ChangeDispatcher {
     onDurable: (lsn: bigint) => Promise<void>,
     /** true when no message was received beyond the `handling` ones being handled now */
     streamIdle: (handling?: number) => boolean,
+    onFailure: (err: Error) => void,
   ) {
+    this.onFailure = onFailure;
     this.streamIdle = streamIdle;
     this.opts = opts;
     this.db = db;
@@ -196,6 +199,7 @@ export class ChangeDispatcher {
         }
       } catch (err) {
         this.failure ??= err as Error;
+        this.onFailure(err as Error); // the stream may be idle: end it now rather than at the next message
         throw err;
       } finally {
         this.inFlight--;

@@ -100,6 +100,7 @@ export class Connector {
       () => this.db!, registry, this.publisher,
       (lsn) => stream.confirm(lsn),
       (handling = 0) => stream.received <= stream.handled + handling,
+      (err) => stream.abort(err),
     );
 
     const slotName = source.slot.name;

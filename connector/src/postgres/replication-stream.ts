@@ -61,6 +61,7 @@ export class ReplicationStream {
   private service: LogicalReplicationService | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private confirmed = 0n;
+  private aborted: Error | undefined;
   /** messages parsed off the socket, and messages whose handler has finished */
   received = 0;
   handled = 0;
@@ -72,6 +73,7 @@ export class ReplicationStream {
   /** Streams from `startLsn` until stop() or a connection error (rejects with it). */
   async run(startLsn: bigint, handlers: StreamHandlers): Promise<void> {
     this.confirmed = startLsn;
+    this.aborted = undefined;
     this.received = 0;
     this.handled = 0;
     const service = new LogicalReplicationService(
@@ -108,7 +110,14 @@ export class ReplicationStream {
       await service.destroy().catch(() => undefined);
       this.service = undefined;
     }
+    failure ??= this.aborted;
     if (failure) throw failure;
+  }
+
+  /** Ends the current run with `err` (run() rejects with it), e.g. when Kafka failed outside a handler. */
+  abort(err: Error): void {
+    this.aborted ??= err;
+    void this.service?.stop();
   }
 
   /** Reports `lsn` as written, flushed and applied: the slot's confirmed_flush_lsn moves there. */

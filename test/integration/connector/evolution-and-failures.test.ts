@@ -8,6 +8,8 @@ import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig } from '../../../connector/src/config.ts';
 import { parseLsn } from '../../../schemas/src/lsn.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 20_000) => {
   const end = Date.now() + ms;
@@ -100,4 +102,29 @@ test('the replication connection is killed mid-stream: the connector reconnects 
   const msgs = await readTopic(fx.topic('t'), (m) => new Set(m.map((x) => (x.key as { id: number }).id)).size >= 40);
   assert.equal(new Set(msgs.map((x) => (x.key as { id: number }).id)).size, 40);
   await until('the connector to stream again', () => connector.status === 'RUNNING');
+});
+
+test('the Kafka broker restarts under a streaming connector: nothing is acknowledged while it is away, nothing is lost', async (t) => {
+  const fx = await connectorFixture('kafkadown');
+  t.after(() => fx.cleanup());
+  const kafkaScript = fileURLToPath(new URL('../../../scripts/stack/kafka.sh', import.meta.url));
+  t.after(() => { execFileSync(kafkaScript, ['up'], { stdio: 'ignore' }); });
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
+  const { connector, done } = await startConnector(fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'no_data' } }));
+  t.after(async () => { await connector.stop(); await done; });
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1)`);
+  await readTopic(fx.topic('t'), (m) => m.length >= 1);
+  execFileSync(kafkaScript, ['down'], { stdio: 'ignore' });
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (2), (3)`);
+  const lsn = parseLsn((await fx.db.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l);
+  await new Promise((r) => setTimeout(r, 3000));
+  const { rows: [held] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
+  assert.ok(parseLsn(held!.c) < lsn, 'the slot does not move while Kafka is away');
+  execFileSync(kafkaScript, ['up'], { stdio: 'ignore' });
+  const msgs = await readTopic(fx.topic('t'), (m) => new Set(m.map((x) => (x.key as { id: number }).id)).size >= 3, 120_000);
+  assert.deepEqual([...new Set(msgs.map((x) => (x.key as { id: number }).id))].sort(), [1, 2, 3]);
+  await until('the slot to move past the outage', async () => {
+    const { rows: [s] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
+    return parseLsn(s!.c) >= lsn;
+  }, 120_000);
 });
