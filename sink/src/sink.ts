@@ -2,7 +2,7 @@
 // time), folds each table's events per key, MERGEs them into Delta, and only then commits the offsets.
 // While a batch merges, consumption waits (backpressure). Warehouse trouble is retried with backoff
 // (status RETRYING); a poison record goes to the dead-letter topic or stops the sink, as configured.
-import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { SinkConfig } from './config.ts';
@@ -51,6 +51,9 @@ export class Sink {
   private timer: NodeJS.Timeout | undefined;
   private refresher: NodeJS.Timeout | undefined;
   private topics: string[] = [];
+  private admin: Admin | undefined;
+  /** change topics of the prefix: <prefix>.<schema>.<table> */
+  private readonly topicPattern: RegExp;
   private restarting = false;
   private stopping = false;
   private finished: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -63,6 +66,8 @@ export class Sink {
     this.log = log;
     this.kafka = new Kafka({ clientId: 'tracelake-sink', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING });
     this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url));
+    const prefix = cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    this.topicPattern = new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`);
   }
 
   /** Runs until stop() (resolves) or a non-retriable error (rejects; status FAILED). */
@@ -87,6 +92,7 @@ export class Sink {
       clearInterval(this.refresher);
       await bounded(this.consumer?.disconnect(), 15_000);
       await this.dlq?.disconnect().catch(() => undefined);
+      await this.admin?.disconnect().catch(() => undefined);
       await this.wh?.close().catch(() => undefined);
     }
   }
@@ -134,17 +140,12 @@ export class Sink {
     this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix, topics: this.topics.length }, 'sink running');
   }
 
-  /** Change topics of the prefix: <prefix>.<schema>.<table>. */
   private async matchingTopics(): Promise<string[]> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const prefix = this.cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const re = new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`);
-      return (await admin.listTopics()).filter((t) => re.test(t)).sort();
-    } finally {
-      await admin.disconnect();
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
     }
+    return (await this.admin.listTopics()).filter((t) => this.topicPattern.test(t)).sort();
   }
 
   private async waitForTopics(): Promise<string[]> {

@@ -1,18 +1,17 @@
-// Curated views over the mirrored Phoenix tables: llm_spans (one row per span with the fields trace
-// analytics needs), llm_spans_lean (without the large text columns) and llm_daily (tokens, cost, error rate
-// and latency percentiles by day, project and model). Portable Spark SQL: runs on the local engine and on
+// llm_spans over the mirrored Phoenix tables: one row per span with the fields trace analytics needs
+// (the lean and daily views are derived from it, see view-set.ts). Portable Spark SQL: runs on the local engine and on
 // Databricks. Pure: table names in, SQL out. Optional tables (costs, sessions) join only when mirrored.
-import { llmDaily, type ViewSet } from './view-set.ts';
+import type { ViewSet } from './view-set.ts';
 
 const json = (path: string) => `get_json_object(s.attributes, '$.${path}')`;
 
 export const phoenixViews: ViewSet = {
   required: ['spans', 'traces', 'projects'],
   optional: ['span_costs', 'project_sessions'],
-  views(t, has) {
+  llmSpans(t, has) {
     const costs = has.has('span_costs');
     const sessions = has.has('project_sessions');
-    const columns = (lean: boolean) => [
+    const columns = [
       't.trace_id', 's.span_id', 's.parent_id AS parent_span_id', 'p.name AS project', 's.span_kind', 's.name',
       `${json('llm.model_name')} AS model`,
       's.llm_token_count_prompt AS prompt_tokens', 's.llm_token_count_completion AS completion_tokens',
@@ -20,7 +19,7 @@ export const phoenixViews: ViewSet = {
       `${costs ? 'c.total_cost' : 'CAST(NULL AS DOUBLE)'} AS cost_usd`,
       '(unix_micros(s.end_time) - unix_micros(s.start_time)) / 1000.0 AS latency_ms',
       's.status_code AS status', "nullif(s.status_message, '') AS error_message",
-      ...(lean ? [] : [`${json('input.value')} AS input_text`, `${json('output.value')} AS output_text`, `${json('metadata')} AS metadata`]),
+      `${json('input.value')} AS input_text`, `${json('output.value')} AS output_text`, `${json('metadata')} AS metadata`,
       `${sessions ? `coalesce(ps.session_id, ${json('session.id')})` : json('session.id')} AS session_id`,
       `${json('user.id')} AS user_id`,
       's.start_time', 's.end_time', 's.start_time AS created_at',
@@ -32,11 +31,6 @@ export const phoenixViews: ViewSet = {
       ...(costs ? [`LEFT JOIN ${t('span_costs')} c ON c.span_rowid = s.id AND NOT c._deleted`] : []),
       ...(sessions ? [`LEFT JOIN ${t('project_sessions')} ps ON t.project_session_rowid = ps.id AND NOT ps._deleted`] : []),
     ];
-    const body = (lean: boolean) => `SELECT ${columns(lean).join(', ')} FROM ${from.join(' ')} WHERE NOT s._deleted`;
-    return {
-      llm_spans: body(false),
-      llm_spans_lean: body(true),
-      llm_daily: llmDaily(t('llm_spans_lean')),
-    };
+    return `SELECT ${columns.join(', ')} FROM ${from.join(' ')} WHERE NOT s._deleted`;
   },
 };

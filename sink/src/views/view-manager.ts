@@ -2,7 +2,7 @@
 // optional table (e.g. span_costs, written later by Phoenix) appears.
 import type { Logger } from 'pino';
 import type { Warehouse } from '../warehouse/databricks-client.ts';
-import type { ViewSet } from './view-set.ts';
+import { curatedViews, type ViewSet } from './view-set.ts';
 import { sqlIdent } from '../sql/literals.ts';
 
 const RECHECK_MS = 10_000;
@@ -35,7 +35,7 @@ export class ViewManager {
     const signature = [...present].sort().join(',');
     if (signature === this.createdWith) return;
     const qualify = (name: string) => `${this.schema}.${sqlIdent(this.set.required.includes(name) || this.set.optional.includes(name) ? `${this.prefix}${name}` : name)}`;
-    for (const [name, select] of Object.entries(this.set.views(qualify, present))) {
+    for (const [name, select] of Object.entries(curatedViews(this.set, qualify, present))) {
       await this.wh.query(`CREATE OR REPLACE VIEW ${this.schema}.${sqlIdent(name)} AS ${select}`);
     }
     this.createdWith = signature;
