@@ -61,9 +61,10 @@ async function connector(db: pg.Client, kind: string, endLsn: string): Promise<{
     source: { url: env.pgUrl, tables: [`${RUN}.${kind}`], publication: { name: `${RUN}_${kind}` }, slot: { name: `${RUN}_${kind}_conn` }, snapshot: { mode: 'no_data' } },
     kafka: { brokers: env.kafkaBrokers, topicPrefix: RUN, partitions: 3, stateTopic: `${RUN}-state` },
     registry: { url: env.registryUrl },
+    http: { host: '127.0.0.1', port: 0 },
   }));
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, `${ROOT}connector/src/main.ts`, '--config', `${dir}/c.json`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, `${ROOT}cli/tracelake.ts`, 'connector', '--config', `${dir}/c.json`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   while (!out.includes('"msg":"streaming"')) {

@@ -41,11 +41,14 @@ function sendTraces(n: number): number {
   return (JSON.parse(out) as unknown[]).length;
 }
 
+const CONNECTOR_PORT = 18083;
+const SINK_PORT = 18084;
+
 function startService(kind: 'connector' | 'sink', config: object): ChildProcess {
   const file = `${HOME}/demo/${kind}.json`;
   writeFileSync(file, JSON.stringify(config, null, 2));
   const log = openSync(`${HOME}/logs/demo-${kind}.log`, 'w');
-  return spawn(process.execPath, [`${ROOT}${kind}/src/main.ts`, '--config', file], { stdio: ['ignore', log, log] });
+  return spawn(process.execPath, [`${ROOT}cli/tracelake.ts`, kind, '--config', file], { stdio: ['ignore', log, log] });
 }
 
 async function main(): Promise<void> {
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     source: { url: phoenixUrl, platform: 'phoenix', publication: { name: NAME }, slot: { name: NAME } },
     kafka: { brokers: env.kafkaBrokers, topicPrefix: NAME, partitions: 2, stateTopic: `${NAME}-state` },
     registry: { url: env.registryUrl },
+    http: { host: '127.0.0.1', port: CONNECTOR_PORT }, failurePolicy: 'exit',
   });
   const sink = startService('sink', {
     kafka: { brokers: env.kafkaBrokers, groupId: `${NAME}-sink`, topicPrefix: NAME, topicRefreshMs: 1000 },
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
     warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: NAME },
     platform: 'phoenix',
     tables: { 'public.spans': { clusterBy: ['start_time'] } },
+    http: { host: '127.0.0.1', port: SINK_PORT }, failurePolicy: 'exit',
   });
   const children: Array<[string, ChildProcess]> = [['connector', connector], ['sink', sink]];
   const exits = children.map(([kind, c]) => new Promise<void>((resolve) => c.on('exit', (code) => {
@@ -105,6 +110,10 @@ async function main(): Promise<void> {
         round(error_rate, 2) AS error_rate, round(p50_latency_ms) AS p50_ms, round(p95_latency_ms) AS p95_ms
       FROM ${NAME}.llm_daily WHERE project = '${PROJECT}' ORDER BY model`));
     await wh.close();
+    for (const [kind, port] of [['connector', CONNECTOR_PORT], ['sink', SINK_PORT]] as const) {
+      const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json() as { connector: { state: string }; phase?: string; tables: unknown[] };
+      say(`${kind}: ${status.connector.state} (${status.phase}), ${status.tables.length} table(s) — REST http://127.0.0.1:${port}/status, metrics /metrics`);
+    }
     say(`done. Logs: ${HOME}/logs/demo-connector.log, ${HOME}/logs/demo-sink.log, ${HOME}/logs/phoenix.log`);
   } finally {
     for (const [, c] of children) c.kill('SIGTERM');

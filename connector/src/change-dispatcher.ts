@@ -38,6 +38,18 @@ export interface CapturedTable {
   value: RegisteredSchema;
 }
 
+/** Hooks for metrics; every call is cheap and synchronous. */
+export interface DispatchObserver {
+  event(table: string, op: 'r' | 'c' | 'u' | 'd' | 't'): void;
+  transaction(): void;
+  /** Kafka acknowledged a batch; `commitTimeUs` is the commit time of its last complete transaction */
+  acked(messages: number, commitTimeUs: bigint | null, durableLsn: bigint): void;
+  inFlight(batches: number): void;
+  backpressure(): void;
+}
+
+const noObserver: DispatchObserver = { event() {}, transaction() {}, acked() {}, inFlight() {}, backpressure() {} };
+
 export interface DispatcherStats {
   events: { r: number; c: number; u: number; d: number; t: number };
   transactions: number;
@@ -53,6 +65,9 @@ export class ChangeDispatcher {
   private readonly onDurable: (lsn: bigint) => Promise<void>;
   private readonly streamIdle: (handling?: number) => boolean;
   private readonly onFailure: (err: Error) => void;
+  private readonly observer: DispatchObserver;
+  /** events per captured table (schema.table) since the start */
+  readonly tableEvents = new Map<string, number>();
   private readonly ctx: SourceContext;
   private readonly tables = new Map<number, CapturedTable>();
 
@@ -61,12 +76,15 @@ export class ChangeDispatcher {
   private batchBytes = 0;
   /** end LSN of the last commit whose events are all in `batch` or sent before it */
   private batchCommitLsn: bigint | null = null;
+  private batchCommitTimeUs: bigint | null = null;
   private sending: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private lastSendAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   durableLsn = 0n;
+  /** counts reset() calls: whoever buffered events before a reset knows they were dropped */
+  generation = 0;
   readonly stats: DispatcherStats = { events: { r: 0, c: 0, u: 0, d: 0, t: 0 }, transactions: 0, lastCommitTimeUs: 0n };
 
   constructor(
@@ -75,7 +93,9 @@ export class ChangeDispatcher {
     /** true when no message was received beyond the `handling` ones being handled now */
     streamIdle: (handling?: number) => boolean,
     onFailure: (err: Error) => void,
+    observer: DispatchObserver = noObserver,
   ) {
+    this.observer = observer;
     this.onFailure = onFailure;
     this.streamIdle = streamIdle;
     this.opts = opts;
@@ -89,10 +109,12 @@ export class ChangeDispatcher {
 
   /** Starts a new stream segment from `durableLsn` (after a (re)connect): forget partial state. */
   reset(durableLsn: bigint): void {
+    this.generation++;
     this.tx = null;
     this.batch = [];
     this.batchBytes = 0;
     this.batchCommitLsn = null;
+    this.batchCommitTimeUs = null;
     this.tables.clear(); // relation ids and columns are sent again after a reconnect
     this.durableLsn = durableLsn;
     this.failure = undefined;
@@ -140,13 +162,15 @@ export class ChangeDispatcher {
           const t = this.table(id);
           const envelope = truncateEvent(this.ctx, t.schema, this.position(walLsn), nowMs());
           this.push({ topic: t.topic, key: null, value: encodeWire(t.value, envelope) });
-          this.stats.events.t++;
+          this.count(t, 't');
         }
         return this.maybeFlush(false);
       case 'commit': {
         this.tx = null;
         this.batchCommitLsn = msg.endLsn;
+        this.batchCommitTimeUs = msg.commitTimeUs;
         this.stats.transactions++;
+        this.observer.transaction();
         this.stats.lastCommitTimeUs = msg.commitTimeUs;
         return this.maybeFlush(true);
       }
@@ -183,12 +207,15 @@ export class ChangeDispatcher {
   flush(): Promise<void> {
     const messages = this.batch;
     const commitLsn = this.batchCommitLsn;
+    const commitTimeUs = this.batchCommitTimeUs;
     this.batch = [];
     this.batchBytes = 0;
     this.batchCommitLsn = null;
+    this.batchCommitTimeUs = null;
     this.lastSendAt = Date.now();
     if (messages.length === 0 && commitLsn === null) return this.sending;
     this.inFlight++;
+    this.observer.inFlight(this.inFlight);
     this.sending = this.sending.then(async () => {
       try {
         await this.publisher.send(messages);
@@ -197,12 +224,14 @@ export class ChangeDispatcher {
           this.durableLsn = commitLsn;
           await this.onDurable(commitLsn);
         }
+        this.observer.acked(messages.length, commitTimeUs, this.durableLsn);
       } catch (err) {
         this.failure ??= err as Error;
         this.onFailure(err as Error); // the stream may be idle: end it now rather than at the next message
         throw err;
       } finally {
         this.inFlight--;
+        this.observer.inFlight(this.inFlight);
       }
     });
     return this.sending;
@@ -216,7 +245,10 @@ export class ChangeDispatcher {
     const full = this.batch.length >= this.opts.maxBatchMessages || this.batchBytes >= this.opts.maxBatchBytes;
     const lingered = atCommit && Date.now() - this.lastSendAt >= this.opts.lingerMs;
     if (!full && !lingered) return;
-    if (this.inFlight >= MAX_IN_FLIGHT) await this.sending;
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.observer.backpressure();
+      await this.sending;
+    }
     this.flush().catch(() => undefined); // a failure is kept in this.failure and stops the stream at the next message
   }
 
@@ -238,7 +270,7 @@ export class ChangeDispatcher {
   async read(t: CapturedTable, tuple: Tuple, pos: Position): Promise<void> {
     const ev = changeEvent(this.ctx, t.schema, 'r', null, tuple, pos, nowMs());
     this.push({ topic: t.topic, key: encodeWire(t.key, ev.key), value: encodeWire(t.value, ev.envelope) });
-    this.stats.events.r++;
+    this.count(t, 'r');
     await this.maybeFlush(false);
   }
 
@@ -246,9 +278,16 @@ export class ChangeDispatcher {
     const ev = changeEvent(this.ctx, t.schema, op, before, after, this.position(walLsn), nowMs());
     const key = encodeWire(t.key, ev.key);
     this.push({ topic: t.topic, key, value: encodeWire(t.value, ev.envelope) });
-    this.stats.events[op]++;
+    this.count(t, op);
     if (op === 'd' && this.opts.tombstonesOnDelete) this.push({ topic: t.topic, key, value: null });
     await this.maybeFlush(false);
+  }
+
+  private count(t: CapturedTable, op: 'r' | 'c' | 'u' | 'd' | 't'): void {
+    const name = `${t.schema.schema}.${t.schema.table}`;
+    this.stats.events[op]++;
+    this.tableEvents.set(name, (this.tableEvents.get(name) ?? 0) + 1);
+    this.observer.event(name, op);
   }
 
   private push(m: OutMessage): void {

@@ -1,7 +1,8 @@
 // The connector's configuration: one zod schema that validates at start, supplies the defaults, and
 // documents every field (docs and the Helm values schema are generated from it).
 import { z } from 'zod';
-import { parseConfig } from '../../runtime/config.ts';
+import { parseConfig } from '../../runtime/config/parse.ts';
+import { httpSchema, lifecycleSchema } from '../../runtime/config/common.ts';
 
 const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table, e.g. public.spans');
 const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _ (a Postgres identifier that needs no quoting)');
@@ -39,12 +40,16 @@ export const connectorConfigSchema = z.strictObject({
     tombstonesOnDelete: z.boolean().default(true),
     stateTopic: z.string().default('tracelake-connector-state').describe('compacted topic for the connector state; must not look like a change topic'),
   }),
-  registry: z.strictObject({ url: z.string().url() }),
+  registry: z.strictObject({
+    url: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL of a Confluent-compatible registry API, e.g. http://registry:8081').describe('schema registry (Confluent API; for Apicurio …/apis/ccompat/v7)'),
+  }),
   batching: z.strictObject({
     maxMessages: z.number().int().positive().default(5_000),
     maxBytes: z.number().int().positive().default(4 * 1024 * 1024),
     lingerMs: z.number().int().nonnegative().default(20),
   }).prefault({}),
+  http: httpSchema(8083),
+  ...lifecycleSchema,
 }).superRefine((c, ctx) => {
   if (c.source.platform === 'custom' && c.source.tables.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['source', 'tables'], message: 'name at least one table to capture (or set source.platform)' });

@@ -8,7 +8,7 @@ import { KafkaPublisher } from './kafka/publisher.ts';
 import { StateStore } from './kafka/state-store.ts';
 import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './postgres/replication-stream.ts';
 import { tableInfo, TypeCatalog, type TableInfo } from './postgres/catalog.ts';
-import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState } from './postgres/slot.ts';
+import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState, type ExportedSlot } from './postgres/slot.ts';
 import { beginSnapshot, readChunks } from './snapshot.ts';
 import { buildTableSchema } from './table-schema.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
@@ -16,13 +16,27 @@ import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
 import { LANGFUSE_TRACE_TABLES, PRESETS } from '../../schemas/src/platforms.ts';
 import { presetDrift } from './preset-schemas.ts';
+import { captureList } from './capture-list.ts';
 import { fault } from '../../runtime/faults.ts';
+import { Gate } from '../../runtime/gate.ts';
+import { ConflictError, type TableStatus, type Worker } from '../../runtime/supervisor.ts';
+import type { ConnectorMetrics, SlotReading } from './metrics.ts';
 
-export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STOPPED' | 'FAILED';
+/** RUNNING = streaming; STANDBY = another process streams the slot and this one waits for it. */
+export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STANDBY' | 'STOPPED' | 'FAILED';
+
+interface SnapshotProgress {
+  rows: number;
+  state: 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED';
+  kind: 'initial' | 'requested';
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class Connector {
+export class Connector implements Worker {
   private readonly cfg: ConnectorConfig;
   private readonly log: Logger;
   private db: pg.Client | undefined;
@@ -32,12 +46,40 @@ export class Connector {
   private state: StateStore | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly gate = new Gate();
+  private readonly metrics: ConnectorMetrics | undefined;
+  private captured: TableInfo[] = [];
+  private readonly snapshots = new Map<string, SnapshotProgress>();
+  private requested: Promise<void> = Promise.resolve();
   status: ConnectorStatus = 'STARTING';
   failure: Error | undefined;
 
-  constructor(cfg: ConnectorConfig, log: Logger) {
+  constructor(cfg: ConnectorConfig, log: Logger, metrics?: ConnectorMetrics) {
     this.cfg = cfg;
     this.log = log;
+    this.metrics = metrics;
+  }
+
+  pause(): void {
+    this.gate.close();
+  }
+
+  resume(): void {
+    this.gate.open();
+  }
+
+  phase(): string {
+    return this.status === 'RUNNING' ? 'STREAMING' : this.status;
+  }
+
+  tables(): TableStatus[] {
+    const failed = this.status === 'FAILED';
+    return this.captured.map((t) => {
+      const name = `${t.schema}.${t.table}`;
+      const snap = this.snapshots.get(name);
+      const state = failed ? 'FAILED' : this.gate.closed ? 'PAUSED' : snap?.state === 'RUNNING' ? 'SNAPSHOTTING' : this.status === 'RUNNING' ? 'RUNNING' : this.status;
+      return { table: name, state, events: this.dispatcher?.tableEvents.get(name) ?? 0, ...(snap ? { snapshot: snap } : {}) };
+    });
   }
 
   private pgConfig(): pg.ClientConfig {
@@ -57,6 +99,7 @@ export class Connector {
       this.status = 'FAILED';
       this.failure = err as Error;
       const e = err as Partial<TracelakeError>;
+      this.metrics?.errors.inc({ code: e.code ?? 'UNEXPECTED' });
       this.log.error({ err, code: e.code, remedy: e.remedy }, 'connector failed');
       throw err;
     } finally {
@@ -64,8 +107,11 @@ export class Connector {
     }
   }
 
+  /** Graceful: what was received is sent to Kafka and confirmed to the slot, then the stream ends. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.gate.open();
+    await this.dispatcher?.flush().catch(() => undefined); // a failed send is not confirmed: replayed on the next start
     await this.stream?.stop();
   }
 
@@ -75,6 +121,7 @@ export class Connector {
     await this.db.connect();
     await checkServer(this.db);
     const tables = await this.describeTables(this.db);
+    this.captured = tables;
     if (source.platform === 'langfuse') await this.reportLangfuseGeneration(this.db, tables);
     if (source.platform !== 'custom') await this.reportPresetDrift(this.db, tables);
     await ensurePublication(this.db, source.publication.name, tables.map((t) => [t.schema, t.table]), source.publication.autocreate);
@@ -101,7 +148,21 @@ export class Connector {
       (lsn) => stream.confirm(lsn),
       (handling = 0) => stream.received <= stream.handled + handling,
       (err) => stream.abort(err),
+      this.metrics && {
+        event: (table, op) => this.metrics!.events.inc({ op, table }),
+        transaction: () => this.metrics!.transactions.inc(),
+        acked: (messages, commitTimeUs, durableLsn) => {
+          this.metrics!.batchesSent.inc();
+          this.metrics!.messagesSent.inc(messages);
+          this.metrics!.durableLsn.set(Number(durableLsn));
+          this.metrics!.lastEventAt.set(Date.now() / 1000);
+          if (commitTimeUs !== null) this.metrics!.behindSource.observe(Math.max(0, Date.now() - Number(commitTimeUs / 1000n)));
+        },
+        inFlight: (n) => this.metrics!.inFlight.set(n),
+        backpressure: () => this.metrics!.backpressureWaits.inc(),
+      },
     );
+    if (this.metrics) this.metrics.slotReader = () => this.readSlot();
 
     const slotName = source.slot.name;
     const mode = source.snapshot.mode;
@@ -142,15 +203,6 @@ export class Connector {
     await this.streamLoop();
   }
 
-  /** The configured tables, or the platform preset's tables that exist in this database. */
-  private captureList(): { tables: string[]; fromPreset: boolean } {
-    const { platform, tables, schema } = this.cfg.source;
-    if (tables.length > 0 || platform === 'custom') return { tables, fromPreset: false };
-    const preset = PRESETS[platform];
-    for (const [t, why] of Object.entries(preset.excluded)) this.log.info({ table: `${schema}.${t}`, reason: why }, 'not captured by the preset');
-    return { tables: preset.tables.map((t) => `${schema}.${t}`), fromPreset: true };
-  }
-
   /** Compares the live preset tables with the schemas checked in under schemas/avro/<platform>/. */
   private async reportPresetDrift(db: pg.Client, tables: TableInfo[]): Promise<void> {
     const { platform, decimalMode, unknownTypes, keyColumns } = this.cfg.source;
@@ -179,7 +231,8 @@ export class Connector {
 
   private async describeTables(db: pg.Client): Promise<TableInfo[]> {
     const out: TableInfo[] = [];
-    const { tables, fromPreset } = this.captureList();
+    const { tables, fromPreset, excluded } = captureList(this.cfg.source);
+    for (const [t, why] of Object.entries(excluded)) this.log.info({ table: t, reason: why }, 'not captured by the preset');
     for (const qualified of tables) {
       const [schema, table] = qualified.split('.') as [string, string];
       const info = await tableInfo(db, schema, table);
@@ -213,41 +266,129 @@ export class Connector {
     this.status = 'SNAPSHOTTING';
     const slotName = opts.temporary ? `${source.slot.name}_snapshot_${process.pid}` : source.slot.name;
     const exported = await createSlot({ connectionString: source.url }, slotName, { exportSnapshot: true, temporary: opts.temporary });
-    const reader = new pg.Client({ ...this.pgConfig(), application_name: 'tracelake-snapshot' });
     const started = Date.now();
-    let seq = 0n;
+    let rows: number;
     try {
-      await reader.connect();
-      await beginSnapshot(reader, exported.snapshotName!);
-      const catalog = new TypeCatalog(() => reader);
       this.dispatcher!.reset(0n);
-      for (const t of tables) {
-        const keys = source.keyColumns[`${t.schema}.${t.table}`] ?? t.primaryKey;
-        const types = await catalog.resolve(t.columns.map((c) => c.typeOid));
-        const schema = buildTableSchema(t.schema, t.table, t.columns, keys, types, { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes });
-        const captured: CapturedTable = await this.dispatcher!.register(schema);
-        let rows = 0;
-        for await (const chunk of readChunks(reader, { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys }, source.snapshot.chunkRows)) {
-          for (const tuple of chunk) {
-            await this.dispatcher!.read(captured, tuple, {
-              commitLsn: exported.consistentPoint, seq: seq++, lsn: null, txId: null, commitTimeUs: BigInt(started) * 1000n, snapshot: 'true',
-            });
-          }
-          rows += chunk.length;
-          this.log.info({ table: `${t.schema}.${t.table}`, rows }, 'snapshot progress');
-          fault('snapshot-chunk');
-        }
-      }
-      await this.dispatcher!.flush();
-      await reader.query('COMMIT');
+      rows = await this.readTables(tables, exported, 'initial');
     } finally {
-      await reader.end().catch(() => undefined);
       await exported.close().catch(() => undefined);
     }
     await this.state!.write(source.slot.name, {
       snapshotLsn: formatLsn(exported.consistentPoint), snapshotCompletedAt: new Date().toISOString(), tables: tables.map((t) => `${t.schema}.${t.table}`),
     });
-    this.log.info({ rows: Number(seq), ms: Date.now() - started, lsn: formatLsn(exported.consistentPoint) }, 'snapshot completed');
+    this.log.info({ rows, ms: Date.now() - started, lsn: formatLsn(exported.consistentPoint) }, 'snapshot completed');
+  }
+
+  /**
+   * Reads `tables` at an exported snapshot and sends every row as a read event positioned at the
+   * snapshot's consistent point (the sink orders it against streamed changes by that position).
+   * Returns the rows read.
+   */
+  private async readTables(tables: TableInfo[], exported: ExportedSlot, kind: SnapshotProgress['kind']): Promise<number> {
+    const { source } = this.cfg;
+    const reader = new pg.Client({ ...this.pgConfig(), application_name: 'tracelake-snapshot' });
+    const started = Date.now();
+    const startedAt = new Date(started).toISOString();
+    let seq = 0n;
+    for (const t of tables) this.snapshots.set(`${t.schema}.${t.table}`, { rows: 0, state: 'PENDING', kind });
+    this.metrics?.snapshotRunning.set(1);
+    let remaining = tables.length;
+    this.metrics?.snapshotTablesRemaining.set(remaining);
+    let current: SnapshotProgress | undefined;
+    try {
+      await reader.connect();
+      await beginSnapshot(reader, exported.snapshotName!);
+      const catalog = new TypeCatalog(() => reader);
+      for (const t of tables) {
+        const name = `${t.schema}.${t.table}`;
+        current = { rows: 0, state: 'RUNNING', kind, startedAt };
+        this.snapshots.set(name, current);
+        const keys = source.keyColumns[name] ?? t.primaryKey;
+        const types = await catalog.resolve(t.columns.map((c) => c.typeOid));
+        const schema = buildTableSchema(t.schema, t.table, t.columns, keys, types, { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes });
+        const captured: CapturedTable = await this.dispatcher!.register(schema);
+        const estimate = await estimatedRows(reader, t);
+        for await (const chunk of readChunks(reader, { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys }, source.snapshot.chunkRows)) {
+          if (this.gate.closed) await this.gate.wait();
+          for (const tuple of chunk) {
+            await this.dispatcher!.read(captured, tuple, {
+              commitLsn: exported.consistentPoint, seq: seq++, lsn: null, txId: null, commitTimeUs: BigInt(started) * 1000n, snapshot: 'true',
+            });
+          }
+          current.rows += chunk.length;
+          this.metrics?.snapshotRows.inc({ table: name }, chunk.length);
+          const secs = (Date.now() - started) / 1000;
+          this.log.info({
+            table: name, rows: current.rows, estimatedRows: estimate, percent: estimate > 0 ? Math.min(100, Math.round((current.rows / estimate) * 100)) : undefined,
+            rowsPerSecond: secs > 0 ? Math.round(Number(seq) / secs) : undefined,
+          }, 'snapshot progress');
+          fault('snapshot-chunk');
+        }
+        current.state = 'DONE';
+        current.finishedAt = new Date().toISOString();
+        this.metrics?.snapshotTablesRemaining.set(--remaining);
+      }
+      await this.dispatcher!.flush();
+      await reader.query('COMMIT');
+    } catch (err) {
+      if (current && current.state === 'RUNNING') Object.assign(current, { state: 'FAILED', error: (err as Error).message });
+      throw err;
+    } finally {
+      this.metrics?.snapshotRunning.set(0);
+      await reader.end().catch(() => undefined);
+    }
+    return Number(seq);
+  }
+
+  /**
+   * Re-reads one captured table while streaming goes on (like Debezium's execute-snapshot signal): a
+   * temporary slot exports a snapshot, and the table's rows are sent as read events at its consistent
+   * point, so the sink keeps whichever of a row's snapshot and streamed versions is newer.
+   */
+  requestSnapshot(table: string): SnapshotProgress {
+    const info = this.captured.find((t) => `${t.schema}.${t.table}` === table);
+    if (!info) {
+      throw new TracelakeError(`table ${table} is not captured by this connector`, {
+        code: 'NOT_FOUND', remedy: `one of: ${this.captured.map((t) => `${t.schema}.${t.table}`).join(', ') || '(none yet)'}`,
+      });
+    }
+    if (this.status !== 'RUNNING') throw new ConflictError(`cannot snapshot ${table} while the connector is ${this.status}`, 'wait until it streams (GET /status)');
+    const running = this.snapshots.get(table);
+    if (running && (running.state === 'RUNNING' || running.state === 'PENDING')) throw new ConflictError(`a snapshot of ${table} is already ${running.state}`, 'watch GET /status');
+    const progress: SnapshotProgress = { rows: 0, state: 'PENDING', kind: 'requested' };
+    this.snapshots.set(table, progress);
+    this.requested = this.requested.then(() => this.runRequestedSnapshot(info)).catch((err: unknown) => {
+      const p = this.snapshots.get(table);
+      if (p) Object.assign(p, { state: 'FAILED', error: (err as Error).message, finishedAt: new Date().toISOString() });
+      this.log.error({ table, err: (err as Error).message }, 'requested snapshot failed; request it again');
+    });
+    return progress;
+  }
+
+  private async runRequestedSnapshot(t: TableInfo): Promise<void> {
+    const name = `${t.schema}.${t.table}`;
+    const generation = this.dispatcher!.generation;
+    this.log.info({ table: name }, 'requested snapshot started');
+    const exported = await createSlot({ connectionString: this.cfg.source.url }, `${this.cfg.source.slot.name}_rs_${process.pid}`, { exportSnapshot: true, temporary: true });
+    try {
+      const rows = await this.readTables([t], exported, 'requested');
+      // a reconnect of the stream in between drops what was buffered: the snapshot is incomplete then
+      if (this.dispatcher!.generation !== generation) throw new Error('the replication stream reconnected during the snapshot');
+      this.log.info({ table: name, rows, lsn: formatLsn(exported.consistentPoint) }, 'requested snapshot completed');
+    } finally {
+      await exported.close().catch(() => undefined);
+    }
+  }
+
+  /** The slot as /metrics reports it. */
+  private async readSlot(): Promise<SlotReading | undefined> {
+    if (!this.db) return undefined;
+    const { rows: [r] } = await this.db.query<{ lag: string | null; wal_status: string | null; safe: string | null; active: boolean }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag, wal_status, safe_wal_size::text AS safe, active
+         FROM pg_replication_slots WHERE slot_name = $1`, [this.cfg.source.slot.name]);
+    if (!r) return undefined;
+    return { lagBytes: Number(r.lag ?? 0), walStatus: r.wal_status, safeWalSizeBytes: r.safe === null ? null : Number(r.safe), active: r.active };
   }
 
   private startHeartbeat(): void {
@@ -277,23 +418,30 @@ export class Connector {
             code: 'SLOT_BUSY', remedy: 'another connector instance owns the slot; stop it, or set slot.whenBusy: wait to stand by',
           });
         }
-        this.log.info({ pid: slot.activePid }, 'slot is in use by another process; standing by');
+        if (this.status !== 'STANDBY') this.log.info({ pid: slot.activePid }, 'slot is in use by another process; standing by');
+        this.status = 'STANDBY';
         await sleep(2000);
         continue;
       }
       const start = slot.confirmedFlushLsn ?? 0n;
       this.dispatcher!.reset(start);
       this.status = 'RUNNING';
+      this.metrics?.connected.set(1);
       this.log.info({ slot: source.slot.name, from: formatLsn(start) }, 'streaming');
       const begun = Date.now();
       try {
         await this.stream!.run(start, {
-          onMessage: (lsn, msg) => this.dispatcher!.onMessage(lsn, msg),
+          onMessage: async (lsn, msg) => {
+            if (this.gate.closed) await this.gate.wait(); // paused: flow control stops reading the socket; status updates go on
+            return this.dispatcher!.onMessage(lsn, msg);
+          },
           onKeepalive: (lsn) => this.dispatcher!.onKeepalive(lsn),
         });
       } catch (err) {
+        this.metrics?.connected.set(0);
         if (this.stopping) break;
         const e = err as Partial<TracelakeError> & { code?: string };
+        this.metrics?.errors.inc({ code: e.code ?? 'REPLICATION_INTERRUPTED' });
         if (e instanceof TracelakeError && !e.retriable) throw err;
         if (e.code === '55006') { // object_in_use: the slot was taken between our check and START_REPLICATION
           this.log.info('slot taken by another process; standing by');
@@ -329,6 +477,8 @@ export class Connector {
   }
 
   private async cleanup(): Promise<void> {
+    this.metrics?.connected.set(0);
+    if (this.metrics) this.metrics.slotReader = undefined;
     clearInterval(this.heartbeat);
     this.dispatcher?.close();
     await this.stream?.stop().catch(() => undefined);
@@ -336,4 +486,12 @@ export class Connector {
     await this.state?.close();
     await this.db?.end().catch(() => undefined);
   }
+}
+
+/** The planner's row estimate of a table (for snapshot progress; 0 when never analyzed). */
+async function estimatedRows(db: pg.ClientBase, t: TableInfo): Promise<number> {
+  const { rows: [r] } = await db.query<{ n: string }>(
+    'SELECT GREATEST(c.reltuples, 0)::bigint::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+    [t.schema, t.table]);
+  return Number(r?.n ?? 0);
 }

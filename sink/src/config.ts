@@ -1,6 +1,7 @@
 // The sink's configuration: one zod schema for validation, defaults and documentation.
 import { z } from 'zod';
-import { parseConfig } from '../../runtime/config.ts';
+import { parseConfig } from '../../runtime/config/parse.ts';
+import { httpSchema, lifecycleSchema } from '../../runtime/config/common.ts';
 
 const tableSettings = z.strictObject({
   deleteMode: z.enum(['hard', 'soft']).optional().describe('overrides sink.deleteMode for this table'),
@@ -16,7 +17,9 @@ export const sinkConfigSchema = z.strictObject({
     sessionTimeoutMs: z.number().int().positive().default(45_000),
     topicRefreshMs: z.number().int().positive().default(10_000).describe('how often to look for new change topics'),
   }),
-  registry: z.strictObject({ url: z.string().url() }),
+  registry: z.strictObject({
+    url: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL of a Confluent-compatible registry API, e.g. http://registry:8081').describe('schema registry (Confluent API; for Apicurio …/apis/ccompat/v7)'),
+  }),
   warehouse: z.strictObject({
     host: z.string().min(1).describe('server hostname of the Databricks SQL warehouse'),
     port: z.number().int().positive().default(443),
@@ -41,6 +44,8 @@ export const sinkConfigSchema = z.strictObject({
     tolerance: z.enum(['none', 'all']).default('none').describe('none: stop on a poison record; all: send it to the dead-letter topic and go on'),
     deadLetterTopic: z.string().optional(),
   }).prefault({}),
+  http: httpSchema(8084),
+  ...lifecycleSchema,
 }).superRefine((c, ctx) => {
   if (c.errors.tolerance === 'all' && !c.errors.deadLetterTopic) {
     ctx.addIssue({ code: 'custom', path: ['errors', 'deadLetterTopic'], message: 'required when errors.tolerance is all' });

@@ -19,6 +19,8 @@ import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { fault } from '../../runtime/faults.ts';
+import type { TableStatus, Worker } from '../../runtime/supervisor.ts';
+import type { SinkMetrics } from './metrics.ts';
 
 export type SinkStatus = 'STARTING' | 'RUNNING' | 'RETRYING' | 'STOPPED' | 'FAILED';
 
@@ -35,14 +37,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bounded = (p: Promise<unknown> | undefined, ms: number) =>
   Promise.race([Promise.resolve(p).catch(() => undefined), sleep(ms)]);
 
-export class Sink {
+interface TableProgress {
+  rowsMerged: number;
+  lastMergeAt?: string;
+  lastMergeMs?: number;
+}
+
+export class Sink implements Worker {
   private readonly cfg: SinkConfig;
   private readonly log: Logger;
   private readonly kafka: Kafka;
   private consumer: Consumer | undefined;
   private dlq: Producer | undefined;
   private wh: Warehouse | undefined;
-  private tables: TableManager | undefined;
+  private tableManager: TableManager | undefined;
   private views: ViewManager | undefined;
   private decoder: EventDecoder;
   private buffer = new BatchBuffer();
@@ -60,10 +68,14 @@ export class Sink {
   status: SinkStatus = 'STARTING';
   failure: Error | undefined;
   readonly stats: SinkStats = { batches: 0, rowsMerged: 0, eventsConsumed: 0, deadLettered: 0, lastMergeMs: 0 };
+  private readonly metrics: SinkMetrics | undefined;
+  private readonly progress = new Map<string, TableProgress>();
+  private paused = false;
 
-  constructor(cfg: SinkConfig, log: Logger) {
+  constructor(cfg: SinkConfig, log: Logger, metrics?: SinkMetrics) {
     this.cfg = cfg;
     this.log = log;
+    this.metrics = metrics;
     this.kafka = new Kafka({ clientId: 'tracelake-sink', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING });
     this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url));
     const prefix = cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -85,6 +97,7 @@ export class Sink {
       this.status = 'FAILED';
       this.failure ??= err as Error;
       const e = err as Partial<TracelakeError>;
+      this.metrics?.errors.inc({ code: e.code ?? 'UNEXPECTED' });
       this.log.error({ err, code: e.code, remedy: e.remedy }, 'sink failed');
       throw err;
     } finally {
@@ -97,10 +110,47 @@ export class Sink {
     }
   }
 
+  /**
+   * Graceful: stop fetching, MERGE and commit what is buffered (bounded by the warehouse retry loop,
+   * which gives up once stopping), then leave the group. Whatever is not committed is replayed later.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.pauseConsumer();
+    if (!this.failure && this.consumer) await this.locked(() => this.flush()).catch(() => undefined);
     await this.consumer?.stop().catch(() => undefined);
     this.finished?.resolve();
+  }
+
+  /** Stops fetching; partitions stay assigned, buffered events are still merged by the timer. */
+  pause(): void {
+    this.paused = true;
+    this.pauseConsumer();
+  }
+
+  resume(): void {
+    this.paused = false;
+    try {
+      if (this.consumer && this.topics.length > 0) this.consumer.resume(this.topics.map((topic) => ({ topic })));
+    } catch {
+      // not running yet: it starts unpaused
+    }
+  }
+
+  private pauseConsumer(): void {
+    try {
+      if (this.consumer && this.topics.length > 0) this.consumer.pause(this.topics.map((topic) => ({ topic })));
+    } catch {
+      // not running yet: startConsumer pauses it once it runs
+    }
+  }
+
+  phase(): string {
+    return this.status === 'RUNNING' && this.paused ? 'PAUSED' : this.status;
+  }
+
+  tables(): TableStatus[] {
+    return [...this.progress].map(([table, p]) => ({ table, state: this.status === 'FAILED' ? 'FAILED' : this.paused ? 'PAUSED' : 'RUNNING', ...p }));
   }
 
   private fail(err: Error): void {
@@ -116,15 +166,16 @@ export class Sink {
       ...(w.caCertFile ? { caCert: readFileSync(w.caCertFile) } : {}),
       log: (level, message) => { if (level === 'error' || level === 'warn') this.log.warn({ driver: message }, 'warehouse driver'); },
     }));
-    this.tables = new TableManager(this.wh, this.cfg);
-    await this.retrying('create the target schema', () => this.tables!.init());
+    this.tableManager = new TableManager(this.wh, this.cfg);
+    await this.retrying('create the target schema', () => this.tableManager!.init());
     const viewSet = { phoenix: phoenixViews, langfuse: langfuseViews, custom: undefined }[this.cfg.platform];
-    if (viewSet) this.views = new ViewManager(this.wh, this.tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
+    if (viewSet) this.views = new ViewManager(this.wh, this.tableManager.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
     if (this.cfg.errors.tolerance === 'all') {
       this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlq.connect();
     }
     this.topics = await this.waitForTopics();
+    if (this.metrics) this.metrics.lagReader = () => this.consumerLag();
     await this.startConsumer();
     this.status = 'RUNNING';
     this.timer = setInterval(() => {
@@ -138,6 +189,23 @@ export class Sink {
     this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => this.log.warn({ err }, 'topic refresh failed')),
       this.cfg.kafka.topicRefreshMs);
     this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix, topics: this.topics.length }, 'sink running');
+  }
+
+  /** Per topic: records after the group's committed offsets (from the start where none is committed). */
+  private async consumerLag(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!this.admin || this.topics.length === 0) return out;
+    const committed = await this.admin.fetchOffsets({ groupId: this.cfg.kafka.groupId, topics: this.topics });
+    for (const { topic, partitions } of committed) {
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      let lag = 0;
+      for (const e of ends) {
+        const c = Number(partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+        lag += Number(e.high) - (c >= 0 ? c : Number(e.low));
+      }
+      out.set(topic, lag);
+    }
+    return out;
   }
 
   private async matchingTopics(): Promise<string[]> {
@@ -201,13 +269,16 @@ export class Sink {
             if (!isRunning() || isStale()) break;
             const ev = await this.decode(batch.topic, batch.partition, m);
             this.buffer.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
+            this.metrics?.buffered.set(this.buffer.events.length);
             this.stats.eventsConsumed++;
+            this.metrics?.eventsConsumed.inc();
             resolveOffset(m.offset);
             if (this.buffer.rows >= this.cfg.batching.maxRows || this.buffer.bytes >= this.cfg.batching.maxBytes) await this.flush();
           }
         });
       },
     });
+    if (this.paused || this.stopping) this.pauseConsumer(); // kafkajs pauses only a running consumer
   }
 
   /** Serializes buffer access between the consumer and the flush timer. */
@@ -254,6 +325,7 @@ export class Sink {
       }],
     });
     this.stats.deadLettered++;
+    this.metrics?.deadLettered.inc();
     this.log.warn({ topic, partition, offset, stage, code: err.code }, 'record sent to the dead-letter topic');
   }
 
@@ -270,6 +342,10 @@ export class Sink {
     this.stats.batches++;
     this.stats.rowsMerged += rows;
     this.stats.lastMergeMs = Date.now() - started;
+    this.metrics?.batches.inc();
+    this.metrics?.batchSeconds.observe(this.stats.lastMergeMs / 1000);
+    this.metrics?.lastCommitAt.set(Date.now() / 1000);
+    this.metrics?.buffered.set(this.buffer.events.length);
     await this.ensureViews();
     this.log.debug({ events: batch.events.length, rows, ms: this.stats.lastMergeMs }, 'batch merged and committed');
   }
@@ -280,7 +356,7 @@ export class Sink {
     for (const e of events) for (const c of e.columns) if (!columns.has(c.field)) columns.set(c.field, c);
     const keyFields = events.find((e) => e.keyFields.length > 0)?.keyFields ?? [];
     const target = await this.retrying(`prepare ${first.schema}.${first.table}`,
-      () => this.tables!.ensure(first.schema, first.table, [...columns.values()], keyFields));
+      () => this.tableManager!.ensure(first.schema, first.table, [...columns.values()], keyFields));
     const plan = { target: target.layout.target, tombstones: target.layout.tombstones, columns: target.columns, deleteMode: target.deleteMode,
       maxStatementBytes: this.cfg.batching.maxStatementBytes, maxStatementRows: this.cfg.batching.maxStatementRows };
     const folded = foldBatch(events);
@@ -292,9 +368,23 @@ export class Sink {
       await this.retrying(`prepare ${target.layout.target}`, () => this.wh!.query(sql));
       await this.heartbeat().catch(() => undefined);
     }
+    const started = Date.now();
     const rejected = await this.applyRows(plan, folded.rows, target.layout.target);
     if (rejected.length > 0) await this.rejectRows(rejected);
-    return folded.rows.length - rejected.length;
+    const merged = folded.rows.length - rejected.length;
+    const name = `${first.schema}.${first.table}`;
+    const now = Date.now();
+    const p = this.progress.get(name) ?? { rowsMerged: 0 };
+    p.rowsMerged += merged;
+    p.lastMergeAt = new Date(now).toISOString();
+    p.lastMergeMs = now - started;
+    this.progress.set(name, p);
+    if (this.metrics) {
+      this.metrics.rowsMerged.inc({ table: name }, merged);
+      this.metrics.mergeSeconds.observe({ table: name }, (now - started) / 1000);
+      for (const r of folded.rows) if (r.events.at(-1)?.op !== 'r') this.metrics.freshness.observe(Math.max(0, now - Number(r.sourceTsMs)) / 1000);
+    }
+    return merged;
   }
 
   /**
@@ -343,6 +433,7 @@ export class Sink {
       } catch (err) {
         if (!isTransient(err) || this.stopping) throw err;
         this.status = 'RETRYING';
+        this.metrics?.retries.inc();
         this.log.warn({ what, attempt, retryInMs: delay, err: (err as Error).message }, 'warehouse unavailable; retrying');
         const until = Date.now() + delay;
         while (Date.now() < until && !this.stopping) {

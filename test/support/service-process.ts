@@ -12,12 +12,17 @@ export interface ServiceProcess {
   waitForLog(re: RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
+  /** base URL of its REST API, once it listens */
+  restUrl(): Promise<string>;
+  /** a REST call; JSON answer (or text) with the status */
+  call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
 }
 
 export function spawnService(kind: 'connector' | 'sink', config: object, env: Record<string, string> = {}): ServiceProcess {
   const dir = mkdtempSync(`${tmpdir()}/tracelake-${kind}-`);
-  writeFileSync(`${dir}/config.json`, JSON.stringify(config));
-  const child = spawn(process.execPath, [`${ROOT}${kind}/src/main.ts`, '--config', `${dir}/config.json`], {
+  // a free REST port per process (tests run several), on loopback
+  writeFileSync(`${dir}/config.json`, JSON.stringify({ http: { host: '127.0.0.1', port: 0 }, ...config }));
+  const child = spawn(process.execPath, [`${ROOT}cli/tracelake.ts`, kind, '--config', `${dir}/config.json`], {
     env: { ...process.env, TRACELAKE_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -34,6 +39,25 @@ export function spawnService(kind: 'connector' | 'sink', config: object, env: Re
         if (Date.now() > end) throw new Error(`${kind} did not log ${re} in time:\n${out.slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    async restUrl() {
+      await this.waitForLog(/"msg":"REST API listening"/);
+      const port = /"port":(\d+),"msg":"REST API listening"/.exec(out)?.[1];
+      return `http://127.0.0.1:${port}`;
+    },
+    async call(method, path, opts = {}) {
+      const res = await fetch(`${await this.restUrl()}${path}`, {
+        method, headers: { ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.body ? { 'Content-Type': 'application/json' } : {}) },
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // text (metrics)
+      }
+      return { status: res.status, body };
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

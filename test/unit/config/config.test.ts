@@ -17,7 +17,7 @@ test('connector defaults: filtered publication, initial snapshot, precise decima
 
 test('every problem is named with its field; unknown keys are errors', () => {
   assert.throws(() => parseConnectorConfig({ ...connector, source: { ...connector.source, tables: ['spans'], slots: {} } }), (e: unknown) =>
-    e instanceof TracelakeError && e.code === 'BAD_CONFIG' && /source\.tables\.0: write tables as schema\.table/.test(e.message) && /Unrecognized key: "slots"/.test(e.message));
+    e instanceof TracelakeError && e.code === 'BAD_CONFIG' && /source\.tables\.0: write tables as schema\.table/.test(e.message) && /unknown key "slots" \(did you mean "slot"\?\)/.test(e.message));
 });
 
 test('sink: a dead-letter topic is required when errors are tolerated', () => {

@@ -1,0 +1,90 @@
+// The connector's Prometheus metrics (names in docs/operations.md), after Debezium's streaming and
+// snapshot metrics and postgres_exporter's slot metrics. Counters live here, across restarts of the
+// pipeline inside one process; slot figures are read from Postgres when scraped.
+import { Counter, Gauge, Summary, type Registry } from 'prom-client';
+
+export interface SlotReading {
+  lagBytes: number;
+  walStatus: string | null;
+  safeWalSizeBytes: number | null;
+  active: boolean;
+}
+
+export class ConnectorMetrics {
+  readonly events: Counter<'op' | 'table'>;
+  readonly transactions: Counter;
+  readonly behindSource: Summary;
+  readonly lastEventAt: Gauge;
+  readonly connected: Gauge;
+  readonly batchesSent: Counter;
+  readonly messagesSent: Counter;
+  readonly inFlight: Gauge;
+  readonly backpressureWaits: Counter;
+  readonly snapshotRows: Counter<'table'>;
+  readonly snapshotRunning: Gauge;
+  readonly snapshotTablesRemaining: Gauge;
+  readonly errors: Counter<'code'>;
+  readonly durableLsn: Gauge;
+  /** set by the running pipeline: reads the slot when /metrics is scraped */
+  slotReader: (() => Promise<SlotReading | undefined>) | undefined;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const p = 'tracelake_connector_';
+    this.events = new Counter({ name: `${p}events_total`, help: 'change events captured, by op (r snapshot, c, u, d, t) and table', labelNames: ['op', 'table'], registers });
+    this.transactions = new Counter({ name: `${p}transactions_total`, help: 'source transactions seen', registers });
+    this.behindSource = new Summary({
+      name: `${p}milliseconds_behind_source`, help: 'commit time in Postgres → events handed to Kafka (Debezium MilliSecondsBehindSource); quantiles over the last minute',
+      percentiles: [0.5, 0.95, 0.99], maxAgeSeconds: 60, ageBuckets: 6, registers,
+    });
+    this.lastEventAt = new Gauge({ name: `${p}last_event_timestamp_seconds`, help: 'when the last change event was captured (Unix time)', registers });
+    this.connected = new Gauge({ name: `${p}connected`, help: '1 while the replication stream is connected', registers });
+    this.batchesSent = new Counter({ name: `${p}kafka_batches_total`, help: 'batches acknowledged by Kafka', registers });
+    this.messagesSent = new Counter({ name: `${p}kafka_messages_total`, help: 'messages acknowledged by Kafka (events and tombstones)', registers });
+    this.inFlight = new Gauge({ name: `${p}kafka_batches_in_flight`, help: 'batches sent and not yet acknowledged (2 = backpressure)', registers });
+    this.backpressureWaits = new Counter({ name: `${p}backpressure_waits_total`, help: 'times decoding waited for Kafka (batches in flight at the limit)', registers });
+    this.snapshotRows = new Counter({ name: `${p}snapshot_rows_total`, help: 'rows read by snapshots, by table', labelNames: ['table'], registers });
+    this.snapshotRunning = new Gauge({ name: `${p}snapshot_running`, help: '1 while a snapshot (initial or requested) runs', registers });
+    this.snapshotTablesRemaining = new Gauge({ name: `${p}snapshot_tables_remaining`, help: 'tables the running snapshot has still to read', registers });
+    this.errors = new Counter({ name: `${p}errors_total`, help: 'failures by error code (retried ones included)', labelNames: ['code'], registers });
+    this.durableLsn = new Gauge({ name: `${p}confirmed_lsn`, help: 'last LSN confirmed to the slot (everything before it is in Kafka)', registers });
+
+    // the gauges of one scrape are collected concurrently: they share one reading of the slot
+    let reading: { at: number; value: Promise<SlotReading | undefined> } | undefined;
+    const read = (): Promise<SlotReading | undefined> => {
+      if (!reading || Date.now() - reading.at > 1000) {
+        reading = { at: Date.now(), value: this.slotReader ? this.slotReader().catch(() => undefined) : Promise.resolve(undefined) };
+      }
+      return reading.value;
+    };
+    new Gauge({
+      name: `${p}slot_lag_bytes`, help: 'WAL the slot holds back: pg_current_wal_lsn() - confirmed_flush_lsn', registers,
+      async collect() {
+        const r = await read();
+        if (r) this.set(r.lagBytes);
+      },
+    });
+    new Gauge({
+      name: `${p}slot_safe_wal_size_bytes`, help: 'WAL that can still be written before the slot is invalidated (absent = unlimited)', registers,
+      async collect() {
+        const r = await read();
+        if (r?.safeWalSizeBytes != null) this.set(r.safeWalSizeBytes);
+      },
+    });
+    new Gauge({
+      name: `${p}slot_active`, help: '1 when a process streams the slot (this one, or the peer a standby waits for)', registers,
+      async collect() {
+        const r = await read();
+        if (r) this.set(r.active ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${p}slot_wal_status`, help: 'pg_replication_slots.wal_status: 1 for the current one (reserved, extended, unreserved, lost)', labelNames: ['status'], registers,
+      async collect() {
+        const r = await read();
+        if (!r) return;
+        for (const st of ['reserved', 'extended', 'unreserved', 'lost']) this.set({ status: st }, r.walStatus === st ? 1 : 0);
+      },
+    });
+  }
+}

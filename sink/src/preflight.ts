@@ -1,0 +1,60 @@
+// What `tracelake validate sink` checks before anything runs: Kafka (and the change topics), the
+// registry, the warehouse (a statement runs; the target schema is readable or creatable) and the
+// dead-letter topic when errors are tolerated.
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import type { SinkConfig } from './config.ts';
+import { connectWarehouse } from './warehouse/databricks-client.ts';
+import { registryCheck } from '../../connector/src/preflight.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
+import { runChecks, type CheckResult } from '../../runtime/checks.ts';
+
+const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
+
+export async function sinkChecks(cfg: SinkConfig): Promise<CheckResult[]> {
+  const w = cfg.warehouse;
+  return runChecks([
+    {
+      name: 'kafka: brokers and change topics',
+      run: async () => {
+        const admin = new Kafka({ clientId: 'tracelake-validate', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 5000, retry: { retries: 1 } }).admin();
+        try {
+          await admin.connect();
+          const topics = await admin.listTopics();
+          const prefix = `${cfg.kafka.topicPrefix}.`;
+          const change = topics.filter((t) => t.startsWith(prefix) && t.split('.').length === 3);
+          if (cfg.errors.tolerance === 'all' && cfg.errors.deadLetterTopic && !topics.includes(cfg.errors.deadLetterTopic)) {
+            return `${change.length} change topic(s) under ${prefix}*; dead-letter topic ${cfg.errors.deadLetterTopic} does not exist yet (created on first use if the broker allows auto-creation)`;
+          }
+          return `${change.length} change topic(s) under ${prefix}*${change.length === 0 ? ' (the sink waits for them)' : ''}`;
+        } catch (err) {
+          throw fail(`cannot reach Kafka at ${cfg.kafka.brokers.join(',')}: ${(err as Error).message}`, 'KAFKA_UNREACHABLE', 'check kafka.brokers and the network path to them');
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      },
+    },
+    { name: 'schema registry', run: () => registryCheck(cfg.registry.url) },
+    {
+      name: 'warehouse: connect and query',
+      run: async () => {
+        const wh = await connectWarehouse({
+          host: w.host, port: w.port, path: w.path, token: w.token, log: () => undefined,
+          ...(w.caCertFile ? { caCert: readFileSync(w.caCertFile) } : {}),
+        }).catch((err: Error) => {
+          throw fail(`cannot connect to the warehouse ${w.host}${w.path}: ${err.message}`, 'WAREHOUSE_UNREACHABLE', 'check warehouse.host, warehouse.path and warehouse.token (a PAT with CAN USE on the warehouse)');
+        });
+        try {
+          await wh.query('SELECT 1').catch((err: Error) => {
+            throw fail(`the warehouse does not run statements: ${err.message}`, 'WAREHOUSE_QUERY', 'check the token\'s permission on the warehouse and that it is started');
+          });
+          const schema = w.catalog ? `\`${w.catalog}\`.\`${w.schema}\`` : `\`${w.schema}\``;
+          const exists = await wh.query(`SHOW TABLES IN ${schema}`).then((rows) => rows.length, () => -1);
+          return exists >= 0 ? `schema ${schema} readable, ${exists} table(s)` : `schema ${schema} not readable yet: the sink creates it (needs CREATE SCHEMA${w.catalog ? ` on catalog ${w.catalog}` : ''})`;
+        } finally {
+          await wh.close().catch(() => undefined);
+        }
+      },
+    },
+  ]);
+}

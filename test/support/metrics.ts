@@ -1,0 +1,39 @@
+// Reading Prometheus text and the metric names documented in docs/operations.md.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { stack } from './stack.ts';
+
+const DOC = fileURLToPath(new URL('../../docs/operations.md', import.meta.url));
+
+/** Metric names listed in docs/operations.md for a component (rows like | `tracelake_sink_…` | …). */
+export function documentedMetrics(component: 'connector' | 'sink'): string[] {
+  const names = [...readFileSync(DOC, 'utf8').matchAll(/^\| `(tracelake_[a-z_]+)`/gm)].map((m) => m[1]!);
+  return names.filter((n) => n.startsWith(`tracelake_${component}_`));
+}
+
+/** The value of one series in Prometheus text, e.g. value(text, 'x_total{op="c"}'). */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Messages in a topic (sum of high watermarks; our topics are never trimmed in tests). */
+export async function topicSize(topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'tracelake-test', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
