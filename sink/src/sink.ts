@@ -336,9 +336,24 @@ export class Sink implements Worker {
     this.buffer = new BatchBuffer();
     const started = Date.now();
     let rows = 0;
-    for (const [, events] of batch.byTable()) rows += await this.mergeTable(events);
+    // one MERGE statement can outlast the session timeout: keep the group membership alive meanwhile
+    const beat = setInterval(() => void this.heartbeat().catch(() => undefined), 3000);
+    try {
+      for (const [, events] of batch.byTable()) rows += await this.mergeTable(events);
+    } finally {
+      clearInterval(beat);
+    }
     fault('after-merge'); // Delta has the batch, Kafka offsets are not committed yet
-    await this.consumer!.commitOffsets(batch.commits());
+    try {
+      await this.consumer!.commitOffsets(batch.commits());
+    } catch (err) {
+      if (!lostGeneration(err)) throw err;
+      // the group moved on (this member was evicted or a rebalance began): the batch is in Delta but its
+      // offsets are not committed; whoever owns the partitions next replays it, and replays change nothing
+      this.metrics?.errors.inc({ code: 'COMMIT_REBALANCED' });
+      this.log.warn({ err: (err as Error).message, events: batch.events.length }, 'offsets not committed: the consumer group rebalanced; the batch will be replayed (idempotent)');
+      return;
+    }
     this.stats.batches++;
     this.stats.rowsMerged += rows;
     this.stats.lastMergeMs = Date.now() - started;
@@ -443,6 +458,14 @@ export class Sink implements Worker {
       }
     }
   }
+}
+
+/** A commit refused because this member's group generation is over (evicted, or a rebalance started). */
+export function lostGeneration(err: unknown): boolean {
+  const types = ['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID'];
+  const e = err as { type?: string; cause?: { type?: string }; message?: string };
+  return types.includes(e.type ?? '') || types.includes(e.cause?.type ?? '')
+    || /coordinator is not aware of this member|group is rebalancing|generation/i.test(e.message ?? '');
 }
 
 /** Network failures and 5xx/429 answers: the warehouse may come back. SQL errors are not transient. */

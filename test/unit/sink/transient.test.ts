@@ -11,3 +11,12 @@ test('network trouble and 5xx are transient; statements the warehouse refused ar
   assert.equal(isTransient(new TracelakeError('x', { code: 'X', remedy: 'r', retriable: true })), true);
   assert.equal(isTransient(new TracelakeError('x', { code: 'X', remedy: 'r' })), false);
 });
+
+test('a commit refused because the group moved on is recognised (the batch is replayed, not a failure)', async () => {
+  const { lostGeneration } = await import('../../../sink/src/sink.ts');
+  const evicted = Object.assign(new Error('The coordinator is not aware of this member'), { name: 'KafkaJSNonRetriableError' });
+  assert.equal(lostGeneration(evicted), true);
+  assert.equal(lostGeneration(Object.assign(new Error('x'), { cause: { type: 'REBALANCE_IN_PROGRESS' } })), true);
+  assert.equal(lostGeneration(Object.assign(new Error('x'), { type: 'ILLEGAL_GENERATION' })), true);
+  assert.equal(lostGeneration(Object.assign(new Error('Topic authorization failed'), { type: 'TOPIC_AUTHORIZATION_FAILED' })), false);
+});
