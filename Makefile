@@ -48,3 +48,12 @@ bench-connector: up
 	@$(WITH_NODE) node bench/connector-throughput.ts
 bench-sink: up
 	@$(WITH_NODE) node bench/sink-merge.ts
+
+# deploy/ (docs/deploy.md): the chart, image and compose checks alone (no local stack needed; helm and
+# kubeconform are built into .cache/deploy on first use), and the chart's values schema regenerated from the
+# services' config schemas.
+.PHONY: test-deploy helm-schema
+test-deploy: deps
+	@$(WITH_NODE) scripts/run-tests.sh 'test/unit/deploy/*.test.ts' 'test/integration/deploy/*.test.ts'
+helm-schema: deps
+	@$(WITH_NODE) node scripts/gen-helm-schema.ts
