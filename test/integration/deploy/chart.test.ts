@@ -71,7 +71,9 @@ test('default values: connector and sink, one replica each, valid Kubernetes obj
     const config = configOf(manifests, `tl-tracelake-${component}`);
     assert.deepEqual(config.http, { host: '0.0.0.0', port });
     assert.equal(config.state, 'running');
-    assert.equal(find(manifests, 'Service', `tl-tracelake-${component}`).spec.ports[0].port, port);
+    const svc = find(manifests, 'Service', `tl-tracelake-${component}`);
+    assert.equal(svc.spec.ports[0].port, port);
+    assert.equal(svc.spec.publishNotReadyAddresses, true, 'a FAILED (unready) pod stays reachable for /status and /restart');
   }
   // the new pod first: it stands by until the old one releases the slot (or keeps failing while the old one streams)
   for (const name of ['tl-tracelake-connector', 'tl-tracelake-sink']) {

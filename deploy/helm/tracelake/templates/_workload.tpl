@@ -169,6 +169,9 @@ metadata:
   {{- end }}
 spec:
   type: {{ $v.service.type }}
+  # The REST API must reach a pod that is not ready: /readyz is 503 while the pipeline is FAILED, and that is
+  # when POST /restart or GET /status is needed. Readiness still gates rollouts and disruption budgets.
+  publishNotReadyAddresses: true
   selector:
     {{- include "tracelake.componentSelectorLabels" . | nindent 4 }}
   ports:
