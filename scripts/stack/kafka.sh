@@ -45,7 +45,7 @@ up() {
   install; java_ok; config
   ensure_port_free kafka "$TL_KAFKA_PORT"; ensure_port_free kafka-controller "$TL_KAFKA_CONTROLLER_PORT"
   if [ ! -f "$DATA/meta.properties" ]; then
-    java $LOG4J -cp "$LIBS/*" kafka.tools.StorageTool format -t "$(java $LOG4J -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" \
+    java $LOG4J -cp "$LIBS/*" kafka.tools.StorageTool format -t "$(java $LOG4J -cp "$LIBS/*" kafka.tools.StorageTool random-uuid | tail -n 1)" \
       -c "$DIR/server.properties" --ignore-formatted >>"$LOG" 2>&1 || die "kafka storage format failed" "$LOG"
   fi
   start_bg $NAME "$LOG" java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true $LOG4J \
