@@ -80,9 +80,9 @@ test('default values: connector and sink, one replica each, valid Kubernetes obj
     assert.deepEqual(find(manifests, 'Deployment', name).spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
   }
   // the secret reaches the connector as an environment variable its config refers to
-  assert.equal(configOf(manifests, 'tl-tracelake-connector').source.url, '${env:TRACELAKE_SOURCE_URL}');
-  assert.deepEqual(container(find(manifests, 'Deployment', 'tl-tracelake-connector')).env.find((e: any) => e.name === 'TRACELAKE_SOURCE_URL'),
-    { name: 'TRACELAKE_SOURCE_URL', valueFrom: { secretKeyRef: { name: 'tracelake', key: 'source-url' } } });
+  assert.equal(configOf(manifests, 'tl-tracelake-connector').source.url, '${env:POSTGRES_URL}');
+  assert.deepEqual(container(find(manifests, 'Deployment', 'tl-tracelake-connector')).env.find((e: any) => e.name === 'POSTGRES_URL'),
+    { name: 'POSTGRES_URL', valueFrom: { secretKeyRef: { name: 'tracelake', key: 'source-url' } } });
 });
 
 test('full values: standby connector, three sinks, PDBs, ServiceMonitor, secrets, state paused', async () => {
@@ -143,7 +143,7 @@ test('a changed state or config rolls the pods (checksum annotation); unrelated 
 
 // What the pods' environment and secret files would hold, for the references the rendered configs use.
 const secretValues: Record<string, string> = {
-  TRACELAKE_SOURCE_URL: 'postgres://tracelake:pw@db:5432/phoenix',
+  POSTGRES_URL: 'postgres://tracelake:pw@db:5432/phoenix',
   DATABRICKS_HOST: 'adb-1.azuredatabricks.net',
   DATABRICKS_HTTP_PATH: '/sql/1.0/warehouses/abc',
   DATABRICKS_TOKEN: 'dapi0123456789abcdef',
@@ -184,7 +184,7 @@ test('the rendered configs are accepted by the services\' config schemas, every 
   }
 });
 
-test('the values schema refuses bad values, naming the field', () => {
+test('the values schema refuses bad values, naming the field', async () => {
   const refused = (args: string[], re: RegExp) => {
     const r = helmTemplate(tools, args);
     assert.notEqual(r.status, 0, `helm template ${args.join(' ')} should fail`);
@@ -205,6 +205,10 @@ test('the values schema refuses bad values, naming the field', () => {
   refused(['--set', 'sink.replicas=4'], /sink\.replicas is 4 but the change topics have 3 partitions/);
   refused(['--set', 'connector.enabled=false', '--set', 'sink.partitions=2', '--set', 'sink.replicas=3'], /sink\.replicas is 3 but the change topics have 2 partitions/);
   refused(['--set', 'connector.replicas=2', '--set', 'connector.config.source.slot.whenBusy=fail'], /whenBusy: wait/);
+  // a default secretEnv entry is dropped with null (Helm merges the user's map with the defaults)
+  const dropped = await render(['--set', 'connector.secretEnv.POSTGRES_URL=null', '--set', 'connector.config.source.url=postgres://db/x']);
+  const env = container(find(dropped.manifests, 'Deployment', 'tl-tracelake-connector')).env;
+  assert.deepEqual(env.map((e: any) => e.name), ['TRACELAKE_LOG_LEVEL']);
   // a reference stands for any string
   ok(helmTemplate(tools, ['--set', 'connector.config.source.url=${env:PG_URL}']), 'a ${env:…} reference as the URL');
   ok(helmTemplate(tools, ['--set', 'sink.replicas=3']), 'sink replicas = partitions');
@@ -219,7 +223,7 @@ test('kubeconform really checks: a misspelled field in a rendered Deployment is 
 
 test('NOTES.txt renders and names the Secrets the pods read', async () => {
   const notes = await renderNotes(tools);
-  assert.match(notes, /connector: \$\{env:TRACELAKE_SOURCE_URL\} ← Secret tracelake, key source-url/);
+  assert.match(notes, /connector: \$\{env:POSTGRES_URL\} ← Secret tracelake, key source-url/);
   const full = await renderNotes(tools, ['-f', FULL_VALUES]);
   assert.match(full, /sink: \$\{env:TRACELAKE_HTTP_TOKEN\} ← Secret tracelake-rest, key token/);
   assert.match(full, /the other stands by/);
