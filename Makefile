@@ -57,3 +57,12 @@ test-deploy: deps
 	@$(WITH_NODE) scripts/run-tests.sh 'test/unit/deploy/*.test.ts' 'test/integration/deploy/*.test.ts'
 helm-schema: deps
 	@$(WITH_NODE) node scripts/gen-helm-schema.ts
+
+# Our connector next to Debezium's PostgreSQL connector on Kafka Connect (scripts/bench/debezium.sh installs it
+# from Maven Central into .cache/debezium on first use); results appended to docs/benchmarks.md.
+# bench-snapshot ROWS=n sets the table size (default 500000).
+.PHONY: bench-debezium bench-snapshot
+bench-debezium: up
+	@$(WITH_NODE) node bench/debezium-compare.ts
+bench-snapshot: up
+	@$(WITH_NODE) node bench/snapshot-compare.ts $(if $(ROWS),--rows $(ROWS))
