@@ -4,7 +4,8 @@
 // Time runs from the start (our process spawned / Debezium's connector POSTed to a running worker) until the
 // topic's end offsets sum to the row count. Appends to docs/benchmarks.md.
 // Run: make bench-snapshot [ROWS=n] (the stack must be up). Rows: --rows N or BENCH_SNAPSHOT_ROWS (default 500000;
-// issue 8 names 5M, which needs ~10 GB of table and ~2 × 10 GB of topics here). BENCH_DRY_RUN=1 prints the results.
+// issue 8 names 5M, which needs ~10 GB of table and ~2 × 10 GB of topics here). BENCH_DBZ_JSON=0 leaves out the
+// second Debezium snapshot (Kafka's JsonConverter without schemas, no registry). BENCH_DRY_RUN=1 prints the results.
 import { parseArgs } from 'node:util';
 import type { Admin } from 'kafkajs';
 import {
@@ -20,6 +21,7 @@ const ROWS = Number(args.rows ?? process.env.BENCH_SNAPSHOT_ROWS ?? 500_000);
 if (!Number.isInteger(ROWS) || ROWS <= 0) throw new Error(`--rows must be a positive integer, not ${args.rows ?? process.env.BENCH_SNAPSHOT_ROWS}`);
 const TABLE = `${RUN}.spans`;
 const OUR_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+const WITH_JSON = process.env.BENCH_DBZ_JSON !== '0';
 
 interface Measured { seconds: number; rssMb: number; idleMb?: number; own?: string }
 
@@ -46,10 +48,11 @@ async function ours(admin: Admin): Promise<Measured> {
   }
 }
 
-async function debezium(admin: Admin): Promise<Measured> {
+async function debezium(admin: Admin, format: 'avro' | 'json'): Promise<Measured> {
+  const id = format === 'avro' ? 'dbz' : 'dbzjson';
   const r = await runDebezium(admin, {
-    name: `${RUN}_dbz`, topic: `${RUN}_dbz.${TABLE}`, rows: ROWS, from: 'post',
-    config: debeziumConfig({ table: TABLE, slot: `${RUN}_dbz`, publication: `${RUN}_dbz`, topicPrefix: `${RUN}_dbz`, snapshot: 'initial' }),
+    name: `${RUN}_${id}`, topic: `${RUN}_${id}.${TABLE}`, rows: ROWS, from: 'post',
+    config: debeziumConfig({ table: TABLE, slot: `${RUN}_${id}`, publication: `${RUN}_dbz`, topicPrefix: `${RUN}_${id}`, snapshot: 'initial', format }),
   });
   return { seconds: (r.done.at - r.startedAt) / 1000, rssMb: r.rssMb, idleMb: r.idleMb };
 }
@@ -73,11 +76,13 @@ async function main(): Promise<void> {
     load.push(load1());
     const o = await ours(admin);
     load.push(load1());
-    const d = await debezium(admin);
+    const d = await debezium(admin, 'avro');
     load.push(load1());
+    const j = WITH_JSON ? await debezium(admin, 'json') : undefined;
+    if (j) load.push(load1());
     own = o.own;
     const rate = (m: Measured): string => `${Math.round(ROWS / m.seconds)} rows/s (${m.seconds.toFixed(1)} s)`;
-    line = `| ${ROWS} (~${bytes} B/row, ${size!.s}) | ${rate(o)} | ${rate(d)} | ${(d.seconds / o.seconds).toFixed(2)}× | ${o.rssMb.toFixed(0)} MB | ${d.rssMb.toFixed(0)} MB (idle ${d.idleMb!.toFixed(0)} MB) |`;
+    line = `| ${ROWS} (~${bytes} B/row, ${size!.s}) | ${rate(o)} | ${rate(d)} | ${(d.seconds / o.seconds).toFixed(2)}× | ${o.rssMb.toFixed(0)} MB | ${d.rssMb.toFixed(0)} MB (idle ${d.idleMb!.toFixed(0)} MB) |${j ? ` ${rate(j)}, ${j.rssMb.toFixed(0)} MB |` : ''}`;
     process.stdout.write(`${line}\n`);
   });
   const v = versions();
@@ -92,10 +97,12 @@ async function main(): Promise<void> {
     `with max.message.bytes ${OUR_MAX_MESSAGE_BYTES}: at the broker's default 1 MB, our default 4 MB produce batches are refused on these rows.`,
     'Time from our process\'s spawn / Debezium\'s connector POST to a running worker until all rows are in the topic',
     '(end offsets, polled every 50 ms). Peak RSS is VmHWM summed over the process tree.',
-    '', '| rows | ours | Debezium | ours ÷ Debezium | ours peak RSS | Debezium peak RSS |', '| --- | --- | --- | --- | --- | --- |',
+    ...(WITH_JSON ? ['Last column: Debezium again, own slot, with Kafka\'s JsonConverter (schemas.enable=false, no registry), a reference', 'for what the Avro converter costs; not a like-for-like output.'] : []),
+    '', `| rows | ours | Debezium (Avro) | ours ÷ Debezium | ours peak RSS | Debezium peak RSS |${WITH_JSON ? ' Debezium JSON, peak RSS |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${WITH_JSON ? ' --- |' : ''}`,
     line!, '',
-    `Ours: ${own}. 1-min load average before ours / before Debezium / after: ${load.join(' / ')}.  `,
-    `Whole run (table written, both snapshots, clean-up): ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`,
+    `Ours: ${own}. 1-min load average before ours / before Debezium${WITH_JSON ? ' / before Debezium JSON' : ''} / after: ${load.join(' / ')}.  `,
+    `Whole run (table written, snapshots, clean-up): ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`,
   ]);
 }
 
