@@ -4,7 +4,7 @@
 // Time runs from the start (our process spawned / Debezium's connector POSTed to a running worker) until the
 // topic's end offsets sum to the row count. Appends to docs/benchmarks.md.
 // Run: make bench-snapshot [ROWS=n] (the stack must be up). Rows: --rows N or BENCH_SNAPSHOT_ROWS (default 500000;
-// issue 8 names 5M, which needs ~10 GB of table and ~2 × 10 GB of topics here). BENCH_DBZ_JSON=0 leaves out the
+// issue 8 names 5M: ~10 GB of table, as much WAL and ~10 GB per reader's topic here). BENCH_DBZ_JSON=0 leaves out the
 // second Debezium snapshot (Kafka's JsonConverter without schemas, no registry). BENCH_DRY_RUN=1 prints the results.
 import { parseArgs } from 'node:util';
 import type { Admin } from 'kafkajs';
