@@ -66,3 +66,9 @@ bench-debezium: up
 	@$(WITH_NODE) node bench/debezium-compare.ts
 bench-snapshot: up
 	@$(WITH_NODE) node bench/snapshot-compare.ts $(if $(ROWS),--rows $(ROWS))
+
+# Files generated from the code (unit tests fail when a committed copy is stale): docs/configuration.md,
+# docs/type-mapping.md, the Helm values schema.
+.PHONY: generate
+generate: deps helm-schema
+	@$(WITH_NODE) node scripts/gen-docs.ts

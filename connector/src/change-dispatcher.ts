@@ -118,6 +118,9 @@ export class ChangeDispatcher {
     this.tables.clear(); // relation ids and columns are sent again after a reconnect
     this.durableLsn = durableLsn;
     this.failure = undefined;
+    // a failed send of the previous segment must not fail every send of this one (its rejection would
+    // otherwise travel down the promise chain forever)
+    this.sending = this.sending.catch(() => undefined);
     clearInterval(this.timer);
     this.timer = setInterval(() => {
       if (this.batchCommitLsn !== null && Date.now() - this.lastSendAt >= this.opts.lingerMs) void this.flush().catch(() => undefined);

@@ -46,12 +46,18 @@ export const connectorConfigSchema = z.strictObject({
   }).describe('schema registry the Avro schemas are registered in (TopicNameStrategy, BACKWARD)'),
   batching: z.strictObject({
     maxMessages: z.number().int().positive().default(5_000).describe('messages per produce batch'),
-    maxBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('bytes per produce batch'),
+    maxBytes: z.number().int().positive().default(900_000)
+      .describe('bytes per produce batch; keep it below the topics\' max.message.bytes (broker default 1 MB): one partition\'s share of a batch is one Kafka record batch'),
     lingerMs: z.number().int().nonnegative().default(20).describe('how long a batch may wait for more events after a commit'),
   }).prefault({}).describe('Kafka produce batching'),
   http: httpSchema(8083),
   ...lifecycleSchema,
 }).superRefine((c, ctx) => {
+  const seen = new Set<string>();
+  c.source.tables.forEach((t, i) => {
+    if (seen.has(t)) ctx.addIssue({ code: 'custom', path: ['source', 'tables', i], message: `${t} is listed twice: list each table once` });
+    seen.add(t);
+  });
   if (c.source.platform === 'custom' && c.source.tables.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['source', 'tables'], message: 'name at least one table to capture (or set source.platform)' });
   }

@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { ConnectorConfig } from './config.ts';
 import { captureList } from './capture-list.ts';
 import { tableInfo } from './postgres/catalog.ts';
-import { checkServer, slotState, assertSlotUsable } from './postgres/slot.ts';
+import { checkWalLevel, slotState, assertSlotUsable } from './postgres/slot.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { runChecks, type CheckResult } from '../../runtime/checks.ts';
 
@@ -30,7 +30,7 @@ export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult
           return `server ${r!.v}, user ${r!.u}`;
         },
       },
-      { name: 'postgres: wal_level', run: async () => (needDb(), await checkServer(db), 'logical') },
+      { name: 'postgres: wal_level', run: async () => (needDb(), await checkWalLevel(db), 'logical') },
       {
         name: 'postgres: REPLICATION privilege',
         run: async () => {

@@ -47,6 +47,13 @@ export const sinkConfigSchema = z.strictObject({
   http: httpSchema(8084),
   ...lifecycleSchema,
 }).superRefine((c, ctx) => {
+  const names = new Map<string, string>();
+  for (const [source, t] of Object.entries(c.tables)) {
+    if (!t.name) continue;
+    const other = names.get(t.name.toLowerCase());
+    if (other) ctx.addIssue({ code: 'custom', path: ['tables', source, 'name'], message: `"${t.name}" is already the Delta name of ${other}: each source table needs its own` });
+    names.set(t.name.toLowerCase(), source);
+  }
   if (c.errors.tolerance === 'all' && !c.errors.deadLetterTopic) {
     ctx.addIssue({ code: 'custom', path: ['errors', 'deadLetterTopic'], message: 'required when errors.tolerance is all' });
   }

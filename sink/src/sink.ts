@@ -365,7 +365,22 @@ export class Sink implements Worker {
     this.log.debug({ events: batch.events.length, rows, ms: this.stats.lastMergeMs }, 'batch merged and committed');
   }
 
+  /** MERGEs one table's events; a target dropped behind the sink's back is created again, once. */
   private async mergeTable(events: TableEvent[]): Promise<number> {
+    try {
+      return await this.mergeTableOnce(events);
+    } catch (err) {
+      if (!isTableMissing(err)) throw err;
+      const { schema, table } = events[0]!;
+      this.metrics?.errors.inc({ code: 'TABLE_DROPPED' });
+      this.log.warn({ table: `${schema}.${table}`, err: (err as Error).message },
+        'the Delta table was dropped outside tracelake: creating it again; rows merged before the drop are gone — re-snapshot the table (connector: POST /tables/<schema.table>/snapshot) to restore them');
+      this.tableManager!.forget(schema, table);
+      return this.mergeTableOnce(events);
+    }
+  }
+
+  private async mergeTableOnce(events: TableEvent[]): Promise<number> {
     const first = events[0]!;
     const columns = new Map<string, ColumnDef>();
     for (const e of events) for (const c of e.columns) if (!columns.has(c.field)) columns.set(c.field, c);
@@ -416,7 +431,7 @@ export class Sink implements Worker {
       }
       return [];
     } catch (err) {
-      if (isTransient(err)) throw err;
+      if (isTransient(err) || isTableMissing(err)) throw err;
       if (rows.length === 1) return [{ row: rows[0]!, err: err as Error }];
       const half = Math.ceil(rows.length / 2);
       return [...await this.applyRows(plan, rows.slice(0, half), target), ...await this.applyRows(plan, rows.slice(half), target)];
@@ -458,6 +473,11 @@ export class Sink implements Worker {
       }
     }
   }
+}
+
+/** The statement failed because its target (or tombstone) table does not exist. */
+export function isTableMissing(err: unknown): boolean {
+  return /TABLE_OR_VIEW_NOT_FOUND|DELTA_TABLE_NOT_FOUND|Table or view not found/i.test(`${(err as Error)?.message ?? ''}`);
 }
 
 /** A commit refused because this member's group generation is over (evicted, or a rebalance started). */

@@ -28,7 +28,9 @@ export class KafkaPublisher {
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
-    this.kafka = new Kafka({ clientId: opts.clientId, brokers: opts.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+    // few client retries (~2 s): a longer outage is handled by the connector, which reconnects the stream
+    // from the slot's confirmed position (nothing unacknowledged is lost) and re-checks every topic
+    this.kafka = new Kafka({ clientId: opts.clientId, brokers: opts.brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
     // idempotent: acks=all and ordered retries without duplicates within a producer session
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.admin = this.kafka.admin();
@@ -75,6 +77,8 @@ export class KafkaPublisher {
         topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
       });
     } catch (err) {
+      // a topic deleted under us: after the reconnect that follows, register() checks and creates it again
+      for (const topic of byTopic.keys()) this.known.delete(topic);
       throw kafkaError(err);
     }
   }

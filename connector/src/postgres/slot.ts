@@ -9,7 +9,23 @@ export type PublicationMode = 'filtered' | 'disabled';
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 export const qualifiedIdent = (schema: string, table: string) => `${ident(schema)}.${ident(table)}`;
 
+/** What streaming needs from the server and the user: wal_level logical and the REPLICATION attribute. */
 export async function checkServer(db: pg.ClientBase): Promise<void> {
+  await checkWalLevel(db);
+  await checkReplicationRole(db);
+}
+
+export async function checkReplicationRole(db: pg.ClientBase): Promise<void> {
+  const { rows: [role] } = await db.query<{ rep: boolean; sup: boolean; name: string }>(
+    'SELECT rolreplication AS rep, rolsuper AS sup, rolname AS name FROM pg_roles WHERE rolname = current_user');
+  if (role && !role.rep && !role.sup) {
+    throw new TracelakeError(`the connector user ${role.name} lacks the REPLICATION attribute: it cannot create or stream a replication slot`, {
+      code: 'PG_PRIVILEGE', remedy: `ALTER ROLE ${ident(role.name)} WITH REPLICATION (no superuser needed; see docs/operations.md for the least-privilege role)`,
+    });
+  }
+}
+
+export async function checkWalLevel(db: pg.ClientBase): Promise<void> {
   const { rows: [r] } = await db.query<{ wal_level: string }>('SHOW wal_level');
   if (r?.wal_level !== 'logical') {
     throw new TracelakeError(`the server's wal_level is '${r?.wal_level}', logical decoding needs 'logical'`, {

@@ -21,6 +21,8 @@ export class TableManager {
   private readonly wh: Warehouse;
   private readonly cfg: SinkConfig;
   private readonly tables = new Map<string, TargetTable>();
+  /** target table → the source table it mirrors (two sources must never share one) */
+  private readonly owners = new Map<string, string>();
 
   constructor(wh: Warehouse, cfg: SinkConfig) {
     this.wh = wh;
@@ -51,6 +53,13 @@ export class TableManager {
         tombstones: `${this.qualifiedSchema()}.${sqlIdent(`${name}__tombstones`)}`,
         clusterBy: settings?.clusterBy ?? [],
       };
+      const owner = this.owners.get(layout.target);
+      if (owner && owner !== source) {
+        throw new TracelakeError(`${source} and ${owner} would both be mirrored into ${layout.target}`, {
+          code: 'DUPLICATE_TABLE_MAPPING', remedy: `give one of them its own Delta name: tables["${source}"].name (or a tablePrefix per sink)`,
+        });
+      }
+      this.owners.set(layout.target, source);
       const deleteMode = settings?.deleteMode ?? this.cfg.deleteMode;
       if (keyFields.length === 0) {
         throw new TracelakeError(`events of ${source} carry no key`, { code: 'MISSING_PRIMARY_KEY', remedy: 'the connector must key the topic by the primary key' });
@@ -79,6 +88,11 @@ export class TableManager {
       t.columns.push(...missing);
     }
     return t;
+  }
+
+  /** Forgets what is known about a source's target (it was dropped behind our back): the next ensure() creates it again. */
+  forget(schema: string, table: string): void {
+    this.tables.delete(`${schema}.${table}`);
   }
 
   private async describe(target: string): Promise<Array<{ name: string; type: string }>> {

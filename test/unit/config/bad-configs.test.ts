@@ -39,6 +39,8 @@ const cases: Array<[string, 'connector' | 'sink', (c: Record<string, any>) => vo
   ['sink: DLQ tolerance without topic', 'sink', (c) => (c.errors = { tolerance: 'all' }), [/errors\.deadLetterTopic: required when errors\.tolerance is all/]],
   ['sink: bad delete mode', 'sink', (c) => (c.deleteMode = 'purge'), [/deleteMode: .*\(found: "purge"\) → use one of "hard", "soft"/]],
   ['sink: per-table typo', 'sink', (c) => (c.tables = { 'public.spans': { clusterby: ['start_time'] } }), [/tables\.public\.spans: unknown key "clusterby" \(did you mean "clusterBy"\?\)/]],
+  ['the same table listed twice', 'connector', (c) => (c.source.tables = ['public.spans', 'public.spans']), [/source\.tables\.1: public\.spans is listed twice/]],
+  ['sink: two tables given one Delta name', 'sink', (c) => (c.tables = { 'public.a': { name: 'spans' }, 'other.b': { name: 'Spans' } }), [/tables\.other\.b\.name: "Spans" is already the Delta name of public\.a/]],
   ['sink: zero batch size', 'sink', (c) => (c.batching = { maxRows: 0 }), [/batching\.maxRows: .*\(found: 0\)/]],
 ];
 
