@@ -20,7 +20,7 @@ import { captureList } from './capture-list.ts';
 import { fault } from '../../runtime/faults.ts';
 import { Gate } from '../../runtime/gate.ts';
 import { ConflictError, type TableStatus, type Worker } from '../../runtime/supervisor.ts';
-import type { ConnectorMetrics, SlotReading } from './metrics.ts';
+import type { ConnectorMetrics } from './metrics.ts';
 
 /** RUNNING = streaming; STANDBY = another process streams the slot and this one waits for it. */
 export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STANDBY' | 'STOPPED' | 'FAILED';
@@ -162,7 +162,6 @@ export class Connector implements Worker {
         backpressure: () => this.metrics!.backpressureWaits.inc(),
       },
     );
-    if (this.metrics) this.metrics.slotReader = () => this.readSlot();
 
     const slotName = source.slot.name;
     const mode = source.snapshot.mode;
@@ -381,16 +380,6 @@ export class Connector implements Worker {
     }
   }
 
-  /** The slot as /metrics reports it. */
-  private async readSlot(): Promise<SlotReading | undefined> {
-    if (!this.db) return undefined;
-    const { rows: [r] } = await this.db.query<{ lag: string | null; wal_status: string | null; safe: string | null; active: boolean }>(
-      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag, wal_status, safe_wal_size::text AS safe, active
-         FROM pg_replication_slots WHERE slot_name = $1`, [this.cfg.source.slot.name]);
-    if (!r) return undefined;
-    return { lagBytes: Number(r.lag ?? 0), walStatus: r.wal_status, safeWalSizeBytes: r.safe === null ? null : Number(r.safe), active: r.active };
-  }
-
   private startHeartbeat(): void {
     const every = this.cfg.source.heartbeatIntervalMs;
     if (every <= 0) return;
@@ -478,7 +467,6 @@ export class Connector implements Worker {
 
   private async cleanup(): Promise<void> {
     this.metrics?.connected.set(0);
-    if (this.metrics) this.metrics.slotReader = undefined;
     clearInterval(this.heartbeat);
     this.dispatcher?.close();
     await this.stream?.stop().catch(() => undefined);

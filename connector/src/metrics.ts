@@ -52,7 +52,7 @@ export class ConnectorMetrics {
     // the gauges of one scrape are collected concurrently: they share one reading of the slot
     let reading: { at: number; value: Promise<SlotReading | undefined> } | undefined;
     const read = (): Promise<SlotReading | undefined> => {
-      if (!reading || Date.now() - reading.at > 1000) {
+      if (!reading || Date.now() - reading.at > 100) {
         reading = { at: Date.now(), value: this.slotReader ? this.slotReader().catch(() => undefined) : Promise.resolve(undefined) };
       }
       return reading.value;

@@ -7,7 +7,7 @@ import { Connector } from './connector.ts';
 import { ConnectorMetrics } from './metrics.ts';
 import { connectorChecks } from './preflight.ts';
 import { StateStore } from './kafka/state-store.ts';
-import { dropSlot, slotState } from './postgres/slot.ts';
+import { dropSlot, slotLag, slotState } from './postgres/slot.ts';
 import { serviceMetrics } from '../../runtime/metrics.ts';
 import { configProblems } from '../../runtime/config/parse.ts';
 import type { HostedService } from '../../runtime/service-host.ts';
@@ -29,6 +29,23 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
     }
   };
   const slot = cfg.source.slot.name;
+  // the slot is watched by its own connection, so /metrics shows lag growing also while the pipeline is
+  // PAUSED, STOPPED or FAILED — the states in which it grows
+  let monitor: Promise<pg.Client> | undefined;
+  connectorMetrics.slotReader = async () => {
+    monitor ??= (async () => {
+      const db = new pg.Client({ connectionString: cfg.source.url, application_name: 'tracelake-monitor', connectionTimeoutMillis: 5000 });
+      db.on('error', () => { monitor = undefined; });
+      await db.connect();
+      return db;
+    })();
+    try {
+      return await slotLag(await monitor, slot);
+    } catch (err) {
+      monitor = undefined;
+      throw err;
+    }
+  };
   return {
     component: 'connector', type: 'source', http: cfg.http,
     lifecycle: { state: cfg.state, failurePolicy: cfg.failurePolicy }, metrics,

@@ -85,6 +85,15 @@ export async function slotState(db: pg.ClientBase, slot: string): Promise<SlotSt
   };
 }
 
+/** What /metrics reports about the slot: WAL held back, wal_status, headroom, whether it is streamed. */
+export async function slotLag(db: pg.ClientBase, slot: string): Promise<{ lagBytes: number; walStatus: string | null; safeWalSizeBytes: number | null; active: boolean } | undefined> {
+  const { rows: [r] } = await db.query<{ lag: string | null; wal_status: string | null; safe: string | null; active: boolean }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag, wal_status, safe_wal_size::text AS safe, active
+       FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
+  if (!r) return undefined;
+  return { lagBytes: Number(r.lag ?? 0), walStatus: r.wal_status, safeWalSizeBytes: r.safe === null ? null : Number(r.safe), active: r.active };
+}
+
 export function assertSlotUsable(slot: string, s: SlotState): void {
   if (s.plugin && s.plugin !== 'pgoutput') {
     throw new TracelakeError(`replication slot ${slot} uses plugin ${s.plugin}, not pgoutput`, {

@@ -72,6 +72,12 @@ test('connector REST: pause, resume, stop, offsets reset, re-snapshot, metrics, 
   assert.equal(offsets.slot.active_pid, null, 'a stopped connector releases the slot');
   assert.ok(offsets.snapshot?.snapshotLsn, 'the finished snapshot is recorded');
   assert.equal((await svc.call('PATCH', '/offsets', { token: TOKEN, body: { lsn: '0/1' } })).status, 400, 'a slot never moves backwards');
+  // while STOPPED the slot holds WAL back, and /metrics says so
+  await fx.db.query(`UPDATE ${table} SET v = 'while stopped'`);
+  const whileStopped = (await svc.call('GET', '/metrics')).body as string;
+  assert.ok(metricValue(whileStopped, 'tracelake_connector_slot_lag_bytes')! > 0, `slot lag reported while STOPPED: ${whileStopped.split('\n').filter((l) => l.startsWith('tracelake_connector_slot')).join('; ')}`);
+  assert.equal(metricValue(whileStopped, 'tracelake_connector_slot_active'), 0);
+  assert.equal(metricValue(whileStopped, 'tracelake_connector_state{state="STOPPED"}'), 1);
 
   // reset while STOPPED, then start: everything is read again
   const reset = await svc.call('DELETE', '/offsets', { token: TOKEN });
