@@ -72,3 +72,9 @@ bench-snapshot: up
 .PHONY: generate
 generate: deps helm-schema
 	@$(WITH_NODE) node scripts/gen-docs.ts
+
+# The long fault-injection run (docs/runbook.md): SEED=n replays a sequence, FAULTS=n sets its length
+# (default 24). The short variant is part of make test (test/integration/chaos).
+.PHONY: chaos
+chaos: up
+	@$(WITH_NODE) SEED=$(SEED) FAULTS=$(FAULTS) node test/chaos/main.ts

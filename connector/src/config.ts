@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../runtime/config/parse.ts';
 import { httpSchema, lifecycleSchema } from '../../runtime/config/common.ts';
+import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 
 const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table, e.g. public.spans');
 const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _ (a Postgres identifier that needs no quoting)');
@@ -33,7 +34,7 @@ export const connectorConfigSchema = z.strictObject({
     statusIntervalMs: z.number().int().positive().default(10_000).describe('standby status update interval'),
   }).describe('the Postgres database to capture'),
   kafka: z.strictObject({
-    brokers: z.array(z.string()).min(1).describe('bootstrap brokers, host:port'),
+    ...kafkaConnectionFields,
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('tracelake').describe('change topics are <topicPrefix>.<schema>.<table>'),
     partitions: z.number().int().positive().default(3).describe('partitions of each change topic it creates (events keyed by primary key)'),
     replicationFactor: z.number().int().positive().default(1).describe('replication factor of the topics it creates'),

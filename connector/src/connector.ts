@@ -82,6 +82,16 @@ export class Connector implements Worker {
     });
   }
 
+  /**
+   * A Postgres connection. A connection the server ends (a restart, a terminated backend) is reported by
+   * the query that uses it next, where the reconnect logic is; the 'error' event must not crash the process.
+   */
+  private client(applicationName = 'tracelake-connector'): pg.Client {
+    const c = new pg.Client({ ...this.pgConfig(), application_name: applicationName });
+    c.on('error', (err) => this.log.warn({ err: err.message, connection: applicationName }, 'postgres connection lost'));
+    return c;
+  }
+
   private pgConfig(): pg.ClientConfig {
     return { connectionString: this.cfg.source.url, options: TEXT_RENDERING_OPTIONS, application_name: 'tracelake-connector' };
   }
@@ -117,8 +127,16 @@ export class Connector implements Worker {
 
   private async runInner(): Promise<void> {
     const { source, kafka } = this.cfg;
-    this.db = new pg.Client(this.pgConfig());
-    await this.db.connect();
+    this.db = this.client();
+    await this.db.connect().catch((err: Error) => {
+      const tls = /certificate|SSL|TLS|self.signed/i.test(err.message);
+      throw new TracelakeError(`cannot connect to Postgres: ${err.message}`, {
+        code: 'PG_UNREACHABLE', cause: err,
+        remedy: tls
+          ? 'the server certificate was not accepted: check sslrootcert in source.url (the CA that signed the server certificate) and that the host name matches it (sslmode=verify-full)'
+          : 'check source.url (host, port, database, user, password) and that pg_hba.conf admits the connector',
+      });
+    });
     await checkServer(this.db);
     const tables = await this.describeTables(this.db);
     this.captured = tables;
@@ -128,11 +146,11 @@ export class Connector implements Worker {
 
     const registry = new SchemaRegistry(this.cfg.registry.url);
     this.publisher = new KafkaPublisher({
-      brokers: kafka.brokers, clientId: 'tracelake-connector', partitions: kafka.partitions,
+      connection: kafka, clientId: 'tracelake-connector', partitions: kafka.partitions,
       replicationFactor: kafka.replicationFactor, topicConfig: kafka.topicConfig,
     });
     await this.publisher.connect();
-    this.state = new StateStore(kafka.brokers, kafka.stateTopic);
+    this.state = new StateStore(kafka, kafka.stateTopic);
     this.stream = new ReplicationStream({
       connection: { connectionString: source.url, application_name: 'tracelake-connector' },
       slot: source.slot.name, publications: [source.publication.name], statusIntervalMs: source.statusIntervalMs,
@@ -286,7 +304,7 @@ export class Connector implements Worker {
    */
   private async readTables(tables: TableInfo[], exported: ExportedSlot, kind: SnapshotProgress['kind']): Promise<number> {
     const { source } = this.cfg;
-    const reader = new pg.Client({ ...this.pgConfig(), application_name: 'tracelake-snapshot' });
+    const reader = this.client('tracelake-snapshot');
     const started = Date.now();
     const startedAt = new Date(started).toISOString();
     let seq = 0n;
@@ -453,7 +471,7 @@ export class Connector implements Worker {
         return;
       } catch {
         await this.db!.end().catch(() => undefined);
-        this.db = new pg.Client(this.pgConfig());
+        this.db = this.client();
         try {
           await this.db.connect();
           return;

@@ -1,13 +1,13 @@
 // What `tracelake validate connector` checks before anything runs: Postgres (reachable, wal_level,
 // REPLICATION, each table readable with a key, publication and slot usable), Kafka and the registry.
 import pg from 'pg';
-import { Kafka, logLevel } from 'kafkajs';
 import type { ConnectorConfig } from './config.ts';
 import { captureList } from './capture-list.ts';
 import { tableInfo } from './postgres/catalog.ts';
 import { checkWalLevel, slotState, assertSlotUsable } from './postgres/slot.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { runChecks, type CheckResult } from '../../runtime/checks.ts';
+import { kafkaClient } from '../../runtime/kafka.ts';
 
 const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
 
@@ -96,7 +96,7 @@ export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult
       {
         name: 'kafka: brokers',
         run: async () => {
-          const admin = new Kafka({ clientId: 'tracelake-validate', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 5000, retry: { retries: 1 } }).admin();
+          const admin = kafkaClient(cfg.kafka, 'tracelake-validate', { connectionTimeout: 5000, retry: { retries: 1 } }).admin();
           try {
             await admin.connect();
             const cluster = await admin.describeCluster();

@@ -21,6 +21,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
   const connectorMetrics = new ConnectorMetrics(metrics.registry);
   const withDb = async <T>(fn: (db: pg.Client) => Promise<T>): Promise<T> => {
     const db = new pg.Client({ connectionString: cfg.source.url, application_name: 'tracelake-admin', connectionTimeoutMillis: 10_000 });
+    db.on('error', () => undefined); // surfaces through the failing query
     await db.connect();
     try {
       return await fn(db);
@@ -52,7 +53,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
     createWorker: () => new Connector(cfg, log, connectorMetrics),
 
     offsets: async () => {
-      const store = new StateStore(cfg.kafka.brokers, cfg.kafka.stateTopic);
+      const store = new StateStore(cfg.kafka, cfg.kafka.stateTopic);
       try {
         const snapshot = await store.read(slot);
         return await withDb(async (db) => {
@@ -83,7 +84,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
           if (s.exists) await dropSlot(db, slot);
           return s.exists;
         });
-        const store = new StateStore(cfg.kafka.brokers, cfg.kafka.stateTopic);
+        const store = new StateStore(cfg.kafka, cfg.kafka.stateTopic);
         try {
           await store.write(slot, null);
         } finally {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../runtime/config/parse.ts';
 import { httpSchema, lifecycleSchema } from '../../runtime/config/common.ts';
+import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 
 const tableSettings = z.strictObject({
   deleteMode: z.enum(['hard', 'soft']).optional().describe('overrides sink.deleteMode for this table'),
@@ -11,7 +12,7 @@ const tableSettings = z.strictObject({
 
 export const sinkConfigSchema = z.strictObject({
   kafka: z.strictObject({
-    brokers: z.array(z.string()).min(1).describe('bootstrap brokers, host:port'),
+    ...kafkaConnectionFields,
     groupId: z.string().default('tracelake-sink').describe('consumer group; sink replicas share it (at most one per partition is busy)'),
     topicPrefix: z.string().default('tracelake').describe('consume every topic <topicPrefix>.<schema>.<table>'),
     sessionTimeoutMs: z.number().int().positive().default(45_000).describe('consumer group session timeout'),

@@ -2,12 +2,12 @@
 // registry, the warehouse (a statement runs; the target schema is readable or creatable) and the
 // dead-letter topic when errors are tolerated.
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
 import type { SinkConfig } from './config.ts';
 import { connectWarehouse } from './warehouse/databricks-client.ts';
 import { registryCheck } from '../../connector/src/preflight.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { runChecks, type CheckResult } from '../../runtime/checks.ts';
+import { kafkaClient } from '../../runtime/kafka.ts';
 
 const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
 
@@ -17,7 +17,7 @@ export async function sinkChecks(cfg: SinkConfig): Promise<CheckResult[]> {
     {
       name: 'kafka: brokers and change topics',
       run: async () => {
-        const admin = new Kafka({ clientId: 'tracelake-validate', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 5000, retry: { retries: 1 } }).admin();
+        const admin = kafkaClient(cfg.kafka, 'tracelake-validate', { connectionTimeout: 5000, retry: { retries: 1 } }).admin();
         try {
           await admin.connect();
           const topics = await admin.listTopics();

@@ -1,5 +1,6 @@
 // The sink as a hosted service: its worker, metrics, offsets (the consumer group's) and config validation.
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { kafkaClient } from '../../runtime/kafka.ts';
 import type { Logger } from 'pino';
 import { sinkConfigSchema, type SinkConfig } from './config.ts';
 import { Sink } from './sink.ts';
@@ -20,7 +21,7 @@ export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
   const sinkMetrics = new SinkMetrics(metrics.registry);
   const groupId = cfg.kafka.groupId;
   const withAdmin = async <T>(fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> => {
-    const admin = new Kafka({ clientId: 'tracelake-admin', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = kafkaClient(cfg.kafka, 'tracelake-admin').admin();
     await admin.connect();
     try {
       return await fn(admin);

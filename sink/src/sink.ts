@@ -2,7 +2,8 @@
 // time), folds each table's events per key, MERGEs them into Delta, and only then commits the offsets.
 // While a batch merges, consumption waits (backpressure). Warehouse trouble is retried with backoff
 // (status RETRYING); a poison record goes to the dead-letter topic or stops the sink, as configured.
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { kafkaClient } from '../../runtime/kafka.ts';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { SinkConfig } from './config.ts';
@@ -76,7 +77,7 @@ export class Sink implements Worker {
     this.cfg = cfg;
     this.log = log;
     this.metrics = metrics;
-    this.kafka = new Kafka({ clientId: 'tracelake-sink', brokers: cfg.kafka.brokers, logLevel: logLevel.NOTHING });
+    this.kafka = kafkaClient(cfg.kafka, 'tracelake-sink');
     this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url));
     const prefix = cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     this.topicPattern = new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`);
@@ -254,7 +255,9 @@ export class Sink implements Worker {
       void this.locked(async () => { this.buffer = new BatchBuffer(); });
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) this.fail(e.payload.error);
+      if (e.payload.restart) return; // kafkajs restarts it
+      if (kafkaUnreachable(e.payload.error) && !this.stopping) void this.restartConsumerLater(e.payload.error);
+      else this.fail(e.payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics, fromBeginning: true });
@@ -279,6 +282,35 @@ export class Sink implements Worker {
       },
     });
     if (this.paused || this.stopping) this.pauseConsumer(); // kafkajs pauses only a running consumer
+  }
+
+  /**
+   * Kafka went away for longer than kafkajs retries (a broker restart): start the consumer again with
+   * backoff instead of failing, as a Kafka Connect worker would. What was consumed and not committed is
+   * read again.
+   */
+  private async restartConsumerLater(err: Error): Promise<void> {
+    if (this.restarting) return;
+    this.restarting = true;
+    this.metrics?.errors.inc({ code: 'KAFKA_UNAVAILABLE' });
+    try {
+      await this.consumer?.disconnect().catch(() => undefined);
+      await this.locked(async () => { this.buffer = new BatchBuffer(); });
+      for (let delay = 2000; !this.stopping; delay = Math.min(delay * 2, 30_000)) {
+        this.log.warn({ err: err.message, retryInMs: delay }, 'Kafka unreachable: restarting the consumer; uncommitted events are read again');
+        await sleep(delay);
+        try {
+          await this.startConsumer();
+          this.log.info('consumer restarted');
+          return;
+        } catch (e) {
+          err = e as Error;
+          await this.consumer?.disconnect().catch(() => undefined);
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
   }
 
   /** Serializes buffer access between the consumer and the flush timer. */
@@ -473,6 +505,15 @@ export class Sink implements Worker {
       }
     }
   }
+}
+
+/** The consumer crashed because no broker answered (as opposed to a record or an authorization problem). */
+export function kafkaUnreachable(err: unknown): boolean {
+  for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSBrokerNotFound'
+      || /Connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection timeout|broker not found|Closed connection/i.test(e.message ?? '')) return true;
+  }
+  return false;
 }
 
 /** The statement failed because its target (or tombstone) table does not exist. */

@@ -1,5 +1,6 @@
 // Kafka side of the connector: an idempotent kafkajs producer (acks=all) and topic creation.
-import { Kafka, logLevel, type Admin, type Producer, type ITopicConfig } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
+import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 export interface OutMessage {
@@ -10,7 +11,7 @@ export interface OutMessage {
 }
 
 export interface PublisherOptions {
-  brokers: string[];
+  connection: KafkaConnection;
   clientId: string;
   /** partitions of topics the connector creates */
   partitions: number;
@@ -30,7 +31,7 @@ export class KafkaPublisher {
     this.opts = opts;
     // few client retries (~2 s): a longer outage is handled by the connector, which reconnects the stream
     // from the slot's confirmed position (nothing unacknowledged is lost) and re-checks every topic
-    this.kafka = new Kafka({ clientId: opts.clientId, brokers: opts.brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    this.kafka = kafkaClient(opts.connection, opts.clientId, { retry: { retries: 3 } });
     // idempotent: acks=all and ordered retries without duplicates within a producer session
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.admin = this.kafka.admin();

@@ -1,6 +1,7 @@
 // The connector's own state (which snapshot finished, at which LSN) in a compacted Kafka topic, keyed by
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
 
 export interface ConnectorState {
   /** the slot's consistent point the finished snapshot was read at */
@@ -15,8 +16,8 @@ export class StateStore {
   private admin: Admin | undefined;
   private producer: Producer | undefined;
 
-  constructor(brokers: string[], topic: string) {
-    this.kafka = new Kafka({ clientId: 'tracelake-state', brokers, logLevel: logLevel.NOTHING });
+  constructor(connection: KafkaConnection, topic: string) {
+    this.kafka = kafkaClient(connection, 'tracelake-state');
     this.topic = topic;
   }
 

@@ -124,6 +124,7 @@ export interface ExportedSlot {
 
 export async function createSlot(conn: pg.ClientConfig, slot: string, opts: { exportSnapshot: boolean; temporary?: boolean }): Promise<ExportedSlot> {
   const client = new pg.Client({ ...conn, replication: 'database', options: TEXT_RENDERING_OPTIONS } as pg.ClientConfig);
+  client.on('error', () => undefined); // a lost connection fails the snapshot that reads through it
   await client.connect();
   try {
     const { rows: [r] } = await client.query<{ consistent_point: string; snapshot_name: string | null }>(

@@ -20,3 +20,11 @@ test('a commit refused because the group moved on is recognised (the batch is re
   assert.equal(lostGeneration(Object.assign(new Error('x'), { type: 'ILLEGAL_GENERATION' })), true);
   assert.equal(lostGeneration(Object.assign(new Error('Topic authorization failed'), { type: 'TOPIC_AUTHORIZATION_FAILED' })), false);
 });
+
+test('a consumer crash because no broker answers is told apart from other crashes', async () => {
+  const { kafkaUnreachable } = await import('../../../sink/src/sink.ts');
+  const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:19092'), { name: 'KafkaJSNonRetriableError' });
+  assert.equal(kafkaUnreachable(refused), true);
+  assert.equal(kafkaUnreachable(Object.assign(new Error('x'), { cause: Object.assign(new Error('y'), { name: 'KafkaJSConnectionError' }) })), true);
+  assert.equal(kafkaUnreachable(Object.assign(new Error('Not authorized to access group'), { name: 'KafkaJSProtocolError' })), false);
+});

@@ -1,0 +1,229 @@
+// The fault-injection run over the whole pipeline on the real stack: a mixed write load on Phoenix- and
+// Langfuse-shaped tables while, at seeded random moments, the connector and the sink are killed -9 (also
+// exactly between Kafka ack and slot ack, and between MERGE and offset commit), Kafka and Postgres restart,
+// the warehouse goes away, and a second sink joins and leaves the group. Then every mirrored table is
+// compared with Postgres by primary key and full row: 0 missing, 0 extra, 0 different is the only pass.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { spawnService, type ServiceProcess } from '../support/service-process.ts';
+import { connectTestWarehouse } from '../support/warehouse.ts';
+import { sinkConfig } from '../support/sink.ts';
+import { compareTable } from '../support/compare.ts';
+import { stack, uniqueName } from '../support/stack.ts';
+import { createTables, seededRng, TABLES, Workload, type Rng } from './workload.ts';
+
+export interface ChaosOptions {
+  seed: number;
+  /** faults to inject */
+  faults: number;
+  /** pause between faults, ms */
+  gapMs: [number, number];
+  seedRows: number;
+  log?: (line: string) => void;
+}
+
+export interface ChaosSummary {
+  seed: number;
+  faults: Record<string, number>;
+  transactions: number;
+  rowsCompared: number;
+  mismatches: string[];
+  slotLagBytes: number;
+  leakedProcesses: number;
+  /** services that exited without being killed: a crash the supervisor (like Kubernetes) papered over */
+  unexpectedExits: string[];
+  seconds: number;
+}
+
+const script = (name: string) => fileURLToPath(new URL(`../../scripts/stack/${name}.sh`, import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A service kept running like a Deployment keeps its pod: whenever it exits, a new one starts. */
+class Supervised {
+  private readonly kind: 'connector' | 'sink';
+  private readonly config: object;
+  private keep = true;
+  private nextEnv: Record<string, string> = {};
+  readonly spawned: ServiceProcess[] = [];
+  /** exits nobody asked for (not a kill, a stop or a fault point): each with the process's last errors */
+  readonly unexpected: string[] = [];
+  private killing = false;
+  current!: ServiceProcess;
+
+  constructor(kind: 'connector' | 'sink', config: object) {
+    this.kind = kind;
+    this.config = config;
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const env = this.nextEnv;
+    this.nextEnv = {};
+    const p = spawnService(this.kind, { ...this.config, failurePolicy: 'exit' }, { TRACELAKE_LOG_LEVEL: 'info', ...env });
+    this.spawned.push(p);
+    this.current = p;
+    void p.exited.then(async ({ code, signal }) => {
+      const faultPoint = signal === 'SIGKILL' && !!env.TRACELAKE_FAULTS;
+      if (this.keep && !this.killing && !faultPoint) {
+        const errors = p.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-2).map((l) => l.slice(0, 300));
+        this.unexpected.push(`${this.kind} exited (code ${code}, signal ${signal}): ${errors.join(' | ') || p.output().slice(-300)}`);
+      }
+      this.killing = false;
+      if (!this.keep) return;
+      await sleep(300);
+      if (this.keep) this.spawn();
+    });
+  }
+
+  /** kill -9 now; the replacement may carry a fault point (it then kills itself there). */
+  async kill(nextEnv: Record<string, string> = {}): Promise<void> {
+    this.nextEnv = nextEnv;
+    this.killing = true;
+    this.current.child.kill('SIGKILL');
+    await this.current.exited;
+  }
+
+  async stop(): Promise<void> {
+    this.keep = false;
+    await this.current.stop();
+  }
+
+  restarts(): number {
+    return this.spawned.length - 1;
+  }
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
+  const log = opts.log ?? (() => undefined);
+  const started = Date.now();
+  // two streams from the seed: the fault sequence replays exactly; the load's choices do too, though its
+  // timing against the faults depends on the machine
+  const rng: Rng = seededRng(opts.seed);
+  const loadRng: Rng = seededRng(opts.seed ^ 0x9e3779b9);
+  const name = uniqueName('chaos').toLowerCase();
+  const db = new pg.Pool({ connectionString: stack().pgUrl, max: 4 });
+  db.on('error', () => undefined); // a Postgres restart ends idle pooled connections
+  const wh = await connectTestWarehouse();
+  const faults: Record<string, number> = {};
+  const count = (f: string) => (faults[f] = (faults[f] ?? 0) + 1);
+  const services: Supervised[] = [];
+  let extraSink: ServiceProcess | undefined;
+  try {
+    await db.query(`CREATE SCHEMA ${name}`);
+    const workload = new Workload(db, name, loadRng);
+    await createTables(db, name);
+    await workload.seed(opts.seedRows);
+    const connectorCfg = {
+      source: { url: stack().pgUrl, tables: TABLES.map((t) => `${name}.${t}`), publication: { name }, slot: { name }, heartbeatIntervalMs: 1000, statusIntervalMs: 1000 },
+      kafka: { brokers: stack().kafkaBrokers, topicPrefix: name, partitions: 2, stateTopic: `${name}.state` },
+      registry: { url: stack().registryUrl },
+      batching: { lingerMs: 10 },
+    };
+    const sinkCfg = sinkConfig(name, { tables: { [`${name}.spans`]: { clusterBy: ['start_time'] } } });
+    const connector = new Supervised('connector', connectorCfg);
+    const sink = new Supervised('sink', sinkCfg);
+    services.push(connector, sink);
+    workload.start();
+    log(`chaos seed=${opts.seed} schema=${name}: ${opts.faults} faults`);
+
+    const kinds = ['kill-connector', 'kill-connector-after-kafka-ack', 'kill-sink', 'kill-sink-after-merge', 'restart-kafka', 'restart-postgres', 'warehouse-outage', 'rebalance'] as const;
+    for (let i = 0; i < opts.faults; i++) {
+      await sleep(opts.gapMs[0] + rng() * (opts.gapMs[1] - opts.gapMs[0]));
+      if (i === Math.floor(opts.faults / 2)) {
+        await workload.changeSchema().catch(() => undefined);
+        log('  schema change: spans.session_id added');
+      }
+      const kind = kinds[Math.floor(rng() * kinds.length)]!;
+      count(kind);
+      log(`  fault ${i + 1}/${opts.faults}: ${kind}`);
+      switch (kind) {
+        case 'kill-connector': await connector.kill(); break;
+        case 'kill-connector-after-kafka-ack': await connector.kill({ TRACELAKE_FAULTS: `after-kafka-ack:${1 + Math.floor(rng() * 5)}` }); break;
+        case 'kill-sink': await sink.kill(); break;
+        case 'kill-sink-after-merge': await sink.kill({ TRACELAKE_FAULTS: `after-merge:${1 + Math.floor(rng() * 3)}` }); break;
+        case 'restart-kafka':
+          execFileSync(script('kafka'), ['down'], { stdio: 'ignore' });
+          await sleep(2000 + rng() * 4000);
+          execFileSync(script('kafka'), ['up'], { stdio: 'ignore' });
+          break;
+        case 'restart-postgres':
+          execFileSync(script('postgres'), ['down'], { stdio: 'ignore' });
+          await sleep(1000 + rng() * 3000);
+          execFileSync(script('postgres'), ['up'], { stdio: 'ignore' });
+          break;
+        case 'warehouse-outage': // longer than the sink's first retries
+          execFileSync(script('warehouse'), ['down'], { stdio: 'ignore' });
+          await sleep(5000 + rng() * 10_000);
+          execFileSync(script('warehouse'), ['up'], { stdio: 'ignore' });
+          break;
+        case 'rebalance': // a second sink joins the group mid-batch, then leaves
+          extraSink = spawnService('sink', { ...sinkCfg, failurePolicy: 'exit' }, { TRACELAKE_LOG_LEVEL: 'info' });
+          await sleep(5000 + rng() * 10_000);
+          if (rng() < 0.5) extraSink.child.kill('SIGKILL');
+          await extraSink.stop();
+          extraSink = undefined;
+          break;
+      }
+    }
+    await workload.stop();
+    log(`  load stopped: ${workload.transactions} transactions (${workload.failed} refused while Postgres was down)`);
+
+    // convergence: every table equal, the slot caught up
+    const { rows: [end] } = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    let mismatches: string[] = [];
+    let rowsCompared = 0;
+    for (const deadline = Date.now() + 300_000; ;) {
+      mismatches = [];
+      rowsCompared = 0;
+      for (const t of TABLES) {
+        const r = await compareTable(db as unknown as pg.Client, name, t, wh, `${name}.${t}`).catch((err: Error) => ({ rows: 0, mismatches: [`${t}: ${err.message}`] }));
+        rowsCompared += r.rows;
+        mismatches.push(...r.mismatches.map((m) => `${t}: ${m}`));
+      }
+      if (mismatches.length === 0 || Date.now() > deadline) break;
+      await sleep(3000);
+    }
+    let slotLagBytes = -1;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1000)) {
+      const { rows: [s] } = await db.query<{ lag: string }>(
+        'SELECT pg_wal_lsn_diff($2::pg_lsn, confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1', [name, end!.lsn]);
+      slotLagBytes = Math.max(0, Number(s?.lag ?? -1));
+      if (slotLagBytes === 0) break;
+    }
+    for (const s of services) await s.stop();
+    const leakedProcesses = services.flatMap((s) => s.spawned).filter((p) => p.child.exitCode === null && p.child.signalCode === null).length;
+    faults['connector restarts'] = connector.restarts();
+    faults['sink restarts'] = sink.restarts();
+    return { seed: opts.seed, faults, transactions: workload.transactions, rowsCompared, mismatches, slotLagBytes, leakedProcesses,
+      unexpectedExits: services.flatMap((x) => x.unexpected), seconds: Math.round((Date.now() - started) / 1000) };
+  } finally {
+    for (const s of services) await s.stop().catch(() => undefined);
+    await extraSink?.stop().catch(() => undefined);
+    for (const svc of ['postgres', 'kafka', 'warehouse']) execFileSync(script(svc), ['up'], { stdio: 'ignore' });
+    await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [name]).catch(() => undefined);
+    await sleep(300);
+    await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).catch(() => undefined);
+    await db.query(`DROP PUBLICATION IF EXISTS ${name}`).catch(() => undefined);
+    await db.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
+    await wh.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
+    await wh.close().catch(() => undefined);
+    await db.end();
+  }
+}
+
+export function formatSummary(s: ChaosSummary): string {
+  return [
+    `chaos summary (seed ${s.seed}, ${s.seconds} s): ${passed(s) ? 'PASS' : 'FAIL'}`,
+    `  faults: ${Object.entries(s.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  transactions ${s.transactions}, rows compared ${s.rowsCompared}, mismatches ${s.mismatches.length}, slot lag ${s.slotLagBytes} bytes, leaked processes ${s.leakedProcesses}, unexpected exits ${s.unexpectedExits.length}`,
+    ...s.unexpectedExits.map((e) => `  ${e}`),
+    ...s.mismatches.slice(0, 10).map((m) => `  ${m}`),
+    s.mismatches.length > 0 ? `  replay: make chaos SEED=${s.seed}` : '',
+  ].filter(Boolean).join('\n');
+}
+
+/** Nothing lost or invented, the slot caught up, no process leaked, and no service crashed on its own. */
+export function passed(s: ChaosSummary): boolean {
+  return s.mismatches.length === 0 && s.slotLagBytes === 0 && s.leakedProcesses === 0 && s.unexpectedExits.length === 0;
+}

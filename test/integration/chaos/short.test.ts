@@ -1,0 +1,16 @@
+// The short variant of the fault-injection run (test/chaos; the long one is `make chaos`): a few seeded
+// faults under a mixed load, then every mirrored table compared with Postgres row by row.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatSummary, runChaos } from '../../chaos/chaos.ts';
+
+test('chaos (short): seeded faults under load; Delta equals Postgres, slot caught up, no process leaked or crashed', async () => {
+  const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const summary = await runChaos({ seed, faults: 5, gapMs: [3000, 7000], seedRows: 200 });
+  const text = formatSummary(summary);
+  process.stdout.write(`${text}\n`);
+  assert.deepEqual(summary.mismatches, [], text);
+  assert.equal(summary.slotLagBytes, 0, text);
+  assert.equal(summary.leakedProcesses, 0, text);
+  assert.deepEqual(summary.unexpectedExits, [], text);
+});
