@@ -42,7 +42,7 @@ function rows(n: number, pass: number, unchangedAttributes: boolean): FoldedRow[
 }
 
 async function mergeThroughput(): Promise<string[]> {
-  const wh = await connectWarehouse({ ...env.warehouse });
+  const wh = await connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
   await wh.query(`CREATE SCHEMA IF NOT EXISTS ${RUN}`);
   const { maxStatementBytes, maxStatementRows } = sinkConfigSchema.shape.batching.parse({});
   const out: string[] = [];
@@ -91,7 +91,7 @@ async function freshness(): Promise<string> {
   const sink = new Sink(sinkCfg, log);
   const cDone = connector.run();
   const sDone = sink.run();
-  const wh = await connectWarehouse({ ...env.warehouse });
+  const wh = await connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
   const committedAt = new Map<number, number>();
   const latencies: number[] = [];
   try {

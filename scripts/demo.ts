@@ -16,7 +16,7 @@ const PROJECT = 'tracelake-demo';
 const env = stack();
 const phoenixUrl = env.pgUrl.replace(/\/[^/]*$/, '/phoenix');
 const say = (s: string) => process.stdout.write(`${s}\n`);
-const warehouse = () => connectWarehouse({ ...env.warehouse });
+const warehouse = () => connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
 
 async function reset(db: pg.Client): Promise<void> {
   await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [NAME]);

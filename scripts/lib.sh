@@ -13,6 +13,10 @@ mkdir -p "$TL_RUN" "$TL_LOGS"
 TL_PG_PORT="${TL_PG_PORT:-55432}"
 TL_KAFKA_PORT="${TL_KAFKA_PORT:-19092}"
 TL_KAFKA_CONTROLLER_PORT="${TL_KAFKA_CONTROLLER_PORT:-19093}"
+# a second listener with TLS (the stack's certificate) and SASL/PLAIN, for the security tests
+TL_KAFKA_SASL_SSL_PORT="${TL_KAFKA_SASL_SSL_PORT:-19094}"
+TL_KAFKA_SASL_USER="${TL_KAFKA_SASL_USER:-tracelake}"
+TL_KAFKA_SASL_PASSWORD="${TL_KAFKA_SASL_PASSWORD:-tracelake-local-secret}"
 TL_REGISTRY_PORT="${TL_REGISTRY_PORT:-18081}"
 TL_REGISTRY_MGMT_PORT="${TL_REGISTRY_MGMT_PORT:-18082}" # registry health/metrics
 TL_SPARK_PORT="${TL_SPARK_PORT:-10001}"       # Spark Thrift Server, HTTP+TLS (behind the warehouse gateway)

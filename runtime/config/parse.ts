@@ -59,8 +59,9 @@ function valueAt(input: unknown, path: string[]): unknown {
 
 /** A value for an error message: secrets are never shown, credentials in URLs are masked. */
 function show(path: string[], v: unknown): string {
-  if (/token|password|secret/i.test(path.at(-1) ?? '')) return '[redacted]';
-  const text = JSON.stringify(v) ?? String(v);
+  const secret = (key: string) => /token|password|secret/i.test(key);
+  if (secret(path.at(-1) ?? '')) return '[redacted]';
+  const text = JSON.stringify(v, (key, value: unknown) => (key && secret(key) ? '[redacted]' : value)) ?? String(v);
   const masked = text.replace(/(\/\/[^:/@"]+):[^@"]*@/g, '$1:***@');
   return masked.length > 120 ? `${masked.slice(0, 117)}...` : masked;
 }

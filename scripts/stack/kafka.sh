@@ -22,11 +22,16 @@ config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$TL_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$TL_KAFKA_PORT,CONTROLLER://127.0.0.1:$TL_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$TL_KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$TL_KAFKA_PORT,CONTROLLER://127.0.0.1:$TL_KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$TL_KAFKA_SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$TL_KAFKA_PORT,SASL_SSL://127.0.0.1:$TL_KAFKA_SASL_SSL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$TL_KAFKA_SASL_USER="$TL_KAFKA_SASL_PASSWORD";
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$TL_TLS_DIR/local.p12
+listener.name.sasl_ssl.ssl.keystore.password=tracelake-local
 log.dirs=$DATA
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -42,8 +47,9 @@ ready() { grep -q 'Kafka Server started' "$LOG" && port_open "$TL_KAFKA_PORT"; }
 up() {
   if is_running $NAME && port_open "$TL_KAFKA_PORT"; then return 0; fi
   stop_pid $NAME   # a recorded but dead or half-started broker
-  install; java_ok; config
+  install; java_ok; ensure_tls; config
   ensure_port_free kafka "$TL_KAFKA_PORT"; ensure_port_free kafka-controller "$TL_KAFKA_CONTROLLER_PORT"
+  ensure_port_free kafka-sasl-ssl "$TL_KAFKA_SASL_SSL_PORT"
   if [ ! -f "$DATA/meta.properties" ]; then
     java $LOG4J -cp "$LIBS/*" kafka.tools.StorageTool format -t "$(java $LOG4J -cp "$LIBS/*" kafka.tools.StorageTool random-uuid | tail -n 1)" \
       -c "$DIR/server.properties" --ignore-formatted >>"$LOG" 2>&1 || die "kafka storage format failed" "$LOG"

@@ -28,6 +28,11 @@ up() {
     as_pg "$BIN/initdb" -D "$DATA" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >>"$LOG" 2>&1 \
       || die "initdb failed" "$LOG"
   fi
+  # TLS with the stack's certificate (clients verify it with sslrootcert=$TL_TLS_DIR/local.crt); plain
+  # connections stay allowed
+  ensure_tls
+  cp "$TL_TLS_DIR/local.crt" "$DATA/server.crt" && cp "$TL_TLS_DIR/local.key" "$DATA/server.key" && chmod 600 "$DATA/server.key"
+  [ "$(id -u)" = 0 ] && chown postgres "$DATA/server.crt" "$DATA/server.key"
   # a half-started stack: a stale postmaster.pid without a live server is removed by pg_ctl itself;
   # a live server we did not record is adopted only if it answers on our port from our data dir.
   if ready; then
@@ -38,7 +43,7 @@ up() {
   ensure_port_free postgres "$TL_PG_PORT"
   as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o "-c listen_addresses=127.0.0.1 -p $TL_PG_PORT \
     -k $DIR -c wal_level=logical -c max_replication_slots=20 -c max_wal_senders=20 \
-    -c max_connections=200 -c wal_sender_timeout=60s -c fsync=on" >/dev/null \
+    -c max_connections=200 -c wal_sender_timeout=60s -c fsync=on -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key" >/dev/null \
     || die "postgres did not start" "$LOG"
   head -n 1 "$DATA/postmaster.pid" > "$(pidfile $NAME)"
   wait_until postgres 30 "$LOG" $NAME ready
@@ -46,7 +51,10 @@ up() {
 down() {
   BIN="$(pg_bin)"
   if [ -f "$DATA/postmaster.pid" ] && is_running $NAME; then
-    as_pg "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1 || stop_pid $NAME
+    # fast waits for logical walsenders to be confirmed; if that takes long, stop immediately (crash
+    # recovery at the next start) rather than kill the postmaster and leave its children holding memory
+    as_pg "$BIN/pg_ctl" -D "$DATA" -m fast -w -t 20 stop >/dev/null 2>&1 \
+      || as_pg "$BIN/pg_ctl" -D "$DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 || stop_pid $NAME
   fi
   rm -f "$(pidfile $NAME)"
 }

@@ -8,6 +8,8 @@ export interface StackEnv {
   kafkaBrokers: string[];
   registryUrl: string;
   warehouse: { host: string; port: number; path: string; token: string; caCert: Buffer; caFile: string };
+  /** the broker's TLS + SASL/PLAIN listener, and the CA every TLS endpoint of the stack is signed with */
+  secure: { kafkaBrokers: string[]; saslUser: string; saslPassword: string; caFile: string };
 }
 
 let cached: StackEnv | undefined;
@@ -40,6 +42,9 @@ export function stack(): StackEnv {
       token: get('TL_WAREHOUSE_TOKEN'),
       caCert: readFileSync(get('TL_WAREHOUSE_CA_FILE')),
       caFile: get('TL_WAREHOUSE_CA_FILE'),
+    },
+    get secure() {
+      return { kafkaBrokers: get('TL_KAFKA_SASL_SSL_BROKERS').split(','), saslUser: get('TL_KAFKA_SASL_USER'), saslPassword: get('TL_KAFKA_SASL_PASSWORD'), caFile: get('TL_TLS_CA_FILE') };
     },
   };
   return cached;

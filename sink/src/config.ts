@@ -25,7 +25,11 @@ export const sinkConfigSchema = z.strictObject({
     host: z.string().min(1).describe('server hostname of the Databricks SQL warehouse'),
     port: z.number().int().positive().default(443).describe('HTTPS port of the warehouse'),
     path: z.string().startsWith('/').describe('HTTP path of the warehouse, /sql/1.0/warehouses/<id>'),
-    token: z.string().min(1).describe('personal access token (prefer the TRACELAKE_WAREHOUSE_TOKEN environment variable)'),
+    token: z.string().min(1).optional().describe('personal access token (prefer ${env:NAME}, ${file:/path} or TRACELAKE_WAREHOUSE_TOKEN); or use oauth'),
+    oauth: z.strictObject({
+      clientId: z.string().min(1).describe('application (client) id of the service principal'),
+      clientSecret: z.string().min(1).describe('its OAuth secret (prefer ${env:NAME} or ${file:/path})'),
+    }).optional().describe('OAuth machine-to-machine with a Databricks service principal, instead of a token'),
     caCertFile: z.string().optional().describe('PEM file of a private CA to trust'),
     catalog: z.string().optional().describe('Unity Catalog catalog; omit for two-part names'),
     schema: z.string().default('tracelake').describe('target schema (created when missing)'),
@@ -48,6 +52,9 @@ export const sinkConfigSchema = z.strictObject({
   http: httpSchema(8084),
   ...lifecycleSchema,
 }).superRefine((c, ctx) => {
+  if (!c.warehouse.token === !c.warehouse.oauth) {
+    ctx.addIssue({ code: 'custom', path: ['warehouse', c.warehouse.token ? 'oauth' : 'token'], message: c.warehouse.token ? 'give warehouse.token or warehouse.oauth, not both' : 'required: a token, or warehouse.oauth with a service principal\'s clientId and clientSecret' });
+  }
   const names = new Map<string, string>();
   for (const [source, t] of Object.entries(c.tables)) {
     if (!t.name) continue;

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { SinkConfig } from './config.ts';
 import { connectWarehouse } from './warehouse/databricks-client.ts';
+import { warehouseOptions } from './warehouse/from-config.ts';
 import { registryCheck } from '../../connector/src/preflight.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { runChecks, type CheckResult } from '../../runtime/checks.ts';
@@ -38,11 +39,9 @@ export async function sinkChecks(cfg: SinkConfig): Promise<CheckResult[]> {
     {
       name: 'warehouse: connect and query',
       run: async () => {
-        const wh = await connectWarehouse({
-          host: w.host, port: w.port, path: w.path, token: w.token, log: () => undefined,
-          ...(w.caCertFile ? { caCert: readFileSync(w.caCertFile) } : {}),
-        }).catch((err: Error) => {
-          throw fail(`cannot connect to the warehouse ${w.host}${w.path}: ${err.message}`, 'WAREHOUSE_UNREACHABLE', 'check warehouse.host, warehouse.path and warehouse.token (a PAT with CAN USE on the warehouse)');
+        const wh = await connectWarehouse(warehouseOptions(w, () => undefined)).catch((err: Error) => {
+          throw fail(`cannot connect to the warehouse ${w.host}${w.path}: ${err.message}`, 'WAREHOUSE_UNREACHABLE',
+            `check warehouse.host, warehouse.path and ${w.oauth ? 'warehouse.oauth (the service principal needs CAN USE on the warehouse)' : 'warehouse.token (a PAT with CAN USE on the warehouse)'}`);
         });
         try {
           await wh.query('SELECT 1').catch((err: Error) => {

@@ -17,6 +17,7 @@ import { ViewManager } from './views/view-manager.ts';
 import { phoenixViews } from './views/phoenix-views.ts';
 import { langfuseViews } from './views/langfuse-views.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
+import { warehouseOptions } from './warehouse/from-config.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { fault } from '../../runtime/faults.ts';
@@ -162,11 +163,9 @@ export class Sink implements Worker {
 
   private async start(): Promise<void> {
     const w = this.cfg.warehouse;
-    this.wh = await this.retrying('connect to the warehouse', () => connectWarehouse({
-      host: w.host, port: w.port, path: w.path, token: w.token,
-      ...(w.caCertFile ? { caCert: readFileSync(w.caCertFile) } : {}),
-      log: (level, message) => { if (level === 'error' || level === 'warn') this.log.warn({ driver: message }, 'warehouse driver'); },
-    }));
+    this.wh = await this.retrying('connect to the warehouse', () => connectWarehouse(warehouseOptions(w, (level, message) => {
+      if (level === 'error' || level === 'warn') this.log.warn({ driver: message }, 'warehouse driver');
+    })));
     this.tableManager = new TableManager(this.wh, this.cfg);
     await this.retrying('create the target schema', () => this.tableManager!.init());
     const viewSet = { phoenix: phoenixViews, langfuse: langfuseViews, custom: undefined }[this.cfg.platform];

@@ -4,5 +4,5 @@ import { stack } from './stack.ts';
 
 export function connectTestWarehouse(overrides: { token?: string } = {}): Promise<Warehouse> {
   const w = stack().warehouse;
-  return connectWarehouse({ host: w.host, port: w.port, path: w.path, token: overrides.token ?? w.token, caCert: w.caCert });
+  return connectWarehouse({ host: w.host, port: w.port, path: w.path, auth: { token: overrides.token ?? w.token }, caCert: w.caCert });
 }

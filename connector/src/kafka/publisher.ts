@@ -92,6 +92,16 @@ export class KafkaPublisher {
 
 function kafkaError(err: unknown): TracelakeError {
   const e = err as { message?: string; type?: string; retriable?: boolean };
+  if (e.type === 'SASL_AUTHENTICATION_FAILED' || /SASL|authentication failed|Authentication/i.test(e.message ?? '')) {
+    return new TracelakeError(`Kafka refused the connector's credentials: ${e.message}`, {
+      code: 'KAFKA_AUTH', cause: err, remedy: 'check kafka.sasl (mechanism, username, password) and that the listener at kafka.brokers expects SASL',
+    });
+  }
+  if (/certificate|SSL|TLS|self.signed/i.test(e.message ?? '')) {
+    return new TracelakeError(`TLS to Kafka failed: ${e.message}`, {
+      code: 'KAFKA_TLS', cause: err, remedy: 'check kafka.ssl.caFile (the CA that signed the brokers\' certificates) and that kafka.brokers names hosts in them',
+    });
+  }
   const tooLarge = e.type === 'MESSAGE_TOO_LARGE' || /too large/i.test(e.message ?? '');
   if (tooLarge) {
     return new TracelakeError(`Kafka refused a message as too large: ${e.message}`, {

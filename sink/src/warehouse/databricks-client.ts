@@ -9,8 +9,8 @@ export interface WarehouseOptions {
   port?: number;
   /** HTTP path of the warehouse, e.g. /sql/1.0/warehouses/abc123 */
   path: string;
-  /** Personal access token. */
-  token: string;
+  /** a personal access token, or an OAuth service principal (machine-to-machine, client credentials) */
+  auth: { token: string } | { clientId: string; clientSecret: string };
   /** Extra CA certificate(s) to trust, PEM (only needed for private CAs). */
   caCert?: Buffer | string;
   /** Where the driver's own log lines go (default: dropped below warn, warn/error to stderr). */
@@ -35,7 +35,9 @@ export async function connectWarehouse(opts: WarehouseOptions): Promise<Warehous
     host: opts.host,
     port: opts.port ?? 443,
     path: opts.path,
-    token: opts.token,
+    ...('token' in opts.auth
+      ? { token: opts.auth.token }
+      : { authType: 'databricks-oauth' as const, oauthClientId: opts.auth.clientId, oauthClientSecret: opts.auth.clientSecret }),
     ...(opts.caCert ? { customCaCert: opts.caCert } : {}),
     telemetryEnabled: false,              // the driver phones home by default
     preserveBigNumericPrecision: true,    // DECIMAL as string, BIGINT as bigint where the result format allows

@@ -41,6 +41,8 @@ const cases: Array<[string, 'connector' | 'sink', (c: Record<string, any>) => vo
   ['sink: per-table typo', 'sink', (c) => (c.tables = { 'public.spans': { clusterby: ['start_time'] } }), [/tables\.public\.spans: unknown key "clusterby" \(did you mean "clusterBy"\?\)/]],
   ['the same table listed twice', 'connector', (c) => (c.source.tables = ['public.spans', 'public.spans']), [/source\.tables\.1: public\.spans is listed twice/]],
   ['sink: two tables given one Delta name', 'sink', (c) => (c.tables = { 'public.a': { name: 'spans' }, 'other.b': { name: 'Spans' } }), [/tables\.other\.b\.name: "Spans" is already the Delta name of public\.a/]],
+  ['sink: neither token nor oauth', 'sink', (c) => delete c.warehouse.token, [/warehouse\.token: required: a token, or warehouse\.oauth/]],
+  ['sink: both token and oauth', 'sink', (c) => (c.warehouse.oauth = { clientId: 'sp', clientSecret: 'dose-secret-value' }), [/warehouse\.oauth: give warehouse\.token or warehouse\.oauth, not both/]],
   ['sink: zero batch size', 'sink', (c) => (c.batching = { maxRows: 0 }), [/batching\.maxRows: .*\(found: 0\)/]],
 ];
 
@@ -52,7 +54,7 @@ for (const [name, service, mutate, expected] of cases) {
     assert.throws(() => parse(c), (e: unknown) => {
       assert.ok(e instanceof TracelakeError && e.code === 'BAD_CONFIG', `a BAD_CONFIG error, got ${String(e)}`);
       for (const re of expected) assert.match(e.message, re);
-      assert.doesNotMatch(e.message, /s3cr3t|dapi-very-secret-token/, 'secrets are never echoed');
+      assert.doesNotMatch(e.message, /s3cr3t|dapi-very-secret-token|dose-secret-value/, 'secrets are never echoed');
       assert.match(e.remedy, /docs\/configuration\.md/);
       return true;
     });
