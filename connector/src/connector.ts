@@ -14,7 +14,7 @@ import { buildTableSchema } from './table-schema.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
-import { LANGFUSE_TRACE_TABLES, PRESETS } from '../../schemas/src/platforms.ts';
+import { LANGFUSE_TRACE_TABLES } from '../../schemas/src/platforms.ts';
 import { presetDrift } from './preset-schemas.ts';
 import { captureList } from './capture-list.ts';
 import { fault } from '../../runtime/faults.ts';

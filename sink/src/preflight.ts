@@ -1,7 +1,6 @@
 // What `tracelake validate sink` checks before anything runs: Kafka (and the change topics), the
 // registry, the warehouse (a statement runs; the target schema is readable or creatable) and the
 // dead-letter topic when errors are tolerated.
-import { readFileSync } from 'node:fs';
 import type { SinkConfig } from './config.ts';
 import { connectWarehouse } from './warehouse/databricks-client.ts';
 import { warehouseOptions } from './warehouse/from-config.ts';

@@ -5,7 +5,6 @@
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from '../../runtime/kafka.ts';
 import type { Logger } from 'pino';
-import { readFileSync } from 'node:fs';
 import type { SinkConfig } from './config.ts';
 import { BatchBuffer } from './consume/batch-buffer.ts';
 import { EventDecoder } from './decode/event-decoder.ts';
