@@ -171,11 +171,18 @@ export class Sink implements Worker {
     if (viewSet) this.views = new ViewManager(this.wh, this.tableManager.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
     if (this.cfg.errors.tolerance === 'all') {
       this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await this.dlq.connect();
+      await this.untilKafka('connect the dead-letter producer', () => this.dlq!.connect());
     }
-    this.topics = await this.waitForTopics();
+    this.topics = await this.untilKafka('list the change topics', () => this.waitForTopics());
     if (this.metrics) this.metrics.lagReader = () => this.consumerLag();
-    await this.startConsumer();
+    await this.untilKafka('start the consumer', async () => {
+      try {
+        await this.startConsumer();
+      } catch (err) {
+        await this.consumer?.disconnect().catch(() => undefined);
+        throw err;
+      }
+    });
     this.status = 'RUNNING';
     this.timer = setInterval(() => {
       if (!this.buffer.empty && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs) {
@@ -188,6 +195,20 @@ export class Sink implements Worker {
     this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => this.log.warn({ err }, 'topic refresh failed')),
       this.cfg.kafka.topicRefreshMs);
     this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix, topics: this.topics.length }, 'sink running');
+  }
+
+  /** Retries `fn` while no Kafka broker answers (a sink started during a broker restart waits for it). */
+  private async untilKafka<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!kafkaUnreachable(err) || this.stopping) throw err;
+        this.admin = undefined; // a fresh admin client on the next try
+        this.log.warn({ what, err: (err as Error).message, retryInMs: delay }, 'Kafka unreachable; retrying');
+        await sleep(delay);
+      }
+    }
   }
 
   /** Per topic: records after the group's committed offsets (from the start where none is committed). */

@@ -173,7 +173,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const { rows: [end] } = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     let mismatches: string[] = [];
     let rowsCompared = 0;
-    for (const deadline = Date.now() + 300_000; ;) {
+    // the sink may still be catching up (large transactions under faults): wait while it makes progress
+    let lastPosition = '';
+    for (let lastProgress = Date.now(), hardStop = Date.now() + 30 * 60_000; ;) {
       mismatches = [];
       rowsCompared = 0;
       for (const t of TABLES) {
@@ -181,7 +183,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         rowsCompared += r.rows;
         mismatches.push(...r.mismatches.map((m) => `${t}: ${m}`));
       }
-      if (mismatches.length === 0 || Date.now() > deadline) break;
+      // progress: the sink moved some table forward (its newest source position in Delta changed)
+      const position = (await Promise.all(TABLES.map((t) => wh.query<{ m: string | null }>(`SELECT CAST(max(_commit_lsn) AS STRING) AS m FROM ${name}.${t}`)
+        .then((r) => r[0]?.m ?? '', () => '')))).join('/');
+      if (position !== lastPosition) [lastPosition, lastProgress] = [position, Date.now()];
+      if (mismatches.length === 0 || Date.now() - lastProgress > 180_000 || Date.now() > hardStop) break;
       await sleep(3000);
     }
     let slotLagBytes = -1;

@@ -106,9 +106,9 @@ export class Workload {
       await this.db.query(`DELETE FROM ${s}.observations WHERE id = $1`, [`obs-${id}`]);
       return;
     }
-    if (r < 0.92) { // a large transaction
+    if (r < 0.905) { // now and then a large transaction
       const from = this.nextSpan;
-      const n = 2000 + Math.floor(this.rng() * 2000);
+      const n = 1000 + Math.floor(this.rng() * 2000);
       this.nextSpan += n;
       await this.db.query(`INSERT INTO ${s}.spans (id, trace_rowid, name, span_kind, status_code, start_time, attributes)
         SELECT g, g / 10, 'bulk ' || g, 'LLM', 'OK', now(), jsonb_build_object('i', g) FROM generate_series($1::bigint, $2::bigint) g`, [from, from + n - 1]);
