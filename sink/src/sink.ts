@@ -288,7 +288,9 @@ export class Sink implements Worker {
         this.heartbeat = heartbeat;
         await this.locked(async () => {
           for (const m of batch.messages) {
-            if (!isRunning() || isStale()) break;
+            // paused or stopping: leave the rest unresolved — kafkajs fetches it again from there (as its
+            // own eachMessage loop does when a partition is paused)
+            if (!isRunning() || isStale() || this.paused || this.stopping) break;
             const ev = await this.decode(batch.topic, batch.partition, m);
             this.buffer.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
             this.metrics?.buffered.set(this.buffer.events.length);
