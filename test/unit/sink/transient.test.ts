@@ -28,3 +28,8 @@ test('a consumer crash because no broker answers is told apart from other crashe
   assert.equal(kafkaUnreachable(Object.assign(new Error('x'), { cause: Object.assign(new Error('y'), { name: 'KafkaJSConnectionError' }) })), true);
   assert.equal(kafkaUnreachable(Object.assign(new Error('Not authorized to access group'), { name: 'KafkaJSProtocolError' })), false);
 });
+
+test("Delta's concurrent-commit conflicts are retried (the MERGE is idempotent)", () => {
+  const conflict = Object.assign(new Error('The operation failed due to an error: org.apache.hive.service.cli.HiveSQLException: Error running query: [DELTA_CONCURRENT_APPEND] io.delta.exceptions.ConcurrentAppendException: Files were added to the root of the table by a concurrent update.'), { name: 'WarehouseStatementError' });
+  assert.equal(isTransient(conflict), true);
+});
