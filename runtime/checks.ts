@@ -1,3 +1,7 @@
+import type { Admin } from 'kafkajs';
+import { TracelakeError } from '../schemas/src/errors.ts';
+import { kafkaClient, type KafkaConnection } from './kafka.ts';
+
 // Pre-flight checks (`tracelake validate`, PUT /config/validate?checks=true): each check says what it
 // looked at, whether it passed, and the fix when it did not. A check that throws fails with its message;
 // one that hangs fails after its timeout.
@@ -40,4 +44,38 @@ export async function runChecks(checks: Check[], timeoutMs = 15_000): Promise<Ch
 /** Text for a terminal: one line per check. */
 export function formatChecks(results: CheckResult[]): string {
   return results.map((r) => `${r.ok ? 'ok  ' : r.skipped ? 'skip' : 'FAIL'}  ${r.check}: ${r.detail}${r.remedy ? `\n        fix: ${r.remedy}` : ''}`).join('\n');
+}
+
+/**
+ * Runs `fn` with a short-timeout admin client; a broker that does not answer becomes KAFKA_UNREACHABLE
+ * (errors `fn` raises itself as TracelakeErrors pass through).
+ */
+export async function withKafkaAdmin<T>(k: KafkaConnection, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafkaClient(k, 'tracelake-validate', { connectionTimeout: 5000, retry: { retries: 1 } }).admin();
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } catch (err) {
+    if (err instanceof TracelakeError) throw err;
+    throw new TracelakeError(`cannot reach Kafka at ${k.brokers.join(',')}: ${(err as Error).message}`, {
+      code: 'KAFKA_UNREACHABLE', remedy: 'check kafka.brokers (and kafka.ssl / kafka.sasl) and the network path to them',
+    });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** The schema registry answers the Confluent API (GET /subjects). */
+export async function registryCheck(url: string): Promise<string> {
+  const res = await fetch(`${url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+    throw new TracelakeError(`cannot reach the schema registry at ${url}: ${err.cause ? String((err.cause as Error).message ?? err.cause) : err.message}`, {
+      code: 'REGISTRY_UNREACHABLE', remedy: 'check registry.url (for Apicurio: …/apis/ccompat/v7)',
+    });
+  });
+  if (!res.ok) {
+    throw new TracelakeError(`the schema registry at ${url} answered ${res.status} to GET /subjects`, {
+      code: 'REGISTRY_API', remedy: 'registry.url must point at a Confluent-compatible API',
+    });
+  }
+  return `${((await res.json()) as unknown[]).length} subject(s)`;
 }

@@ -6,8 +6,7 @@ import { captureList } from './capture-list.ts';
 import { tableInfo } from './postgres/catalog.ts';
 import { checkWalLevel, slotState, assertSlotUsable } from './postgres/slot.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
-import { runChecks, type CheckResult } from '../../runtime/checks.ts';
-import { kafkaClient } from '../../runtime/kafka.ts';
+import { registryCheck, runChecks, withKafkaAdmin, type CheckResult } from '../../runtime/checks.ts';
 
 const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
 
@@ -95,36 +94,17 @@ export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult
       },
       {
         name: 'kafka: brokers',
-        run: async () => {
-          const admin = kafkaClient(cfg.kafka, 'tracelake-validate', { connectionTimeout: 5000, retry: { retries: 1 } }).admin();
-          try {
-            await admin.connect();
-            const cluster = await admin.describeCluster();
-            if (cluster.brokers.length < cfg.kafka.replicationFactor) {
-              throw fail(`kafka.replicationFactor ${cfg.kafka.replicationFactor} exceeds the ${cluster.brokers.length} broker(s)`, 'KAFKA_RF', 'lower kafka.replicationFactor');
-            }
-            return `${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}`;
-          } catch (err) {
-            if (err instanceof TracelakeError) throw err;
-            throw fail(`cannot reach Kafka at ${cfg.kafka.brokers.join(',')}: ${(err as Error).message}`, 'KAFKA_UNREACHABLE', 'check kafka.brokers and the network path to them');
-          } finally {
-            await admin.disconnect().catch(() => undefined);
+        run: () => withKafkaAdmin(cfg.kafka, async (admin) => {
+          const cluster = await admin.describeCluster();
+          if (cluster.brokers.length < cfg.kafka.replicationFactor) {
+            throw fail(`kafka.replicationFactor ${cfg.kafka.replicationFactor} exceeds the ${cluster.brokers.length} broker(s)`, 'KAFKA_RF', 'lower kafka.replicationFactor');
           }
-        },
+          return `${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}`;
+        }),
       },
       { name: 'schema registry', run: () => registryCheck(cfg.registry.url) },
     ]);
   } finally {
     await db.end().catch(() => undefined);
   }
-}
-
-/** The registry answers the Confluent API (GET /subjects). */
-export async function registryCheck(url: string): Promise<string> {
-  const res = await fetch(`${url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
-    throw fail(`cannot reach the schema registry at ${url}: ${err.cause ? String((err.cause as Error).message ?? err.cause) : err.message}`, 'REGISTRY_UNREACHABLE', 'check registry.url (for Apicurio: …/apis/ccompat/v7)');
-  });
-  if (!res.ok) throw fail(`the schema registry at ${url} answered ${res.status} to GET /subjects`, 'REGISTRY_API', 'registry.url must point at a Confluent-compatible API');
-  const subjects = (await res.json()) as unknown[];
-  return `${subjects.length} subject(s)`;
 }

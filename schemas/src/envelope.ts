@@ -56,6 +56,12 @@ export function topicName(prefix: string, schema: string, table: string): string
   return [prefix, schema, table].map((p) => p.replace(/[^A-Za-z0-9._-]/g, '_')).join('.');
 }
 
+/** Whether a topic is a change topic under `prefix` (`<prefix>.<schema>.<table>`; the prefix may hold dots). */
+export function changeTopicMatcher(prefix: string): (topic: string) => boolean {
+  const re = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[^.]+\\.[^.]+$`);
+  return (topic) => re.test(topic);
+}
+
 /** An Avro name: letters, digits and '_', not starting with a digit. */
 export function avroName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9_]/g, '_');

@@ -4,10 +4,9 @@
 import type { SinkConfig } from './config.ts';
 import { connectWarehouse } from './warehouse/databricks-client.ts';
 import { warehouseOptions } from './warehouse/from-config.ts';
-import { registryCheck } from '../../connector/src/preflight.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
-import { runChecks, type CheckResult } from '../../runtime/checks.ts';
-import { kafkaClient } from '../../runtime/kafka.ts';
+import { registryCheck, runChecks, withKafkaAdmin, type CheckResult } from '../../runtime/checks.ts';
+import { changeTopicMatcher } from '../../schemas/src/envelope.ts';
 
 const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
 
@@ -16,23 +15,15 @@ export async function sinkChecks(cfg: SinkConfig): Promise<CheckResult[]> {
   return runChecks([
     {
       name: 'kafka: brokers and change topics',
-      run: async () => {
-        const admin = kafkaClient(cfg.kafka, 'tracelake-validate', { connectionTimeout: 5000, retry: { retries: 1 } }).admin();
-        try {
-          await admin.connect();
-          const topics = await admin.listTopics();
-          const prefix = `${cfg.kafka.topicPrefix}.`;
-          const change = topics.filter((t) => t.startsWith(prefix) && t.split('.').length === 3);
-          if (cfg.errors.tolerance === 'all' && cfg.errors.deadLetterTopic && !topics.includes(cfg.errors.deadLetterTopic)) {
-            return `${change.length} change topic(s) under ${prefix}*; dead-letter topic ${cfg.errors.deadLetterTopic} does not exist yet (created on first use if the broker allows auto-creation)`;
-          }
-          return `${change.length} change topic(s) under ${prefix}*${change.length === 0 ? ' (the sink waits for them)' : ''}`;
-        } catch (err) {
-          throw fail(`cannot reach Kafka at ${cfg.kafka.brokers.join(',')}: ${(err as Error).message}`, 'KAFKA_UNREACHABLE', 'check kafka.brokers and the network path to them');
-        } finally {
-          await admin.disconnect().catch(() => undefined);
+      run: () => withKafkaAdmin(cfg.kafka, async (admin) => {
+        const topics = await admin.listTopics();
+        const change = topics.filter(changeTopicMatcher(cfg.kafka.topicPrefix));
+        const where = `${change.length} change topic(s) under ${cfg.kafka.topicPrefix}.*`;
+        if (cfg.errors.tolerance === 'all' && cfg.errors.deadLetterTopic && !topics.includes(cfg.errors.deadLetterTopic)) {
+          return `${where}; dead-letter topic ${cfg.errors.deadLetterTopic} does not exist yet (created on first use if the broker allows auto-creation)`;
         }
-      },
+        return `${where}${change.length === 0 ? ' (the sink waits for them)' : ''}`;
+      }),
     },
     { name: 'schema registry', run: () => registryCheck(cfg.registry.url) },
     {

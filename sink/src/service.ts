@@ -1,6 +1,7 @@
 // The sink as a hosted service: its worker, metrics, offsets (the consumer group's) and config validation.
 import type { Kafka } from 'kafkajs';
 import { kafkaClient } from '../../runtime/kafka.ts';
+import { changeTopicMatcher } from '../../schemas/src/envelope.ts';
 import type { Logger } from 'pino';
 import { sinkConfigSchema, type SinkConfig } from './config.ts';
 import { Sink } from './sink.ts';
@@ -19,6 +20,7 @@ interface OffsetChange {
 export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
   const metrics = serviceMetrics('sink');
   const sinkMetrics = new SinkMetrics(metrics.registry);
+  metrics.beforeScrape.push(() => sinkMetrics.refreshLag());
   const groupId = cfg.kafka.groupId;
   const withAdmin = async <T>(fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> => {
     const admin = kafkaClient(cfg.kafka, 'tracelake-admin').admin();
@@ -29,7 +31,7 @@ export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
       await admin.disconnect().catch(() => undefined);
     }
   };
-  const changeTopics = (topics: string[]) => topics.filter((t) => t.startsWith(`${cfg.kafka.topicPrefix}.`) && t.split('.').length === 3).sort();
+  const changeTopics = (topics: string[]) => topics.filter(changeTopicMatcher(cfg.kafka.topicPrefix)).sort();
   const assertEmptyGroup = async (admin: ReturnType<Kafka['admin']>) => {
     const { groups: [g] } = await admin.describeGroups([groupId]);
     if (g && g.members.length > 0) throw new ConflictError(`consumer group ${groupId} still has ${g.members.length} member(s)`, 'stop every sink instance of this group first');
