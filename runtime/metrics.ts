@@ -9,6 +9,8 @@ const STATES: PipelineState[] = ['UNASSIGNED', 'RUNNING', 'PAUSED', 'STOPPED', '
 export interface ServiceMetrics {
   registry: Registry;
   setState(state: PipelineState): void;
+  /** run before each scrape: one reading of what lives outside the process (the slot, the consumer group) */
+  beforeScrape: Array<() => Promise<void>>;
 }
 
 export function serviceMetrics(component: 'connector' | 'sink'): ServiceMetrics {
@@ -22,5 +24,5 @@ export function serviceMetrics(component: 'connector' | 'sink'): ServiceMetrics 
     for (const x of STATES) state.set({ state: x }, x === s ? 1 : 0);
   };
   setState('UNASSIGNED');
-  return { registry, setState };
+  return { registry, setState, beforeScrape: [] };
 }

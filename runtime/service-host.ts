@@ -38,13 +38,16 @@ export async function hostService<W extends Worker>(svc: HostedService<W>, log: 
     initial: svc.lifecycle.state, failurePolicy: svc.lifecycle.failurePolicy, onState: (s) => svc.metrics.setState(s),
   });
   let workerId = `${hostname()}:${svc.http.port}`;
-  const status = () => ({
-    name: `tracelake-${svc.component}`, type: svc.type,
-    connector: { state: sup.state, worker_id: workerId, ...(sup.trace() ? { trace: sup.trace() } : {}) },
-    phase: sup.state === 'RUNNING' || sup.state === 'PAUSED' ? sup.worker?.phase() : undefined,
-    since: sup.since.toISOString(),
-    tables: sup.worker?.tables() ?? [],
-  });
+  const status = () => {
+    const trace = sup.trace();
+    return {
+      name: `tracelake-${svc.component}`, type: svc.type,
+      connector: { state: sup.state, worker_id: workerId, ...(trace ? { trace } : {}) },
+      phase: sup.state === 'RUNNING' || sup.state === 'PAUSED' ? sup.worker?.phase() : undefined,
+      since: sup.since.toISOString(),
+      tables: sup.worker?.tables() ?? [],
+    };
+  };
   const accepted = async (op: () => Promise<void>) => {
     await op();
     return { status: 202, json: status() };
@@ -61,7 +64,13 @@ export async function hostService<W extends Worker>(svc: HostedService<W>, log: 
         ? { status: 503, json: { status: 'DOWN', state: sup.state } }
         : { json: { status: 'UP', state: sup.state } }),
     },
-    { method: 'GET', path: '/metrics', handle: async () => ({ text: await svc.metrics.registry.metrics(), contentType: svc.metrics.registry.contentType }) },
+    {
+      method: 'GET', path: '/metrics',
+      handle: async () => {
+        await Promise.all(svc.metrics.beforeScrape.map((refresh) => refresh().catch(() => undefined)));
+        return { text: await svc.metrics.registry.metrics(), contentType: svc.metrics.registry.contentType };
+      },
+    },
     { method: 'GET', path: '/status', handle: () => ({ json: status() }) },
     { method: 'PUT', path: '/pause', handle: () => accepted(() => sup.pause()) },
     { method: 'PUT', path: '/resume', handle: () => accepted(() => sup.resume()) },

@@ -32,6 +32,8 @@ export interface DispatcherOptions {
 }
 
 export interface CapturedTable {
+  /** schema.table */
+  name: string;
   schema: TableSchema;
   topic: string;
   key: RegisteredSchema;
@@ -49,12 +51,6 @@ export interface DispatchObserver {
 }
 
 const noObserver: DispatchObserver = { event() {}, transaction() {}, acked() {}, inFlight() {}, backpressure() {} };
-
-export interface DispatcherStats {
-  events: { r: number; c: number; u: number; d: number; t: number };
-  transactions: number;
-  lastCommitTimeUs: bigint;
-}
 
 export class ChangeDispatcher {
   private readonly opts: DispatcherOptions;
@@ -85,7 +81,6 @@ export class ChangeDispatcher {
   durableLsn = 0n;
   /** counts reset() calls: whoever buffered events before a reset knows they were dropped */
   generation = 0;
-  readonly stats: DispatcherStats = { events: { r: 0, c: 0, u: 0, d: 0, t: 0 }, transactions: 0, lastCommitTimeUs: 0n };
 
   constructor(
     opts: DispatcherOptions, db: () => pg.ClientBase, registry: SchemaRegistry, publisher: KafkaPublisher,
@@ -172,9 +167,7 @@ export class ChangeDispatcher {
         this.tx = null;
         this.batchCommitLsn = msg.endLsn;
         this.batchCommitTimeUs = msg.commitTimeUs;
-        this.stats.transactions++;
         this.observer.transaction();
-        this.stats.lastCommitTimeUs = msg.commitTimeUs;
         return this.maybeFlush(true);
       }
       case 'message':
@@ -287,10 +280,8 @@ export class ChangeDispatcher {
   }
 
   private count(t: CapturedTable, op: 'r' | 'c' | 'u' | 'd' | 't'): void {
-    const name = `${t.schema.schema}.${t.schema.table}`;
-    this.stats.events[op]++;
-    this.tableEvents.set(name, (this.tableEvents.get(name) ?? 0) + 1);
-    this.observer.event(name, op);
+    this.tableEvents.set(t.name, (this.tableEvents.get(t.name) ?? 0) + 1);
+    this.observer.event(t.name, op);
   }
 
   private push(m: OutMessage): void {
@@ -316,7 +307,7 @@ export class ChangeDispatcher {
     await this.publisher.ensureTopic(topic);
     const key = await this.registry.register(`${topic}-key`, keySchema(this.opts.topicPrefix, schema));
     const value = await this.registry.register(`${topic}-value`, valueSchema(this.opts.topicPrefix, schema));
-    return { schema, topic, key, value };
+    return { name: `${schema.schema}.${schema.table}`, schema, topic, key, value };
   }
 }
 

@@ -167,7 +167,7 @@ export class Connector implements Worker {
       (handling = 0) => stream.received <= stream.handled + handling,
       (err) => stream.abort(err),
       this.metrics && {
-        event: (table, op) => this.metrics!.events.inc({ op, table }),
+        event: (table, op) => this.metrics!.countEvent(table, op),
         transaction: () => this.metrics!.transactions.inc(),
         acked: (messages, commitTimeUs, durableLsn) => {
           this.metrics!.batchesSent.inc();

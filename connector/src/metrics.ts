@@ -25,8 +25,30 @@ export class ConnectorMetrics {
   readonly snapshotTablesRemaining: Gauge;
   readonly errors: Counter<'code'>;
   readonly durableLsn: Gauge;
-  /** set by the running pipeline: reads the slot when /metrics is scraped */
-  slotReader: (() => Promise<SlotReading | undefined>) | undefined;
+  /** labelled children per table and op: incremented per event, so the label lookup is done once */
+  private readonly eventChildren = new Map<string, Map<string, { inc(): void }>>();
+  private readonly slotLag: Gauge;
+  private readonly slotSafeWal: Gauge;
+  private readonly slotActive: Gauge;
+  private readonly slotWalStatus: Gauge<'status'>;
+
+  /** Sets the slot gauges from one reading (before each scrape). */
+  setSlot(r: SlotReading | undefined): void {
+    if (!r) return;
+    this.slotLag.set(r.lagBytes);
+    this.slotSafeWal.set(r.safeWalSizeBytes ?? 0);
+    this.slotActive.set(r.active ? 1 : 0);
+    for (const st of ['reserved', 'extended', 'unreserved', 'lost']) this.slotWalStatus.set({ status: st }, r.walStatus === st ? 1 : 0);
+  }
+
+  /** One change event captured (called per event: no label hashing after the first of a table and op). */
+  countEvent(table: string, op: string): void {
+    let byOp = this.eventChildren.get(table);
+    if (!byOp) this.eventChildren.set(table, (byOp = new Map()));
+    let child = byOp.get(op);
+    if (!child) byOp.set(op, (child = this.events.labels({ op, table })));
+    child.inc();
+  }
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -49,42 +71,11 @@ export class ConnectorMetrics {
     this.errors = new Counter({ name: `${p}errors_total`, help: 'failures by error code (retried ones included)', labelNames: ['code'], registers });
     this.durableLsn = new Gauge({ name: `${p}confirmed_lsn`, help: 'last LSN confirmed to the slot (everything before it is in Kafka)', registers });
 
-    // the gauges of one scrape are collected concurrently: they share one reading of the slot
-    let reading: { at: number; value: Promise<SlotReading | undefined> } | undefined;
-    const read = (): Promise<SlotReading | undefined> => {
-      if (!reading || Date.now() - reading.at > 100) {
-        reading = { at: Date.now(), value: this.slotReader ? this.slotReader().catch(() => undefined) : Promise.resolve(undefined) };
-      }
-      return reading.value;
-    };
-    new Gauge({
-      name: `${p}slot_lag_bytes`, help: 'WAL the slot holds back: pg_current_wal_lsn() - confirmed_flush_lsn', registers,
-      async collect() {
-        const r = await read();
-        if (r) this.set(r.lagBytes);
-      },
-    });
-    new Gauge({
-      name: `${p}slot_safe_wal_size_bytes`, help: 'WAL that can still be written before the slot is invalidated (absent = unlimited)', registers,
-      async collect() {
-        const r = await read();
-        if (r?.safeWalSizeBytes != null) this.set(r.safeWalSizeBytes);
-      },
-    });
-    new Gauge({
-      name: `${p}slot_active`, help: '1 when a process streams the slot (this one, or the peer a standby waits for)', registers,
-      async collect() {
-        const r = await read();
-        if (r) this.set(r.active ? 1 : 0);
-      },
-    });
-    new Gauge({
+    this.slotLag = new Gauge({ name: `${p}slot_lag_bytes`, help: 'WAL the slot holds back: pg_current_wal_lsn() - confirmed_flush_lsn', registers });
+    this.slotSafeWal = new Gauge({ name: `${p}slot_safe_wal_size_bytes`, help: 'WAL that can still be written before the slot is invalidated (0 when unlimited)', registers });
+    this.slotActive = new Gauge({ name: `${p}slot_active`, help: '1 when a process streams the slot (this one, or the peer a standby waits for)', registers });
+    this.slotWalStatus = new Gauge({
       name: `${p}slot_wal_status`, help: 'pg_replication_slots.wal_status: 1 for the current one (reserved, extended, unreserved, lost)', labelNames: ['status'], registers,
-      async collect() {
-        const r = await read();
-        if (!r) return;
-        for (const st of ['reserved', 'extended', 'unreserved', 'lost']) this.set({ status: st }, r.walStatus === st ? 1 : 0);
-      },
     });
   }
 }

@@ -33,7 +33,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
   // the slot is watched by its own connection, so /metrics shows lag growing also while the pipeline is
   // PAUSED, STOPPED or FAILED — the states in which it grows
   let monitor: Promise<pg.Client> | undefined;
-  connectorMetrics.slotReader = async () => {
+  metrics.beforeScrape.push(async () => {
     monitor ??= (async () => {
       const db = new pg.Client({ connectionString: cfg.source.url, application_name: 'tracelake-monitor', connectionTimeoutMillis: 5000 });
       db.on('error', () => { monitor = undefined; });
@@ -41,12 +41,12 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
       return db;
     })();
     try {
-      return await slotLag(await monitor, slot);
+      connectorMetrics.setSlot(await slotLag(await monitor, slot));
     } catch (err) {
       monitor = undefined;
       throw err;
     }
-  };
+  });
   return {
     component: 'connector', type: 'source', http: cfg.http,
     lifecycle: { state: cfg.state, failurePolicy: cfg.failurePolicy }, metrics,

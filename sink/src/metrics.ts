@@ -15,8 +15,17 @@ export class SinkMetrics {
   readonly errors: Counter<'code'>;
   readonly buffered: Gauge;
   readonly lastCommitAt: Gauge;
-  /** set by the running pipeline: per-topic lag of the consumer group, read when /metrics is scraped */
+  /** set by the running pipeline: per-topic lag of the consumer group, read before each scrape */
   lagReader: (() => Promise<Map<string, number>>) | undefined;
+  private readonly consumerLag: Gauge<'topic'>;
+
+  /** Sets the consumer-lag gauge from one reading (before each scrape). */
+  async refreshLag(): Promise<void> {
+    const lag = await this.lagReader?.();
+    if (!lag) return;
+    this.consumerLag.reset();
+    for (const [topic, n] of lag) this.consumerLag.set({ topic }, n);
+  }
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -40,15 +49,9 @@ export class SinkMetrics {
     this.errors = new Counter({ name: `${p}errors_total`, help: 'failures by error code', labelNames: ['code'], registers });
     this.buffered = new Gauge({ name: `${p}buffered_events`, help: 'events consumed and waiting for the next MERGE', registers });
     this.lastCommitAt = new Gauge({ name: `${p}last_commit_timestamp_seconds`, help: 'when offsets were last committed after a MERGE (Unix time)', registers });
-    const self = this;
-    new Gauge({
+    this.consumerLag = new Gauge({
       name: `${p}consumer_lag`, help: 'records in the change topics not yet committed by the sink\'s consumer group (kafka_consumergroup_lag), by topic',
       labelNames: ['topic'], registers,
-      async collect() {
-        const lag = await self.lagReader?.().catch(() => undefined);
-        this.reset();
-        for (const [topic, n] of lag ?? []) this.set({ topic }, n);
-      },
     });
   }
 }
