@@ -10,11 +10,11 @@ export const REDACT_PATHS = [
   '*.*.token', '*.*.password', '*.*.url', 'req.headers.authorization',
 ];
 
-export function createLogger(component: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(component: string): Logger {
   return pino({
     base: { component },
     level: process.env.TRACELAKE_LOG_LEVEL ?? 'info',
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  }, destination);
+  });
 }

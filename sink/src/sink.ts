@@ -18,6 +18,7 @@ import { langfuseViews } from './views/langfuse-views.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { warehouseOptions } from './warehouse/from-config.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
+import { changeTopicMatcher } from '../../schemas/src/envelope.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { fault } from '../../runtime/faults.ts';
 import type { TableStatus, Worker } from '../../runtime/supervisor.ts';
@@ -62,7 +63,7 @@ export class Sink implements Worker {
   private topics: string[] = [];
   private admin: Admin | undefined;
   /** change topics of the prefix: <prefix>.<schema>.<table> */
-  private readonly topicPattern: RegExp;
+  private readonly isChangeTopic: (topic: string) => boolean;
   private restarting = false;
   private stopping = false;
   private finished: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -79,8 +80,7 @@ export class Sink implements Worker {
     this.metrics = metrics;
     this.kafka = kafkaClient(cfg.kafka, 'tracelake-sink');
     this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url));
-    const prefix = cfg.kafka.topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    this.topicPattern = new RegExp(`^${prefix}\\.[^.]+\\.[^.]+$`);
+    this.isChangeTopic = changeTopicMatcher(cfg.kafka.topicPrefix);
   }
 
   /** Runs until stop() (resolves) or a non-retriable error (rejects; status FAILED). */
@@ -154,7 +154,16 @@ export class Sink implements Worker {
     return [...this.progress].map(([table, p]) => ({ table, state: this.status === 'FAILED' ? 'FAILED' : this.paused ? 'PAUSED' : 'RUNNING', ...p }));
   }
 
+  /**
+   * Ends the run with `err` — unless no Kafka broker answered (a broker restart): then, whichever path saw it
+   * (the consumer crashing, an offset commit, a dead-letter send), the consumer starts again with backoff and
+   * what was not committed is read again.
+   */
   private fail(err: Error): void {
+    if (kafkaUnreachable(err) && !this.stopping && !this.failure) {
+      void this.restartConsumerLater(err);
+      return;
+    }
     this.failure ??= err;
     void this.consumer?.stop().catch(() => undefined);
     this.finished?.reject(err);
@@ -192,8 +201,11 @@ export class Sink implements Worker {
         void this.locked(() => this.ensureViews()).catch(() => undefined);
       }
     }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
-    this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => this.log.warn({ err }, 'topic refresh failed')),
-      this.cfg.kafka.topicRefreshMs);
+    this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => {
+      this.log.warn({ err }, 'topic refresh failed');
+      // the consumer may have been stopped for the resubscription: fail() restarts it when Kafka is the cause
+      if (kafkaUnreachable(err)) this.fail(err as Error);
+    }), this.cfg.kafka.topicRefreshMs);
     this.log.info({ groupId: this.cfg.kafka.groupId, prefix: this.cfg.kafka.topicPrefix, topics: this.topics.length }, 'sink running');
   }
 
@@ -204,6 +216,7 @@ export class Sink implements Worker {
         return await fn();
       } catch (err) {
         if (!kafkaUnreachable(err) || this.stopping) throw err;
+        await this.admin?.disconnect().catch(() => undefined);
         this.admin = undefined; // a fresh admin client on the next try
         this.log.warn({ what, err: (err as Error).message, retryInMs: delay }, 'Kafka unreachable; retrying');
         await sleep(delay);
@@ -233,7 +246,7 @@ export class Sink implements Worker {
       this.admin = this.kafka.admin();
       await this.admin.connect();
     }
-    return (await this.admin.listTopics()).filter((t) => this.topicPattern.test(t)).sort();
+    return (await this.admin.listTopics()).filter(this.isChangeTopic).sort();
   }
 
   private async waitForTopics(): Promise<string[]> {
@@ -274,9 +287,7 @@ export class Sink implements Worker {
       void this.locked(async () => { this.buffer = new BatchBuffer(); });
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      if (e.payload.restart) return; // kafkajs restarts it
-      if (kafkaUnreachable(e.payload.error) && !this.stopping) void this.restartConsumerLater(e.payload.error);
-      else this.fail(e.payload.error);
+      if (!e.payload.restart) this.fail(e.payload.error); // else kafkajs restarts it
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics, fromBeginning: true });

@@ -46,6 +46,7 @@ export class StateStore {
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         consumer.run({
+          autoCommit: false, // a throw-away reader (GET /offsets calls it too): leave no offsets, so its group vanishes
           eachMessage: async ({ message }) => {
             if (message.key?.toString() === key) latest = message.value ? (JSON.parse(message.value.toString()) as ConnectorState) : undefined;
             if (BigInt(message.offset) + 1n >= end) resolve();
