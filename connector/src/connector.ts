@@ -9,7 +9,7 @@ import { StateStore } from './kafka/state-store.ts';
 import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './postgres/replication-stream.ts';
 import { tableInfo, TypeCatalog, type TableInfo } from './postgres/catalog.ts';
 import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState, type ExportedSlot } from './postgres/slot.ts';
-import { beginSnapshot, readChunks } from './snapshot.ts';
+import { beginSnapshot, blockLayout, blockRanges, readChunks, readRangesInParallel } from './snapshot.ts';
 import { buildTableSchema } from './table-schema.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
@@ -204,12 +204,20 @@ export class Connector implements Worker {
       }
     }
     if (needSnapshot) {
-      if (slot.exists) {
-        if (slot.activePid) throw new TracelakeError(`slot ${slotName} is in use by process ${slot.activePid}`, { code: 'SLOT_BUSY', remedy: 'stop the other connector first' });
-        this.log.info({ slot: slotName }, 'dropping the slot of an unfinished snapshot to take it again');
-        await dropSlot(this.db, slotName);
+      if (slot.exists && slot.activePid) throw new TracelakeError(`slot ${slotName} is in use by process ${slot.activePid}`, { code: 'SLOT_BUSY', remedy: 'stop the other connector first' });
+      if (!done && slot.exists && slot.walStatus !== 'lost' && slot.confirmedFlushLsn !== null) {
+        // a snapshot cut short (a crash): rows it already sent may have changed or gone since. Keep the slot —
+        // its stream from its creation point carries those changes and deletes — and read the tables again at a
+        // new exported snapshot; the sink orders both by position, as for a snapshot requested while streaming
+        this.log.info({ slot: slotName, streamFrom: formatLsn(slot.confirmedFlushLsn) }, 'keeping the slot of an unfinished snapshot and taking the snapshot again');
+        await this.snapshot(tables, { temporary: true, completesFrom: slot.confirmedFlushLsn });
+      } else {
+        if (slot.exists) {
+          this.log.info({ slot: slotName }, 'dropping the slot to take a new snapshot');
+          await dropSlot(this.db, slotName);
+        }
+        await this.snapshot(tables, { temporary: false });
       }
-      await this.snapshot(tables, { temporary: false });
     } else if (!slot.exists) {
       this.log.info({ slot: slotName }, 'creating replication slot (no snapshot)');
       await createSlot({ connectionString: source.url }, slotName, { exportSnapshot: false });
@@ -277,8 +285,12 @@ export class Connector implements Worker {
     return out;
   }
 
-  /** Creates the slot with an exported snapshot, reads every table at it, then records completion. */
-  private async snapshot(tables: TableInfo[], opts: { temporary: boolean }): Promise<void> {
+  /**
+   * Creates the slot (or, `temporary`, a throw-away one) with an exported snapshot, reads every table at it,
+   * then records completion: the position from which the slot's stream completes the snapshot — its consistent
+   * point, or `completesFrom` when an existing slot streams from an earlier one.
+   */
+  private async snapshot(tables: TableInfo[], opts: { temporary: boolean; completesFrom?: bigint }): Promise<void> {
     const { source } = this.cfg;
     this.status = 'SNAPSHOTTING';
     const slotName = opts.temporary ? `${source.slot.name}_snapshot_${process.pid}` : source.slot.name;
@@ -292,7 +304,7 @@ export class Connector implements Worker {
       await exported.close().catch(() => undefined);
     }
     await this.state!.write(source.slot.name, {
-      snapshotLsn: formatLsn(exported.consistentPoint), snapshotCompletedAt: new Date().toISOString(), tables: tables.map((t) => `${t.schema}.${t.table}`),
+      snapshotLsn: formatLsn(opts.completesFrom ?? exported.consistentPoint), snapshotCompletedAt: new Date().toISOString(), tables: tables.map((t) => `${t.schema}.${t.table}`),
     });
     this.log.info({ rows, ms: Date.now() - started, lsn: formatLsn(exported.consistentPoint) }, 'snapshot completed');
   }
@@ -304,7 +316,8 @@ export class Connector implements Worker {
    */
   private async readTables(tables: TableInfo[], exported: ExportedSlot, kind: SnapshotProgress['kind']): Promise<number> {
     const { source } = this.cfg;
-    const reader = this.client('tracelake-snapshot');
+    const readers = Array.from({ length: source.snapshot.readers }, (_, i) => this.client(`tracelake-snapshot-${i + 1}`));
+    const reader = readers[0]!;
     const started = Date.now();
     const startedAt = new Date(started).toISOString();
     let seq = 0n;
@@ -314,8 +327,11 @@ export class Connector implements Worker {
     this.metrics?.snapshotTablesRemaining.set(remaining);
     let current: SnapshotProgress | undefined;
     try {
-      await reader.connect();
-      await beginSnapshot(reader, exported.snapshotName!);
+      // every reader in a transaction at the one exported snapshot: together they see exactly one state
+      await Promise.all(readers.map(async (r) => {
+        await r.connect();
+        await beginSnapshot(r, exported.snapshotName!);
+      }));
       const catalog = new TypeCatalog(() => reader);
       for (const t of tables) {
         const name = `${t.schema}.${t.table}`;
@@ -326,7 +342,12 @@ export class Connector implements Worker {
         const schema = buildTableSchema(t.schema, t.table, t.columns, keys, types, { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes });
         const captured: CapturedTable = await this.dispatcher!.register(schema);
         const estimate = await estimatedRows(reader, t);
-        for await (const chunk of readChunks(reader, { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys }, source.snapshot.chunkRows)) {
+        const src = { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys };
+        const layout = await blockLayout(reader, src);
+        const chunks = layout.splittable
+          ? readRangesInParallel(readers, src, blockRanges(layout, source.snapshot.chunkRows))
+          : readChunks(reader, src, source.snapshot.chunkRows);
+        for await (const chunk of chunks) {
           if (this.gate.closed) await this.gate.wait();
           for (const tuple of chunk) {
             await this.dispatcher!.read(captured, tuple, {
@@ -347,13 +368,13 @@ export class Connector implements Worker {
         this.metrics?.snapshotTablesRemaining.set(--remaining);
       }
       await this.dispatcher!.flush();
-      await reader.query('COMMIT');
+      await Promise.all(readers.map((r) => r.query('COMMIT')));
     } catch (err) {
       if (current && current.state === 'RUNNING') Object.assign(current, { state: 'FAILED', error: (err as Error).message });
       throw err;
     } finally {
       this.metrics?.snapshotRunning.set(0);
-      await reader.end().catch(() => undefined);
+      await Promise.all(readers.map((r) => r.end().catch(() => undefined)));
     }
     return Number(seq);
   }

@@ -31,22 +31,31 @@ test('killed between the Kafka ack and the slot ack: the restart resends, nothin
   assert.deepEqual([...ids(msgs)].sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i + 1));
 });
 
-test('killed in the middle of the initial snapshot: the next start takes the snapshot again, then streams', async (t) => {
+test('killed in the middle of the initial snapshot: the next start takes the snapshot again, and rows sent before the kill and deleted since get their deletes', async (t) => {
   const fx = await connectorFixture('snapkill');
   t.after(() => fx.cleanup());
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v text)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, 'v' FROM generate_series(1, 250) g`);
-  const cfg = fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'initial', chunkRows: 100 } });
+  // small produce batches: part of the snapshot reaches Kafka before the kill
+  const cfg = { ...fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'initial', chunkRows: 100 } }), batching: { maxMessages: 20 } };
 
   const first = spawnService('connector', cfg, { TRACELAKE_FAULTS: 'snapshot-chunk:2' });
   t.after(() => first.stop());
   assert.equal((await first.exited).signal, 'SIGKILL');
+  // rows the cut-short snapshot already sent change and go before the next start
+  const sent = [...ids(await readTopic(fx.topic('t'), () => false, 5_000))].sort((a, b) => a - b);
+  assert.ok(sent.length >= 20 && sent.length < 250, `${sent.length} rows sent before the kill`);
+  const gone = sent.slice(0, 5);
+  await fx.db.query(`DELETE FROM ${fx.schema}.t WHERE id = ANY($1)`, [gone]);
+  await fx.db.query(`UPDATE ${fx.schema}.t SET v = 'changed' WHERE id = $1`, [sent[10]]);
 
   const second = spawnService('connector', cfg);
   t.after(() => second.stop());
   await second.waitForLog(/"msg":"streaming"/);
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (251, 'after')`);
-  const msgs = await readTopic(fx.topic('t'), (m) => ids(m).size >= 251, 30_000);
+  const msgs = await readTopic(fx.topic('t'), (m) => ids(m).has(251) && gone.every((id) => m.some((x) => x.value === null || (x.value as { op?: string }).op === 'd' ? Number((x.key as { id: number }).id) === id : false)), 30_000);
   assert.equal(ids(msgs).size, 251);
-  assert.match(second.output(), /"msg":"dropping the slot of an unfinished snapshot to take it again"/);
+  const deleted = new Set(msgs.filter((m) => m.value !== null && (m.value as { op: string }).op === 'd').map((m) => Number((m.key as { id: number }).id)));
+  assert.deepEqual([...deleted].sort((a, b) => a - b), gone, 'the deletes made between the two attempts reach Kafka');
+  assert.match(second.output(), /"msg":"keeping the slot of an unfinished snapshot and taking the snapshot again"/);
 });
