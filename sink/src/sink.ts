@@ -1,6 +1,7 @@
 // The sink: consumes change topics with a consumer group, collects micro-batches (closed by rows, bytes or
 // time), folds each table's events per key, MERGEs them into Delta, and only then commits the offsets.
-// While a batch merges, consumption waits (backpressure). Warehouse trouble is retried with backoff
+// One batch merges while the next is collected; a full batch waits for the one merging (backpressure), and
+// batches merge and commit in order. Warehouse trouble is retried with backoff
 // (status RETRYING); a poison record goes to the dead-letter topic or stops the sink, as configured.
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from '../../runtime/kafka.ts';
@@ -57,6 +58,11 @@ export class Sink implements Worker {
   private decoder: EventDecoder;
   private buffer = new BatchBuffer();
   private lock: Promise<void> = Promise.resolve();
+  /** the MERGE + commit chain: batches apply one after the other, in order */
+  private merging: Promise<void> = Promise.resolve();
+  private mergesInFlight = 0;
+  /** bumped when the consumer's assignment may have changed (rebalance, restart): older batches commit nothing */
+  private epoch = 0;
   private heartbeat: () => Promise<void> = async () => undefined;
   private timer: NodeJS.Timeout | undefined;
   private refresher: NodeJS.Timeout | undefined;
@@ -194,11 +200,11 @@ export class Sink implements Worker {
     });
     this.status = 'RUNNING';
     this.timer = setInterval(() => {
-      if (!this.buffer.empty && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs) {
-        void this.locked(() => this.flush()).catch(() => undefined);
-      } else if (this.views) {
+      if (this.batchDue()) {
+        void this.locked(() => this.closeBatch()).catch(() => undefined);
+      } else if (this.views && this.mergesInFlight === 0) {
         // a table that appeared in the last batch before a quiet period still gets its views
-        void this.locked(() => this.ensureViews()).catch(() => undefined);
+        this.merging = this.merging.then(() => this.ensureViews());
       }
     }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
     this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => {
@@ -271,7 +277,7 @@ export class Sink implements Worker {
       this.log.info({ added: now.filter((t) => !this.topics.includes(t)) }, 'new change topics; resubscribing');
       await this.locked(() => this.flush());
       await this.consumer?.disconnect();
-      await this.locked(async () => { this.buffer = new BatchBuffer(); }); // consumed after the flush, not committed: replayed
+      await this.discardBuffer(); // consumed after the flush, not committed: replayed
       this.topics = now;
       if (!this.stopping) await this.startConsumer();
     } finally {
@@ -284,7 +290,7 @@ export class Sink implements Worker {
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
       // uncommitted work of revoked partitions is replayed by their next owner: drop it here
-      void this.locked(async () => { this.buffer = new BatchBuffer(); });
+      void this.discardBuffer();
     });
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) this.fail(e.payload.error); // else kafkajs restarts it
@@ -308,7 +314,7 @@ export class Sink implements Worker {
             this.stats.eventsConsumed++;
             this.metrics?.eventsConsumed.inc();
             resolveOffset(m.offset);
-            if (this.buffer.rows >= this.cfg.batching.maxRows || this.buffer.bytes >= this.cfg.batching.maxBytes) await this.flush();
+            if (this.buffer.rows >= this.cfg.batching.maxRows || this.buffer.bytes >= this.cfg.batching.maxBytes) await this.closeBatch();
           }
         });
       },
@@ -327,7 +333,7 @@ export class Sink implements Worker {
     this.metrics?.errors.inc({ code: 'KAFKA_UNAVAILABLE' });
     try {
       await this.consumer?.disconnect().catch(() => undefined);
-      await this.locked(async () => { this.buffer = new BatchBuffer(); });
+      await this.discardBuffer();
       for (let delay = 2000; !this.stopping; delay = Math.min(delay * 2, 30_000)) {
         this.log.warn({ err: err.message, retryInMs: delay }, 'Kafka unreachable: restarting the consumer; uncommitted events are read again');
         await sleep(delay);
@@ -393,11 +399,52 @@ export class Sink implements Worker {
     this.log.warn({ topic, partition, offset, stage, code: err.code }, 'record sent to the dead-letter topic');
   }
 
-  /** Merges the buffered batch, then commits its offsets. Call under the lock. */
-  private async flush(): Promise<void> {
-    if (this.buffer.empty) return;
+  /** Drops what was consumed and not merged (read again from the committed offsets). */
+  private discardBuffer(): Promise<void> {
+    this.epoch++;
+    return this.locked(async () => {
+      this.buffer = new BatchBuffer(this.epoch);
+      this.metrics?.buffered.set(0);
+    });
+  }
+
+  /** The buffered batch is old enough and no other batch is merging (one merging, the next collecting). */
+  private batchDue(): boolean {
+    return !this.buffer.empty && this.mergesInFlight === 0 && !this.restarting && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs;
+  }
+
+  /**
+   * Closes the buffered batch and queues its MERGE and commit behind the batch merging now, waiting for
+   * that one first if there is one (backpressure: at most one batch merges while the next is collected).
+   * Call under the lock.
+   */
+  private async closeBatch(): Promise<void> {
+    if (this.buffer.empty || this.failure) return;
+    if (this.mergesInFlight > 0) await this.merging;
+    if (this.buffer.empty || this.failure) return;
     const batch = this.buffer;
-    this.buffer = new BatchBuffer();
+    this.buffer = new BatchBuffer(this.epoch);
+    this.metrics?.buffered.set(0);
+    this.mergesInFlight++;
+    this.merging = this.merging.then(() => this.mergeAndCommit(batch))
+      .catch((err: unknown) => this.fail(err as Error))
+      .finally(() => {
+        this.mergesInFlight--;
+        // events that arrived while it merged may be due already
+        if (this.batchDue()) void this.locked(() => this.closeBatch()).catch(() => undefined);
+      });
+  }
+
+  /** Merges and commits everything buffered, and waits for it. Call under the lock. */
+  private async flush(): Promise<void> {
+    await this.closeBatch();
+    await this.merging;
+    if (this.failure) throw this.failure;
+  }
+
+  /** MERGEs a batch, then commits its offsets — unless the consumer's assignment changed meanwhile. */
+  private async mergeAndCommit(batch: BatchBuffer): Promise<void> {
+    if (this.failure) return;
     const started = Date.now();
     let rows = 0;
     // one MERGE statement can outlast the session timeout: keep the group membership alive meanwhile
@@ -408,6 +455,12 @@ export class Sink implements Worker {
       clearInterval(beat);
     }
     fault('after-merge'); // Delta has the batch, Kafka offsets are not committed yet
+    if (batch.epoch !== this.epoch || this.restarting) {
+      // a rebalance or a consumer restart came while it merged: its partitions may have another owner, who
+      // reads the batch again from the committed offsets — and replays change nothing
+      this.log.info({ events: batch.events.length }, 'offsets not committed: the consumer was reassigned while the batch merged; it will be replayed (idempotent)');
+      return;
+    }
     try {
       await this.consumer!.commitOffsets(batch.commits());
     } catch (err) {
@@ -424,7 +477,6 @@ export class Sink implements Worker {
     this.metrics?.batches.inc();
     this.metrics?.batchSeconds.observe(this.stats.lastMergeMs / 1000);
     this.metrics?.lastCommitAt.set(Date.now() / 1000);
-    this.metrics?.buffered.set(this.buffer.events.length);
     await this.ensureViews();
     this.log.debug({ events: batch.events.length, rows, ms: this.stats.lastMergeMs }, 'batch merged and committed');
   }

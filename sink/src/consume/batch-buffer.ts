@@ -3,12 +3,18 @@
 import type { TableEvent } from '../decode/table-event.ts';
 
 export class BatchBuffer {
+  /** the consumer generation it was read in (see Sink): a batch of an earlier one commits nothing */
+  readonly epoch: number;
   events: TableEvent[] = [];
   /** topic → partition → last offset seen */
   private last = new Map<string, Map<number, bigint>>();
   rows = 0;
   bytes = 0;
   firstAt: number | null = null;
+
+  constructor(epoch = 0) {
+    this.epoch = epoch;
+  }
 
   add(topic: string, partition: number, offset: string, event: TableEvent | null, bytes: number): void {
     if (event) this.events.push(event);

@@ -86,12 +86,31 @@ function mergeStatement(p: TablePlanInput, rows: FoldedRow[], valueRows: string[
   const insertDeleted = p.deleteMode === 'soft'
     ? `\nWHEN NOT MATCHED AND s._op = 'delete' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(true).join(', ')})`
     : '';
+  if (insertOnly(p, rows)) {
+    // only new keys: Delta runs an insert-only MERGE as one anti-join pass that rewrites no file; a replay
+    // finds its rows already there (a key present can only hold this insert or something newer)
+    return `MERGE INTO ${p.target} t
+USING (${sourceQuery(p, valueRows)}) s
+ON ${on}
+WHEN NOT MATCHED AND s._op = 'upsert' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(false).join(', ')})`;
+  }
   return `MERGE INTO ${p.target} t
 USING (${sourceQuery(p, valueRows)}) s
 ON ${on}
 ${whenDelete}
 WHEN MATCHED AND s._op = 'upsert' AND ${newer('s', 't')} THEN UPDATE SET ${set.concat(meta(false)).join(', ')}
 WHEN NOT MATCHED AND s._op = 'upsert' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(false).join(', ')})${insertDeleted}`;
+}
+
+/**
+ * True when every row comes from inserts alone (op 'c', nothing else of its key in the batch) and deletes are
+ * hard. Then a key already in the target holds this very insert (a replay) or a later change of it: the
+ * key's earlier life ended with a delete that was merged before (same partition, merged in order) and
+ * removed its row. Soft deletes keep that row (_deleted = true), snapshot reads ('r') may meet older rows, so
+ * those take the full MERGE.
+ */
+export function insertOnly(p: Pick<TablePlanInput, 'deleteMode'>, rows: FoldedRow[]): boolean {
+  return p.deleteMode === 'hard' && rows.length > 0 && rows.every((r) => r.op === 'upsert' && r.events.length > 0 && r.events.every((e) => e.op === 'c'));
 }
 
 /** MERGE statements for the rows, each under maxStatementBytes and maxStatementRows (a single larger row gets its own). */

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planMerges, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
+import { insertOnly, planMerges, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
+import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
+import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
 import { sqlString } from '../../../sink/src/sql/literals.ts';
 import type { FoldedRow } from '../../../sink/src/fold/fold-batch.ts';
@@ -29,4 +31,21 @@ test('hostile text stays inside its literal', () => {
   const [sql] = planMerges(plan(1 << 20, 100), [row(1, "'); DROP TABLE s.t; --\\'")]);
   assert.ok(sql!.includes(sqlString("'); DROP TABLE s.t; --\\'")));
   assert.equal(sqlString("a'b\\c\u0000\n"), "'a\\'b\\\\c\\u0000\\u000a'");
+});
+
+test('a batch of inserts only gets an insert-only MERGE; anything else, or soft deletes, the full one', () => {
+  const ev = (op: TableEvent['op'], id: number, seq: number): TableEvent => ({
+    topic: 't', partition: 0, offset: '0', raw: { key: null, value: null }, key: { id: BigInt(id) }, op, row: { id: BigInt(id), body: 'x' },
+    unchanged: [], commitLsn: 10n, seq: BigInt(seq), sourceTsMs: 0n, schema: 's', table: 't', columns: [], keyFields: ['id'],
+  });
+  const statement = (events: TableEvent[], mode: 'hard' | 'soft' = 'hard') => planMerges({ ...plan(1 << 20, 100), deleteMode: mode }, foldBatch(events).rows)[0]!;
+  const inserts = statement([ev('c', 1, 0), ev('c', 2, 1)]);
+  assert.ok(!inserts.includes('WHEN MATCHED'), inserts);
+  assert.match(inserts, /WHEN NOT MATCHED AND s\._op = 'upsert' THEN INSERT/);
+  assert.match(inserts, /LEFT ANTI JOIN s\.t__tombstones/, 'a replayed insert of a deleted key is still held back');
+  for (const events of [[ev('c', 1, 0), ev('u', 2, 1)], [ev('d', 1, 0), ev('c', 1, 1)], [ev('r', 1, 0)]]) {
+    assert.match(statement(events), /WHEN MATCHED AND s\._op = 'upsert'/, events.map((e) => e.op).join());
+  }
+  assert.match(statement([ev('c', 1, 0)], 'soft'), /WHEN MATCHED/);
+  assert.equal(insertOnly({ deleteMode: 'hard' }, []), false);
 });
