@@ -4,7 +4,7 @@ SHELL := /bin/bash
 WITH_NODE = PATH="$$(scripts/node.sh):$$PATH"
 TEST_FILES ?= 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 
-.PHONY: help deps up down status clean typecheck test test-unit test-integration demo bench-connector bench-sink
+.PHONY: help deps up down status clean typecheck test test-unit test-integration demo bench-connector bench-sink bench-burst
 
 help:
 	@echo "make demo     run the main job on the local stack (stack up, trace rows in, rows shown)"
@@ -48,6 +48,9 @@ bench-connector: up
 	@$(WITH_NODE) node bench/connector-throughput.ts
 bench-sink: up
 	@$(WITH_NODE) node bench/sink-merge.ts
+# one 1M-row transaction through connector and sink: peak RSS of each (ROWS=n sets the size)
+bench-burst: up
+	@$(WITH_NODE) node bench/burst.ts $(if $(ROWS),--rows $(ROWS))
 
 # deploy/ (docs/deploy.md): the chart, image and compose checks alone (no local stack needed; helm and
 # kubeconform are built into .cache/deploy on first use), and the chart's values schema regenerated from the

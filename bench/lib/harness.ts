@@ -83,10 +83,9 @@ export function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
-/** The connector's command line: the unified CLI once it exists, else the connector's own entry point. */
-function connectorCommand(configFile: string): string[] {
-  const cli = `${ROOT}cli/tracelake.ts`;
-  return existsSync(cli) ? [cli, 'connector', '--config', configFile] : [`${ROOT}connector/src/main.ts`, '--config', configFile];
+/** A service's command line through the unified CLI. */
+function serviceCommand(service: 'connector' | 'sink', configFile: string): string[] {
+  return [`${ROOT}cli/tracelake.ts`, service, '--config', configFile];
 }
 
 export interface OursRun {
@@ -100,12 +99,12 @@ export interface OursRun {
   stop(): Promise<void>;
 }
 
-/** Starts our connector with `config` (JSON), REST API on a free loopback port; stdout is scanned for log lines. */
-export function startOurs(config: Record<string, unknown>, extraNodeArgs: string[] = []): OursRun {
+/** Starts our connector (or sink) with `config` (JSON), REST API on a free loopback port; stdout is scanned for log lines. */
+export function startOurs(config: Record<string, unknown>, extraNodeArgs: string[] = [], service: 'connector' | 'sink' = 'connector'): OursRun {
   const dir = mkdtempSync(`${tmpdir()}/tracelake-bench-`);
   writeFileSync(`${dir}/c.json`, JSON.stringify({ http: { host: '127.0.0.1', port: 0 }, ...config }));
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...extraNodeArgs, ...connectorCommand(`${dir}/c.json`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...extraNodeArgs, ...serviceCommand(service, `${dir}/c.json`)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const lines: string[] = [];
   const seen = new Map<string, number>();
