@@ -2,17 +2,16 @@
 // and without unchanged-TOAST columns), through the sink's own planner and client; (2) end-to-end freshness,
 // Postgres commit → row visible in Delta, at a steady write rate with the default flush interval.
 // Appends to docs/benchmarks.md. Run: make bench-sink (the stack must be up).
-import { appendFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { stack } from '../scripts/stack/stack-env.ts';
 import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
 import { deltaType } from '../sink/src/delta/column-types.ts';
 import { planMerges, type PlanColumn, type TablePlanInput } from '../sink/src/plan/merge-plan.ts';
-import { createTable } from '../sink/src/plan/ddl.ts';
+import { createTable, createTombstones } from '../sink/src/plan/ddl.ts';
 import type { FoldedRow } from '../sink/src/fold/fold-batch.ts';
+import type { TableEvent } from '../sink/src/decode/table-event.ts';
+import { appendResults, machine, today } from './lib/harness.ts';
 import { sqlIdent } from '../sink/src/sql/literals.ts';
 import { Connector } from '../connector/src/connector.ts';
 import { parseConnectorConfig } from '../connector/src/config.ts';
@@ -22,7 +21,7 @@ import { parseSinkConfig, sinkConfigSchema } from '../sink/src/config.ts';
 const env = stack();
 const RUN = `bench_${Date.now().toString(36)}`;
 const SIZES = (process.env.BENCH_MERGE_SIZES ?? '1000,10000,100000').split(',').map(Number);
-const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const RATES = (process.env.BENCH_RATES ?? '1000,5000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const log = pino({ level: 'warn' });
 
@@ -31,13 +30,14 @@ const columns: PlanColumn[] = ([
   ['start_time', { type: 'long', logicalType: 'timestamp-micros' }, false], ['tokens', 'int', false],
 ] as const).map(([name, avro, isKey]) => ({ field: name, name, isKey, type: deltaType(avro as never, name) }));
 
-function rows(n: number, pass: number, unchangedAttributes: boolean): FoldedRow[] {
+/** `n` rows with keys from `first`; `op` is the event they fold from ('c' makes an insert-only batch). */
+function rows(n: number, pass: number, unchangedAttributes: boolean, first = 0, op: TableEvent['op'] = 'u'): FoldedRow[] {
   const attrs = 'x'.repeat(900);
-  return Array.from({ length: n }, (_, i) => ({
+  return Array.from({ length: n }, (_, k) => first + k).map((i) => ({
     keyJson: String(i), op: 'upsert' as const,
     values: { id: BigInt(i), trace_id: `t${i % 97}`, name: `span ${pass}`, attributes: unchangedAttributes ? null : `{"p":"${attrs}","i":${i}}`, start_time: 1_700_000_000_000_000n + BigInt(i), tokens: i % 500 },
     unchanged: new Set(unchangedAttributes ? ['attributes'] : []),
-    commitLsn: BigInt(pass * 1_000_000 + i), seq: 0n, sourceTsMs: 0n, events: [],
+    commitLsn: BigInt(pass * 1_000_000 + i), seq: 0n, sourceTsMs: 0n, events: [{ op } as TableEvent],
   }));
 }
 
@@ -48,16 +48,22 @@ async function mergeThroughput(): Promise<string[]> {
   const out: string[] = [];
   try {
     // warm-up: the engine's first MERGEs after a start include JIT and catalog loading
-    const warm: TablePlanInput = { target: `${RUN}.warm`, tombstones: `${RUN}.warm_t`, columns, deleteMode: 'soft', maxStatementBytes, maxStatementRows };
+    const warm: TablePlanInput = { target: `${RUN}.warm`, tombstones: `${RUN}.warm_t`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
     await wh.query(createTable({ target: warm.target, tombstones: warm.tombstones, clusterBy: [] }, columns));
+    await wh.query(createTombstones({ target: warm.target, tombstones: warm.tombstones, clusterBy: [] }, columns));
     for (let pass = 1; pass <= 3; pass++) for (const sql of planMerges(warm, rows(1000, pass, false))) await wh.query(sql);
     for (const n of SIZES) {
       const target = `${RUN}.${sqlIdent(`m${n}`)}`;
-      const plan: TablePlanInput = { target, tombstones: `${target}_t`, columns, deleteMode: 'soft', maxStatementBytes, maxStatementRows };
+      const plan: TablePlanInput = { target, tombstones: `${target}_t`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
       await wh.query(createTable({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
+      await wh.query(createTombstones({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
       const cells: string[] = [];
-      for (const [pass, label, unchanged] of [[1, 'insert', false], [2, 'update', false], [3, 'update, TOAST unchanged', true]] as const) {
-        const statements = planMerges(plan, rows(n, pass, unchanged));
+      // keys 0..n-1 arrive as inserts (insert-only MERGE), keys n..2n-1 as updates of keys not there yet (full
+      // MERGE inserting them), then keys 0..n-1 are updated twice
+      const passes = [[1, 'insert, insert-only MERGE', false, 0, 'c'], [1, 'insert, full MERGE', false, n, 'u'],
+        [2, 'update', false, 0, 'u'], [3, 'update, TOAST unchanged', true, 0, 'u']] as const;
+      for (const [pass, label, unchanged, first, op] of passes) {
+        const statements = planMerges(plan, rows(n, pass, unchanged, first, op));
         const t0 = performance.now();
         for (const sql of statements) await wh.query(sql);
         const s = (performance.now() - t0) / 1000;
@@ -75,7 +81,7 @@ async function mergeThroughput(): Promise<string[]> {
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-async function freshness(): Promise<string> {
+async function freshness(RATE: number): Promise<string> {
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
   await db.query(`CREATE SCHEMA ${RUN}`);
@@ -156,21 +162,21 @@ async function freshness(): Promise<string> {
 async function main(): Promise<void> {
   const which = process.env.BENCH_SINK_PARTS ?? 'merge,freshness';
   const merge = which.includes('merge') ? await mergeThroughput() : [];
-  const fresh = which.includes('freshness') ? await freshness() : null;
-  const doc = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-  const machine = `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Spark (local[2]), Kafka and Postgres on the same cores.`;
-  const parts = ['', `## Sink — ${new Date().toISOString().slice(0, 10)}`, '', machine, ''];
+  const fresh: string[] = [];
+  if (which.includes('freshness')) for (const rate of RATES) fresh.push(await freshness(rate));
+  const parts = [`## Sink — ${today()}`, '', `Machine: ${machine()}; Spark (local[2]), Kafka and Postgres on the same cores.`, ''];
   if (merge.length) {
     parts.push('MERGE throughput through the sink planner and `@databricks/sql` into the local Spark 3.5 + Delta 3.3',
-      '(span-like rows of ~1 KB, MERGE statements of ≤ 4 MB and ≤ 5000 rows; insert = new keys, update = every key matched).', '',
-      '| batch rows | insert | update | update, TOAST-unchanged column kept |', '| --- | --- | --- | --- |', ...merge, '');
+      '(span-like rows of ~1 KB, hard deletes, MERGE statements of ≤ 4 MB and ≤ 5000 rows). Insert = new keys, as an',
+      'insert-only MERGE (a batch of inserts) and as the full MERGE (a batch with other changes); update = every key matched.', '',
+      '| batch rows | insert, insert-only MERGE | insert, full MERGE | update | update, TOAST-unchanged column kept |', '| --- | --- | --- | --- | --- |', ...merge, '');
   }
-  if (fresh) {
+  if (fresh.length) {
     parts.push('Freshness: Postgres commit → row visible to a `SELECT` on Delta (polled every 250 ms, so ±0.25 s), connector and',
-      'sink in one process with default settings.', '',
-      '| load | rows observed | p50 | p95 | p99 | max | sink flush interval |', '| --- | --- | --- | --- | --- | --- | --- |', fresh, '');
+      'sink in one process with default settings; inserts in transactions of rate/10 rows every 100 ms.', '',
+      '| load | rows observed | p50 | p95 | p99 | max | sink flush interval |', '| --- | --- | --- | --- | --- | --- | --- |', ...fresh, '');
   }
-  appendFileSync(doc, parts.join('\n'));
+  appendResults(parts);
 }
 
 main().catch((err: unknown) => {

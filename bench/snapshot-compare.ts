@@ -20,25 +20,24 @@ const { values: args } = parseArgs({ options: { rows: { type: 'string' } } });
 const ROWS = Number(args.rows ?? process.env.BENCH_SNAPSHOT_ROWS ?? 500_000);
 if (!Number.isInteger(ROWS) || ROWS <= 0) throw new Error(`--rows must be a positive integer, not ${args.rows ?? process.env.BENCH_SNAPSHOT_ROWS}`);
 const TABLE = `${RUN}.spans`;
-const OUR_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const WITH_JSON = process.env.BENCH_DBZ_JSON !== '0';
+// our connector once per reader count: the first is the default, the others show what parallel reads bring
+const READERS = (process.env.BENCH_SNAPSHOT_READERS ?? '2,1').split(',').map(Number);
 
 interface Measured { seconds: number; rssMb: number; idleMb?: number; own?: string }
 
-async function ours(admin: Admin): Promise<Measured> {
+async function ours(admin: Admin, readers: number): Promise<Measured> {
+  const id = `ours${readers}`;
   const run = startOurs({
     source: {
       url: env.pgUrl, tables: [TABLE], publication: { name: `${RUN}_ours`, autocreate: 'disabled' },
-      slot: { name: `${RUN}_ours` }, snapshot: { mode: 'initial' },
+      slot: { name: `${RUN}_${id}` }, snapshot: { mode: 'initial', readers },
     },
-    // our default produce batch (batching.maxBytes 4 MB over 3 partitions) exceeds Kafka's default 1 MB per
-    // partition batch on these rows and the broker refuses it (MESSAGE_TOO_LARGE): raised on our topic, as the
-    // connector's error message advises
-    kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_ours`, partitions: 3, stateTopic: `${RUN}_ours-state`, topicConfig: { 'max.message.bytes': String(OUR_MAX_MESSAGE_BYTES) } },
+    kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${id}`, partitions: 3, stateTopic: `${RUN}_${id}-state` },
     registry: { url: env.registryUrl },
   });
   try {
-    const done = await waitForTopicCount(admin, `${RUN}_ours.${TABLE}`, ROWS, { alive: () => run.child.exitCode === null });
+    const done = await waitForTopicCount(admin, `${RUN}_${id}.${TABLE}`, ROWS, { alive: () => run.child.exitCode === null });
     const completed = await run.logged('snapshot completed');
     return { seconds: (done.at - run.spawnedAt) / 1000, rssMb: treePeakRssMb(run.child.pid!), own: `"snapshot completed" ${((completed - run.spawnedAt) / 1000).toFixed(1)} s after spawn` };
   } catch (err) {
@@ -74,15 +73,20 @@ async function main(): Promise<void> {
     await db.query(`CREATE PUBLICATION ${RUN}_ours FOR TABLE ${TABLE}`);
     await db.query(`CREATE PUBLICATION ${RUN}_dbz FOR TABLE ${TABLE}`);
     load.push(load1());
-    const o = await ours(admin);
-    load.push(load1());
+    const all: Measured[] = [];
+    for (const n of READERS) {
+      all.push(await ours(admin, n));
+      load.push(load1());
+    }
+    const o = all[0]!;
     const d = await debezium(admin, 'avro');
     load.push(load1());
     const j = WITH_JSON ? await debezium(admin, 'json') : undefined;
     if (j) load.push(load1());
     own = o.own;
     const rate = (m: Measured): string => `${Math.round(ROWS / m.seconds)} rows/s (${m.seconds.toFixed(1)} s)`;
-    line = `| ${ROWS} (~${bytes} B/row, ${size!.s}) | ${rate(o)} | ${rate(d)} | ${(d.seconds / o.seconds).toFixed(2)}× | ${o.rssMb.toFixed(0)} MB | ${d.rssMb.toFixed(0)} MB (idle ${d.idleMb!.toFixed(0)} MB) |${j ? ` ${rate(j)}, ${j.rssMb.toFixed(0)} MB |` : ''}`;
+    const others = all.slice(1).map((m) => ` ${rate(m)}, ${m.rssMb.toFixed(0)} MB |`).join('');
+    line = `| ${ROWS} (~${bytes} B/row, ${size!.s}) | ${rate(o)} | ${rate(d)} | ${(d.seconds / o.seconds).toFixed(2)}× | ${o.rssMb.toFixed(0)} MB | ${d.rssMb.toFixed(0)} MB (idle ${d.idleMb!.toFixed(0)} MB) |${others}${j ? ` ${rate(j)}, ${j.rssMb.toFixed(0)} MB |` : ''}`;
     process.stdout.write(`${line}\n`);
   });
   const v = versions();
@@ -91,17 +95,17 @@ async function main(): Promise<void> {
     `## Initial snapshot: connector vs Debezium — ${today()}`, '',
     `Machine: ${machine()}; Postgres, Kafka, the registry and the measured process on the same cores.`,
     `A spans-like table (jsonb attributes) written in 10000-row transactions, vacuumed and checkpointed, then snapshotted`,
-    `by our connector (\`snapshot.mode: initial\`, defaults: one reader, ${chunkRows}-row keyset chunks) and by Debezium ${v.debezium}`,
+    `by our connector (\`snapshot.mode: initial\`, defaults: ${READERS[0]} readers over block ranges of ~${chunkRows} rows, next chunk prefetched) and by Debezium ${v.debezium}`,
     `(\`snapshot.mode=initial\`, defaults: one table reader, snapshot.fetch.size 10240) on one Kafka Connect ${v.kafka} distributed`,
-    `worker (${v.heap}, G1; Avro through Apicurio's converter ${v.converter}), one after the other. Our topic is created`,
-    `with max.message.bytes ${OUR_MAX_MESSAGE_BYTES}: at the broker's default 1 MB, our default 4 MB produce batches are refused on these rows.`,
+    `worker (${v.heap}, G1; Avro through Apicurio's converter ${v.converter}), one after the other, all on their defaults.`,
     'Time from our process\'s spawn / Debezium\'s connector POST to a running worker until all rows are in the topic',
     '(end offsets, polled every 50 ms). Peak RSS is VmHWM summed over the process tree.',
     ...(WITH_JSON ? ['Last column: Debezium again, own slot, with Kafka\'s JsonConverter (schemas.enable=false, no registry), a reference', 'for what the Avro converter costs; not a like-for-like output.'] : []),
-    '', `| rows | ours | Debezium (Avro) | ours ÷ Debezium | ours peak RSS | Debezium peak RSS |${WITH_JSON ? ' Debezium JSON, peak RSS |' : ''}`,
-    `| --- | --- | --- | --- | --- | --- |${WITH_JSON ? ' --- |' : ''}`,
+    ...(READERS.length > 1 ? [`Then ours again with ${READERS.slice(1).join(', ')} reader(s) (its own slot and topic), for what parallel reads bring.`] : []),
+    '', `| rows | ours | Debezium (Avro) | ours ÷ Debezium | ours peak RSS | Debezium peak RSS |${READERS.slice(1).map((n) => ` ours, ${n} reader(s), peak RSS |`).join('')}${WITH_JSON ? ' Debezium JSON, peak RSS |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${READERS.slice(1).map(() => ' --- |').join('')}${WITH_JSON ? ' --- |' : ''}`,
     line!, '',
-    `Ours: ${own}. 1-min load average before ours / before Debezium${WITH_JSON ? ' / before Debezium JSON' : ''} / after: ${load.join(' / ')}.  `,
+    `Ours: ${own}. 1-min load average before each reading (ours × ${READERS.length}, Debezium${WITH_JSON ? ', Debezium JSON' : ''}) and after: ${load.join(' / ')}.  `,
     `Whole run (table written, snapshots, clean-up): ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`,
   ]);
 }
