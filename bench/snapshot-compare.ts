@@ -22,7 +22,7 @@ if (!Number.isInteger(ROWS) || ROWS <= 0) throw new Error(`--rows must be a posi
 const TABLE = `${RUN}.spans`;
 const WITH_JSON = process.env.BENCH_DBZ_JSON !== '0';
 // our connector once per reader count: the first is the default, the others show what parallel reads bring
-const READERS = (process.env.BENCH_SNAPSHOT_READERS ?? '2,1').split(',').map(Number);
+const READERS = (process.env.BENCH_SNAPSHOT_READERS ?? '1,2').split(',').map(Number);
 
 interface Measured { seconds: number; rssMb: number; idleMb?: number; own?: string }
 

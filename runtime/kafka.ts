@@ -1,6 +1,7 @@
 // How both services reach Kafka: brokers plus optional TLS and SASL, one schema (part of each service's
 // kafka section) and one factory for every kafkajs client they create.
 import { readFileSync } from 'node:fs';
+import './kafka-crc32c.ts'; // before kafkajs loads: native CRC-32C for its record batches
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 

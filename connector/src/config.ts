@@ -27,8 +27,8 @@ export const connectorConfigSchema = z.strictObject({
       mode: z.enum(['initial', 'no_data', 'when_needed', 'initial_only']).default('initial')
         .describe('initial: snapshot once, then stream; no_data: stream only; when_needed: also snapshot again when the slot was lost; initial_only: snapshot and stop (Debezium snapshot.mode)'),
       chunkRows: z.number().int().positive().default(10_000).describe('rows per snapshot query (memory bound)'),
-      readers: z.number().int().min(1).max(16).default(2)
-        .describe('connections reading a table\'s chunks in parallel at the one exported snapshot (block ranges, PostgreSQL 14+; older servers and partitioned tables use one, in key order)'),
+      readers: z.number().int().min(1).max(16).default(1)
+        .describe('connections reading a table\'s block ranges in parallel at the one exported snapshot (PostgreSQL 14+; partitioned tables use one, in key order). More help only while the connector has CPU to spare: on 2 cores 2 readers were slower than 1 (docs/benchmarks.md)'),
     }).prefault({}).describe('the initial snapshot'),
     decimalMode: z.enum(['precise', 'string', 'double']).default('precise').describe('numerics beyond decimal(38) or unconstrained are strings in precise mode'),
     unknownTypes: z.enum(['fail', 'string']).default('fail').describe('a column type without a mapping: fail at start naming it, or capture its text rendering as a string'),

@@ -66,12 +66,25 @@ export class SchemaRegistry {
   }
 }
 
+/** Where messages are encoded before being copied out at their size (grows to the largest message seen). */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The value in the wire format: magic byte, schema id, Avro body. Encoded into a scratch buffer, then copied
+ * into one buffer of the exact size (pooled for small messages: no zero-fill) — `toBuffer` would allocate a
+ * zero-filled body and copy it once more.
+ */
 export function encodeWire(schema: RegisteredSchema, value: unknown): Buffer {
-  const body = schema.type.toBuffer(value);
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out.writeUInt8(MAGIC_BYTE, 0);
-  out.writeInt32BE(schema.id, 1);
-  body.copy(out, 5);
+  let end = schema.type.encode(value, scratch, 5);
+  if (end < 0) {
+    // the body did not fit: -end bytes were missing
+    scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+    end = schema.type.encode(value, scratch, 5);
+  }
+  scratch.writeUInt8(MAGIC_BYTE, 0);
+  scratch.writeInt32BE(schema.id, 1);
+  const out = Buffer.allocUnsafe(end);
+  scratch.copy(out, 0, 0, end);
   return out;
 }
 

@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeWire, wireSchemaId } from '../../../schemas/src/registry.ts';
+import { avroType } from '../../../schemas/src/avro/types.ts';
+
+const type = avroType({ type: 'record', name: 'r', fields: [{ name: 'id', type: 'long' }, { name: 'body', type: ['null', 'string'] }] });
+
+test('wire format: magic byte, schema id, Avro body — for small values and for values larger than any before', () => {
+  const sizes = [0, 10, 5000, 70_000, 300_000, 3];
+  const out = sizes.map((n, i) => encodeWire({ id: 40 + i, type }, { id: BigInt(i), body: n ? 'é'.repeat(n) : null }));
+  out.forEach((buf, i) => {
+    assert.equal(buf[0], 0);
+    assert.equal(wireSchemaId(buf), 40 + i);
+    assert.deepEqual({ ...type.fromBuffer(buf.subarray(5)) }, { id: BigInt(i), body: sizes[i] ? 'é'.repeat(sizes[i]!) : null });
+    assert.equal(buf.length, 5 + type.toBuffer({ id: BigInt(i), body: sizes[i] ? 'é'.repeat(sizes[i]!) : null }).length, 'exactly sized');
+  });
+  // earlier results are their own buffers, not views of the scratch space
+  assert.equal(type.fromBuffer(out[1]!.subarray(5)).body, 'é'.repeat(10));
+});
