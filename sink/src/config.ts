@@ -37,7 +37,7 @@ export const sinkConfigSchema = z.strictObject({
   }).describe('the Databricks SQL warehouse the Delta tables are written through'),
   batching: z.strictObject({
     maxRows: z.number().int().positive().default(20_000).describe('a batch is merged when it holds this many events'),
-    maxBytes: z.number().int().positive().default(32 * 1024 * 1024).describe('… or this many bytes'),
+    maxBytes: z.number().int().positive().default(16 * 1024 * 1024).describe('… or this many bytes (two batches are in memory: one merging, one collecting)'),
     maxWaitMs: z.number().int().positive().default(2_000).describe('a batch is merged at most this long after its first event'),
     maxStatementBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('larger batches are split into several MERGE statements'),
     maxStatementRows: z.number().int().positive().default(5_000).describe('rows per MERGE statement'),

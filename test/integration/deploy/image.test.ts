@@ -98,7 +98,7 @@ let entry: string[] = [];
 test('the final stage holds the sources the services need and nothing else', (t) => {
   for (const { op, args } of final) {
     if (op === 'WORKDIR') assert.equal(args, '/app');
-    if (op === 'ENV') for (const m of args.matchAll(/(\w+)=(\S+)/g)) env[m[1]!] = m[2]!;
+    if (op === 'ENV') for (const m of args.matchAll(/(\w+)=(?:"([^"]*)"|(\S+))/g)) env[m[1]!] = m[2] ?? m[3]!;
     if (op === 'ENTRYPOINT') entry = JSON.parse(args);
     if (op === 'USER') assert.equal(args, '1000:1000', 'a numeric non-root user (runAsNonRoot can check it)');
     if (op !== 'COPY') continue;
@@ -119,7 +119,7 @@ test('the final stage holds the sources the services need and nothing else', (t)
     else cpSync(join(ROOT, src), join(app, dest));
   }
   assert.deepEqual(entry, ['node', 'cli/tracelake.ts']);
-  assert.deepEqual(env, { NODE_ENV: 'production', HOME: '/tmp', TMPDIR: '/tmp', TRACELAKE_LOG_LEVEL: 'info' });
+  assert.deepEqual(env, { NODE_ENV: 'production', HOME: '/tmp', TMPDIR: '/tmp', TRACELAKE_LOG_LEVEL: 'info', NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=256' });
   const files = spawnSync('find', ['.', '-type', 'f', '-not', '-path', './node_modules/*'], { cwd: app, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   assert.ok(!files.some((f) => f.endsWith('.test.ts')), 'no test files');
   assert.ok(!files.some((f) => /^\.\/(test|bench|scripts|docs|deploy|\.cache|\.git)\//.test(f)), 'no tests, benchmarks, scripts, docs or caches');
