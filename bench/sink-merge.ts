@@ -54,7 +54,7 @@ async function mergeThroughput(): Promise<string[]> {
     for (let pass = 1; pass <= 3; pass++) for (const sql of planMerges(warm, rows(1000, pass, false))) await wh.query(sql);
     for (const n of SIZES) {
       const target = `${RUN}.${sqlIdent(`m${n}`)}`;
-      const plan: TablePlanInput = { target, tombstones: `${target}_t`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
+      const plan: TablePlanInput = { target, tombstones: `${RUN}.${sqlIdent(`m${n}_t`)}`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
       await wh.query(createTable({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
       await wh.query(createTombstones({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
       const cells: string[] = [];
@@ -82,17 +82,18 @@ async function mergeThroughput(): Promise<string[]> {
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function freshness(RATE: number): Promise<string> {
+  const run = `${RUN}_${RATE}`; // each rate its own slot, topics and state
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
-  await db.query(`CREATE SCHEMA ${RUN}`);
-  await db.query(`CREATE TABLE ${RUN}.spans (id bigint PRIMARY KEY, name text, attributes jsonb, start_time timestamptz)`);
+  await db.query(`CREATE SCHEMA ${run}`);
+  await db.query(`CREATE TABLE ${run}.spans (id bigint PRIMARY KEY, name text, attributes jsonb, start_time timestamptz)`);
   const connector = new Connector(parseConnectorConfig({
-    source: { url: env.pgUrl, tables: [`${RUN}.spans`], publication: { name: RUN }, slot: { name: RUN } },
-    kafka: { brokers: env.kafkaBrokers, topicPrefix: RUN, stateTopic: `${RUN}-state` }, registry: { url: env.registryUrl },
+    source: { url: env.pgUrl, tables: [`${run}.spans`], publication: { name: run }, slot: { name: run } },
+    kafka: { brokers: env.kafkaBrokers, topicPrefix: run, stateTopic: `${run}-state` }, registry: { url: env.registryUrl },
   }), log);
   const sinkCfg = parseSinkConfig({
-    kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-sink`, topicPrefix: RUN }, registry: { url: env.registryUrl },
-    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: RUN },
+    kafka: { brokers: env.kafkaBrokers, groupId: `${run}-sink`, topicPrefix: run }, registry: { url: env.registryUrl },
+    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: run },
   });
   const sink = new Sink(sinkCfg, log);
   const cDone = connector.run();
@@ -103,9 +104,9 @@ async function freshness(RATE: number): Promise<string> {
   try {
     while (connector.status !== 'RUNNING') await new Promise((r) => setTimeout(r, 50));
     // a first row creates the topic and the table, outside the measurement
-    await db.query(`INSERT INTO ${RUN}.spans VALUES (0, 'warm-up', '{}', now())`);
+    await db.query(`INSERT INTO ${run}.spans VALUES (0, 'warm-up', '{}', now())`);
     for (let ok = false; !ok;) {
-      ok = await wh.query(`SELECT 1 FROM ${RUN}.spans`).then((r) => r.length > 0, () => false);
+      ok = await wh.query(`SELECT 1 FROM ${run}.spans`).then((r) => r.length > 0, () => false);
       await new Promise((r) => setTimeout(r, 500));
     }
     let id = 1;
@@ -119,7 +120,7 @@ async function freshness(RATE: number): Promise<string> {
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
         const first = id;
         id += per;
-        await db.query(`INSERT INTO ${RUN}.spans SELECT g, 'span', '{"k": "v"}', now() FROM generate_series($1::bigint, $2::bigint) g`, [first, id - 1]);
+        await db.query(`INSERT INTO ${run}.spans SELECT g, 'span', '{"k": "v"}', now() FROM generate_series($1::bigint, $2::bigint) g`, [first, id - 1]);
         const at = Date.now();
         for (let i = first; i < id; i++) committedAt.set(i, at);
       }
@@ -128,7 +129,7 @@ async function freshness(RATE: number): Promise<string> {
     let pollDone = false;
     const poller = (async () => {
       while (!pollDone || seen < id - 1) {
-        const rowsNow = await wh.query<{ id: number }>(`SELECT CAST(id AS INT) AS id FROM ${RUN}.spans WHERE id > ${seen} ORDER BY id`);
+        const rowsNow = await wh.query<{ id: number }>(`SELECT CAST(id AS INT) AS id FROM ${run}.spans WHERE id > ${seen} ORDER BY id`);
         const now = Date.now();
         for (const r of rowsNow) {
           const c = committedAt.get(Number(r.id));
@@ -145,11 +146,11 @@ async function freshness(RATE: number): Promise<string> {
   } finally {
     await connector.stop(); await cDone.catch(() => undefined);
     await sink.stop(); await sDone.catch(() => undefined);
-    await wh.query(`DROP SCHEMA IF EXISTS ${RUN} CASCADE`).catch(() => undefined);
+    await wh.query(`DROP SCHEMA IF EXISTS ${run} CASCADE`).catch(() => undefined);
     await wh.close();
-    await db.query('SELECT pg_drop_replication_slot($1)', [RUN]).catch(() => undefined);
-    await db.query(`DROP PUBLICATION IF EXISTS ${RUN}`);
-    await db.query(`DROP SCHEMA ${RUN} CASCADE`);
+    await db.query('SELECT pg_drop_replication_slot($1)', [run]).catch(() => undefined);
+    await db.query(`DROP PUBLICATION IF EXISTS ${run}`);
+    await db.query(`DROP SCHEMA ${run} CASCADE`);
     await db.end();
   }
   latencies.sort((a, b) => a - b);
