@@ -30,6 +30,8 @@ export interface ChaosSummary {
   rowsCompared: number;
   mismatches: string[];
   slotLagBytes: number;
+  /** the connector's last log lines when the slot did not catch up */
+  slotDiagnostics: string[];
   leakedProcesses: number;
   /** services that exited without being killed: a crash the supervisor (like Kubernetes) papered over */
   unexpectedExits: string[];
@@ -191,17 +193,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await sleep(3000);
     }
     let slotLagBytes = -1;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1000)) {
+    // a connector that is reconnecting after a late fault (kafkajs retries a request for up to ~2 minutes) may
+    // take a while to confirm again: allow 3 minutes
+    for (const deadline = Date.now() + 180_000; Date.now() < deadline; await sleep(1000)) {
       const { rows: [s] } = await db.query<{ lag: string }>(
         'SELECT pg_wal_lsn_diff($2::pg_lsn, confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1', [name, end!.lsn]);
       slotLagBytes = Math.max(0, Number(s?.lag ?? -1));
       if (slotLagBytes === 0) break;
     }
+    const slotDiagnostics = slotLagBytes === 0 ? [] : (connector.spawned.at(-1)?.output() ?? '').split('\n').filter(Boolean).slice(-12).map((l) => l.slice(0, 300));
     for (const s of services) await s.stop();
     const leakedProcesses = services.flatMap((s) => s.spawned).filter((p) => p.child.exitCode === null && p.child.signalCode === null).length;
     faults['connector restarts'] = connector.restarts();
     faults['sink restarts'] = sink.restarts();
-    return { seed: opts.seed, faults, transactions: workload.transactions, rowsCompared, mismatches, slotLagBytes, leakedProcesses,
+    return { seed: opts.seed, faults, transactions: workload.transactions, rowsCompared, mismatches, slotLagBytes, slotDiagnostics, leakedProcesses,
       unexpectedExits: services.flatMap((x) => x.unexpected), seconds: Math.round((Date.now() - started) / 1000) };
   } finally {
     for (const s of services) await s.stop().catch(() => undefined);
@@ -224,8 +229,9 @@ export function formatSummary(s: ChaosSummary): string {
     `  faults: ${Object.entries(s.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  transactions ${s.transactions}, rows compared ${s.rowsCompared}, mismatches ${s.mismatches.length}, slot lag ${s.slotLagBytes} bytes, leaked processes ${s.leakedProcesses}, unexpected exits ${s.unexpectedExits.length}`,
     ...s.unexpectedExits.map((e) => `  ${e}`),
+    ...(s.slotDiagnostics.length > 0 ? ['  the connector\'s last log lines:', ...s.slotDiagnostics.map((l) => `    ${l}`)] : []),
     ...s.mismatches.slice(0, 10).map((m) => `  ${m}`),
-    s.mismatches.length > 0 ? `  replay: make chaos SEED=${s.seed}` : '',
+    passed(s) ? '' : `  replay: make chaos SEED=${s.seed}`,
   ].filter(Boolean).join('\n');
 }
 
