@@ -32,4 +32,11 @@ test('a consumer crash because no broker answers is told apart from other crashe
 test("Delta's concurrent-commit conflicts are retried (the MERGE is idempotent)", () => {
   const conflict = Object.assign(new Error('The operation failed due to an error: org.apache.hive.service.cli.HiveSQLException: Error running query: [DELTA_CONCURRENT_APPEND] io.delta.exceptions.ConcurrentAppendException: Files were added to the root of the table by a concurrent update.'), { name: 'WarehouseStatementError' });
   assert.equal(isTransient(conflict), true);
+  // a second sink creating the same table (with clustering) at the same moment: found by a short chaos run
+  const protocol = Object.assign(new Error('The operation failed due to an error: org.apache.hive.service.cli.HiveSQLException: Error running query: [DELTA_PROTOCOL_CHANGED] io.delta.exceptions.ProtocolChangedException: [DELTA_PROTOCOL_CHANGED] The protocol version of the Delta table has been changed by a concurrent update.'), { name: 'WarehouseStatementError' });
+  assert.equal(isTransient(protocol), true);
+  const metadata = Object.assign(new Error('Error running query: [DELTA_METADATA_CHANGED] io.delta.exceptions.MetadataChangedException: The metadata of the Delta table has been changed by a concurrent update.'), { name: 'WarehouseStatementError' });
+  assert.equal(isTransient(metadata), true);
+  // a refused statement is still not retried
+  assert.equal(isTransient(Object.assign(new Error('[DELTA_MERGE_INCOMPATIBLE_DATATYPE] Failed to merge incompatible data types'), { name: 'WarehouseStatementError' })), false);
 });
