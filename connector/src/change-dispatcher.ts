@@ -212,8 +212,13 @@ export class ChangeDispatcher {
     if (messages.length === 0 && commitLsn === null) return this.sending;
     this.inFlight++;
     this.observer.inFlight(this.inFlight);
-    this.sending = this.sending.then(async () => {
+    const previous = this.sending;
+    this.sending = (async () => {
       try {
+        // an earlier send failed: this batch goes with it (the stream reconnects and reads it again). Its
+        // in-flight count must still drop — a `.then` would skip this whole body and leave the dispatcher
+        // never idle again, so heartbeats would stop confirming the slot (found by the short chaos run)
+        await previous;
         await this.publisher.send(messages);
         if (commitLsn !== null) fault('after-kafka-ack'); // Kafka has the events, the slot does not know yet
         if (commitLsn !== null && commitLsn > this.durableLsn) {
@@ -229,7 +234,7 @@ export class ChangeDispatcher {
         this.inFlight--;
         this.observer.inFlight(this.inFlight);
       }
-    });
+    })();
     return this.sending;
   }
 
