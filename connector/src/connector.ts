@@ -341,9 +341,9 @@ export class Connector implements Worker {
         const types = await catalog.resolve(t.columns.map((c) => c.typeOid));
         const schema = buildTableSchema(t.schema, t.table, t.columns, keys, types, { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes });
         const captured: CapturedTable = await this.dispatcher!.register(schema);
-        const estimate = await estimatedRows(reader, t);
         const src = { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys };
         const layout = await blockLayout(reader, src);
+        const estimate = layout.estimatedRows;
         const chunks = layout.splittable
           ? readRangesInParallel(readers, src, blockRanges(layout, source.snapshot.chunkRows))
           : readChunks(reader, src, source.snapshot.chunkRows);
@@ -515,10 +515,3 @@ export class Connector implements Worker {
   }
 }
 
-/** The planner's row estimate of a table (for snapshot progress; 0 when never analyzed). */
-async function estimatedRows(db: pg.ClientBase, t: TableInfo): Promise<number> {
-  const { rows: [r] } = await db.query<{ n: string }>(
-    'SELECT GREATEST(c.reltuples, 0)::bigint::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
-    [t.schema, t.table]);
-  return Number(r?.n ?? 0);
-}

@@ -81,12 +81,14 @@ export interface BlockLayout {
   splittable: boolean;
   blocks: number;
   rowsPerBlock: number;
+  /** the planner's row estimate (for progress; 0 when never analyzed) */
+  estimatedRows: number;
 }
 
 /**
  * The table's size in blocks now — an upper bound for every row the snapshot sees: rows added later are
  * invisible to it, and VACUUM cannot truncate blocks holding rows our snapshot still sees — and its
- * rows per block from the planner statistics.
+ * rows (in all, and per block) from the planner statistics.
  */
 export async function blockLayout(db: pg.ClientBase, src: SnapshotSource): Promise<BlockLayout> {
   const { rows: [r] } = await db.query<{ kind: string; blocks: string; tuples: number; pages: number; version: number }>(
@@ -95,7 +97,7 @@ export async function blockLayout(db: pg.ClientBase, src: SnapshotSource): Promi
        FROM pg_class c WHERE c.oid = $1::regclass`, [qualifiedIdent(src.schema, src.table)]);
   if (!r) throw new Error(`table ${src.schema}.${src.table} not found`);
   const rowsPerBlock = r.pages > 0 && r.tuples > 0 ? r.tuples / r.pages : 100;
-  return { splittable: r.kind === 'r' && r.version >= 140000, blocks: Number(r.blocks), rowsPerBlock };
+  return { splittable: r.kind === 'r' && r.version >= 140000, blocks: Number(r.blocks), rowsPerBlock, estimatedRows: Math.max(0, Math.round(r.tuples)) };
 }
 
 /** Block ranges of about `chunkRows` rows each; the last one is open-ended. */

@@ -36,8 +36,9 @@ test('killed in the middle of the initial snapshot: the next start takes the sna
   t.after(() => fx.cleanup());
   await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, v text)`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, 'v' FROM generate_series(1, 250) g`);
-  // small produce batches: part of the snapshot reaches Kafka before the kill
-  const cfg = { ...fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'initial', chunkRows: 100 } }), batching: { maxMessages: 20 } };
+  // small produce batches: part of the snapshot reaches Kafka before the kill; two readers share the block
+  // ranges (the parallel path on the real server: every id must still arrive exactly as in Postgres)
+  const cfg = { ...fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'initial', chunkRows: 100, readers: 2 } }), batching: { maxMessages: 20 } };
 
   const first = spawnService('connector', cfg, { TRACELAKE_FAULTS: 'snapshot-chunk:2' });
   t.after(() => first.stop());

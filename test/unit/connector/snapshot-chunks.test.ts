@@ -30,22 +30,22 @@ function fakeTable(blocks: number, perBlock: number, opts: { delayMs?: number; f
 }
 
 test('block ranges cover every block once, about chunkRows rows each, the last one open-ended', () => {
-  const ranges = blockRanges({ splittable: true, blocks: 1001, rowsPerBlock: 40 }, 10_000);
+  const ranges = blockRanges({ splittable: true, blocks: 1001, rowsPerBlock: 40, estimatedRows: 40040 }, 10_000);
   assert.equal(ranges[0]!.from, 0);
   assert.equal(ranges[0]!.to, 250);
   for (let i = 1; i < ranges.length; i++) assert.equal(ranges[i]!.from, ranges[i - 1]!.to);
   assert.equal(ranges.at(-1)!.to, null, 'rows in blocks beyond the measured size are still read');
   assert.equal(ranges.at(-1)!.from, 1000);
   // an empty table still gets one (open) range; rows larger than a block give one block per chunk
-  assert.deepEqual(blockRanges({ splittable: true, blocks: 0, rowsPerBlock: 100 }, 10_000), [{ from: 0, to: null }]);
-  assert.equal(blockRanges({ splittable: true, blocks: 10, rowsPerBlock: 0.5 }, 1).length, 10);
+  assert.deepEqual(blockRanges({ splittable: true, blocks: 0, rowsPerBlock: 100, estimatedRows: 0 }, 10_000), [{ from: 0, to: null }]);
+  assert.equal(blockRanges({ splittable: true, blocks: 10, rowsPerBlock: 0.5, estimatedRows: 0 }, 1).length, 10);
 });
 
 test('parallel readers deliver every row exactly once, with both connections busy at once', async () => {
   const table = fakeTable(97, 13, { delayMs: 3 });
   const readers = [table.client(), table.client()];
   const seen = new Map<string, number>();
-  for await (const chunk of readRangesInParallel(readers, src, blockRanges({ splittable: true, blocks: 97, rowsPerBlock: 13 }, 50))) {
+  for await (const chunk of readRangesInParallel(readers, src, blockRanges({ splittable: true, blocks: 97, rowsPerBlock: 13, estimatedRows: 0 }, 50))) {
     for (const row of chunk) seen.set(row[0] as string, (seen.get(row[0] as string) ?? 0) + 1);
     await sleep(1); // the consumer is slower than nothing
   }
@@ -57,7 +57,7 @@ test('parallel readers deliver every row exactly once, with both connections bus
 test('parallel readers hold at most one chunk each while the consumer is busy', async () => {
   const table = fakeTable(100, 10);
   const readers = [table.client(), table.client(), table.client()];
-  const gen = readRangesInParallel(readers, src, blockRanges({ splittable: true, blocks: 100, rowsPerBlock: 10 }, 10));
+  const gen = readRangesInParallel(readers, src, blockRanges({ splittable: true, blocks: 100, rowsPerBlock: 10, estimatedRows: 0 }, 10));
   await gen.next();
   await sleep(50); // the readers could read all 100 ranges in this time if nothing held them back
   assert.ok(table.queries.length <= 1 + 3 + 3, `${table.queries.length} ranges read ahead of a consumer that took one`);
@@ -68,7 +68,7 @@ test('a reader that fails ends the read with its error, and no reader is left ru
   const table = fakeTable(40, 10, { failAtBlock: 25 });
   const readers = [table.client(), table.client()];
   await assert.rejects(async () => {
-    for await (const _ of readRangesInParallel(readers, src, blockRanges({ splittable: true, blocks: 40, rowsPerBlock: 10 }, 20))) await sleep(1);
+    for await (const _ of readRangesInParallel(readers, src, blockRanges({ splittable: true, blocks: 40, rowsPerBlock: 10, estimatedRows: 0 }, 20))) await sleep(1);
   }, /connection lost/);
   const n = table.queries.length;
   await sleep(20);
