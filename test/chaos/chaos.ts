@@ -193,9 +193,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await sleep(3000);
     }
     let slotLagBytes = -1;
-    // a connector that is reconnecting after a late fault (kafkajs retries a request for up to ~2 minutes) may
-    // take a while to confirm again: allow 3 minutes
-    for (const deadline = Date.now() + 180_000; Date.now() < deadline; await sleep(1000)) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1000)) {
       const { rows: [s] } = await db.query<{ lag: string }>(
         'SELECT pg_wal_lsn_diff($2::pg_lsn, confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1', [name, end!.lsn]);
       slotLagBytes = Math.max(0, Number(s?.lag ?? -1));
