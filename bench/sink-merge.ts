@@ -161,6 +161,7 @@ async function freshness(RATE: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  const defaults = sinkConfigSchema.shape.batching.parse({});
   const which = process.env.BENCH_SINK_PARTS ?? 'merge,freshness';
   const merge = which.includes('merge') ? await mergeThroughput() : [];
   const fresh: string[] = [];
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   const parts = [`## Sink — ${today()}`, '', `Machine: ${machine()}; Spark (local[2]), Kafka and Postgres on the same cores.`, ''];
   if (merge.length) {
     parts.push('MERGE throughput through the sink planner and `@databricks/sql` into the local Spark 3.5 + Delta 3.3',
-      '(span-like rows of ~1 KB, hard deletes, MERGE statements of ≤ 4 MB and ≤ 5000 rows). Insert = new keys, as an',
+      `(span-like rows of ~1 KB, hard deletes, MERGE statements of ≤ ${defaults.maxStatementBytes / 2 ** 20} MB and ≤ ${defaults.maxStatementRows} rows). Insert = new keys, as an`,
       'insert-only MERGE (a batch of inserts) and as the full MERGE (a batch with other changes); update = every key matched.', '',
       '| batch rows | insert, insert-only MERGE | insert, full MERGE | update | update, TOAST-unchanged column kept |', '| --- | --- | --- | --- | --- |', ...merge, '');
   }

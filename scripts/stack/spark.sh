@@ -41,7 +41,7 @@ up() {
     --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
     --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
     --conf spark.sql.warehouse.dir="$W/warehouse" \
-    --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$W/derby -Djava.io.tmpdir=$W/tmp" \
+    --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$W/derby -Djava.io.tmpdir=$W/tmp -Dlog4j2.configurationFile=$TL_ROOT/scripts/stack/spark/log4j2.properties" \
     --conf spark.sql.shuffle.partitions=2 --conf spark.ui.enabled=false \
     --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
     --conf spark.sql.session.timeZone=UTC --conf spark.databricks.delta.snapshotPartitions=2 \

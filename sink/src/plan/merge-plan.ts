@@ -40,24 +40,42 @@ const q = sqlIdent;
 const newer = (s: string, t: string) =>
   `(${t}._commit_lsn IS NULL OR ${s}._commit_lsn > ${t}._commit_lsn OR (${s}._commit_lsn = ${t}._commit_lsn AND ${s}._tx_seq > ${t}._tx_seq))`;
 
-/** One VALUES tuple per folded row: data columns, then _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged. */
-function valuesRow(p: TablePlanInput, r: FoldedRow): string {
-  const cells = p.columns.map((c) => {
-    if (r.op === 'delete' && !c.isKey) return 'NULL';
-    const v = r.values[c.field];
-    return v === null || v === undefined ? 'NULL' : c.type.literal(v);
-  });
-  const unchanged = [...r.unchanged].map((f) => `'${f.replace(/[^A-Za-z0-9_]/g, '')}'`);
-  cells.push(`'${r.op}'`, `${r.commitLsn}`, `${r.seq}`, `${r.sourceTsMs}`, `array(${unchanged.join(', ')})`);
-  return `(${cells.join(', ')})`;
+/**
+ * A statement's source rows: one JSON document in one raw string literal (r'…', no escape processing),
+ * read back by from_json against the cell types (FAILFAST: a cell that does not fit its type fails the
+ * statement instead of becoming NULL). The engine parses one literal instead of an expression per cell
+ * (large VALUES lists were slow to plan and ran Spark out of heap), and a raw literal skips Spark's
+ * unescaping, which costs seconds per MB once the text holds backslashes. The document is a column of a
+ * one-row VALUES, not a constant, so the optimizer does not fold it into a giant literal array.
+ * `bodies` come from rawSafe.
+ */
+function jsonRows(fields: Array<[string, string]>, bodies: string[]): string {
+  const schema = `ARRAY<STRUCT<${fields.map(([n, t]) => `${n}: ${t}`).join(', ')}>>`;
+  return `SELECT inline(from_json(doc, '${schema}', map('mode', 'FAILFAST'))) FROM VALUES (r'[${bodies.join(',')}]') AS j(doc)`;
+}
+
+const META_CELLS: Array<[string, string]> = [
+  ['_op', 'STRING'], ['_commit_lsn', 'BIGINT'], ['_tx_seq', 'BIGINT'], ['_source_ts_ms', 'BIGINT'], ['_unchanged', 'ARRAY<STRING>'],
+];
+
+/** JSON text made safe inside r'…': the only character that could end the literal, a quote, can only stand in a JSON string, where \u0027 means the same. */
+const rawSafe = (json: string) => json.replace(/'/g, '\\u0027');
+
+const cell = (c: PlanColumn, v: unknown) => (v === null || v === undefined ? 'null' : c.type.json(v));
+
+/** One folded row as a JSON object (rawSafe): data cells c0…, then _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged. */
+function rowCells(p: TablePlanInput, r: FoldedRow): string {
+  const cells = p.columns.map((c, i) => `"c${i}":${r.op === 'delete' && !c.isKey ? 'null' : cell(c, r.values[c.field])}`);
+  const unchanged = [...r.unchanged].map((f) => JSON.stringify(f));
+  cells.push(`"_op":"${r.op}"`, `"_commit_lsn":${r.commitLsn}`, `"_tx_seq":${r.seq}`, `"_source_ts_ms":${r.sourceTsMs}`, `"_unchanged":[${unchanged.join(',')}]`);
+  return rawSafe(`{${cells.join(',')}}`);
 }
 
 function sourceQuery(p: TablePlanInput, rows: string[]): string {
-  const alias = p.columns.map((_, i) => `c${i}`).concat(['_op', '_commit_lsn', '_tx_seq', '_source_ts_ms', '_unchanged']);
+  const fields = p.columns.map((c, i): [string, string] => [`c${i}`, c.type.cellType]).concat(META_CELLS);
   const projected = p.columns.map((c, i) => `${c.type.project(`v.c${i}`)} AS ${q(c.name)}`)
-    .concat(['v._op', 'CAST(v._commit_lsn AS BIGINT) AS _commit_lsn', 'CAST(v._tx_seq AS BIGINT) AS _tx_seq',
-      'timestamp_millis(CAST(v._source_ts_ms AS BIGINT)) AS _source_ts', 'CAST(v._unchanged AS ARRAY<STRING>) AS _unchanged']);
-  const values = `SELECT ${projected.join(', ')} FROM VALUES ${rows.join(',\n')} AS v(${alias.join(', ')})`;
+    .concat(['v._op', 'v._commit_lsn', 'v._tx_seq', 'timestamp_millis(v._source_ts_ms) AS _source_ts', 'v._unchanged']);
+  const values = `SELECT ${projected.join(', ')} FROM (${jsonRows(fields, rows)}) v`;
   if (p.deleteMode === 'soft') return values;
   // hard deletes: drop upserts that are not newer than the key's tombstone (a replayed older insert)
   const keys = p.columns.filter((c) => c.isKey);
@@ -116,14 +134,14 @@ export function insertOnly(p: Pick<TablePlanInput, 'deleteMode'>, rows: FoldedRo
 /** MERGE statements for the rows, each under maxStatementBytes and maxStatementRows (a single larger row gets its own). */
 export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
   if (rows.length === 0) return [];
-  const overhead = Buffer.byteLength(mergeStatement(p, [], ['()']));
+  const overhead = Buffer.byteLength(mergeStatement(p, [], ['{}']));
   const out: string[] = [];
   let chunk: FoldedRow[] = [];
   let chunkValues: string[] = [];
   let size = overhead;
   for (const r of rows) {
-    const v = valuesRow(p, r);
-    const bytes = Buffer.byteLength(v) + 2;
+    const v = rowCells(p, r);
+    const bytes = Buffer.byteLength(v) + 1;
     if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows)) {
       out.push(mergeStatement(p, chunk, chunkValues));
       chunk = [];
@@ -143,14 +161,14 @@ export function planTombstones(p: TablePlanInput, rows: FoldedRow[]): string[] {
   const deletes = rows.filter((r) => r.op === 'delete');
   if (p.deleteMode !== 'hard' || deletes.length === 0) return [];
   const keys = p.columns.filter((c) => c.isKey);
+  const fields = keys.map((k, j): [string, string] => [`k${j}`, k.type.cellType]).concat([['_commit_lsn', 'BIGINT'], ['_tx_seq', 'BIGINT']]);
+  const proj = keys.map((k, j) => `${k.type.project(`v.k${j}`)} AS ${q(k.name)}`).concat(['v._commit_lsn', 'v._tx_seq']);
+  const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
   const out: string[] = [];
   for (let i = 0; i < deletes.length; i += 1000) {
-    const part = deletes.slice(i, i + 1000);
-    const vals = part.map((r) => `(${keys.map((k) => k.type.literal(r.values[k.field])).concat([`${r.commitLsn}`, `${r.seq}`]).join(', ')})`);
-    const alias = keys.map((_, j) => `k${j}`).concat(['_commit_lsn', '_tx_seq']);
-    const proj = keys.map((k, j) => `${k.type.project(`v.k${j}`)} AS ${q(k.name)}`).concat(['CAST(v._commit_lsn AS BIGINT) AS _commit_lsn', 'CAST(v._tx_seq AS BIGINT) AS _tx_seq']);
-    const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
-    out.push(`MERGE INTO ${p.tombstones} t USING (SELECT ${proj.join(', ')} FROM VALUES ${vals.join(', ')} AS v(${alias.join(', ')})) s ON ${on}
+    const bodies = deletes.slice(i, i + 1000).map((r) =>
+      rawSafe(`{${keys.map((k, j) => `"k${j}":${cell(k, r.values[k.field])}`).concat([`"_commit_lsn":${r.commitLsn}`, `"_tx_seq":${r.seq}`]).join(',')}}`));
+    out.push(`MERGE INTO ${p.tombstones} t USING (SELECT ${proj.join(', ')} FROM (${jsonRows(fields, bodies)}) v) s ON ${on}
 WHEN MATCHED AND ${newer('s', 't')} THEN UPDATE SET t._commit_lsn = s._commit_lsn, t._tx_seq = s._tx_seq
 WHEN NOT MATCHED THEN INSERT (${keys.map((k) => q(k.name)).concat(['_commit_lsn', '_tx_seq']).join(', ')}) VALUES (${keys.map((k) => `s.${q(k.name)}`).concat(['s._commit_lsn', 's._tx_seq']).join(', ')})`);
   }

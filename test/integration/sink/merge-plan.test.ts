@@ -65,6 +65,8 @@ async function run(mode: DeleteMode) {
     ev('c', 1n, full),
     ev('c', 2n, { ...full, name: 'chain', payload: 'small' }),
     ev('u', 1n, { ...full, name: 'llm-v2', payload: null }, ['payload']),
+    ev('c', 4n, { ...full, ratio: Number.NaN, tags: [] }),
+    ev('c', 5n, { ...full, ratio: -Infinity, tags: null }),
     ev('c', 3n, { name: 'to delete', payload: null, start_time: null, cost: null, day: null, ratio: null, ok: null, blob: null, tags: null }),
   ];
   await apply(batch1);
@@ -88,20 +90,24 @@ for (const mode of ['hard', 'soft'] as const) {
       await wh.close();
     });
     const live = after2.filter((r) => r._deleted !== true);
-    assert.deepEqual(live.map((r) => Number(r.id)), [1, 2]);
-    const [r1, r2] = live as [Record<string, unknown>, Record<string, unknown>];
+    assert.deepEqual(live.map((r) => Number(r.id)), [1, 2, 4, 5]);
+    const [r1, r2, r4, r5] = live as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     assert.equal(r1.name, 'llm-v2');
     assert.ok(r1.payload === hostile, 'payload carried from the earlier event of the same batch, byte-identical');
     assert.equal(r1.st, '2024-03-01 12:00:00.123456');
     assert.equal(r1.cost, '-1.234567');
     assert.equal(r1.day, '2024-02-29');
     assert.equal(r1.ratio, 0.1);
+    assert.ok(Number.isNaN(r4.ratio), String(r4.ratio));
+    assert.equal(r4.tags, '[]');
+    assert.equal(r5.ratio, -Infinity);
+    assert.equal(r5.tags, null);
     assert.equal(r1.ok, true);
     assert.equal(r1.blob, Buffer.from([0, 1, 255]).toString('base64'));
     assert.deepEqual(JSON.parse(String(r1.tags)), ['a', null, "b'c"]);
     assert.equal(r2.name, 'chain-v2');
     assert.equal(r2.payload, 'small', 'unchanged TOAST column keeps the stored value across batches');
-    if (mode === 'hard') assert.equal(after2.length, 2, 'deleted row is gone');
+    if (mode === 'hard') assert.equal(after2.length, 4, 'deleted row is gone');
     else {
       const gone = after2.find((r) => Number(r.id) === 3);
       assert.equal(gone?._deleted, true, 'soft delete keeps the row, flagged');

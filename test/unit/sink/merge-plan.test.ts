@@ -18,19 +18,46 @@ const row = (id: number, body: string): FoldedRow => ({
   keyJson: String(id), op: 'upsert', values: { id: BigInt(id), body }, unchanged: new Set(), commitLsn: 1n, seq: BigInt(id), sourceTsMs: 0n, events: [],
 });
 
+/** The rows a statement carries: its one raw literal r'…' (no escapes to undo), parsed as JSON. */
+function carried(sql: string): Array<Record<string, unknown>> {
+  const m = /VALUES \(r'([^']*)'\) AS j\(doc\)/.exec(sql);
+  assert.ok(m, sql.slice(0, 300));
+  return JSON.parse(m[1]!) as Array<Record<string, unknown>>;
+}
+
 test('statements are split by rows and by bytes; every row lands in exactly one', () => {
   const rows = Array.from({ length: 10 }, (_, i) => row(i, 'x'.repeat(100)));
   assert.equal(planMerges(plan(1 << 20, 3), rows).length, 4);
   const bySize = planMerges(plan(2000, 1000), rows);
   assert.ok(bySize.length > 1 && bySize.every((s) => Buffer.byteLength(s) <= 2000));
-  const ids = bySize.flatMap((s) => [...s.matchAll(/\((\d+), '/g)].map((m) => Number(m[1])));
+  const ids = bySize.flatMap((s) => carried(s).map((r) => r.c0 as number));
   assert.deepEqual(ids.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
-test('hostile text stays inside its literal', () => {
-  const [sql] = planMerges(plan(1 << 20, 100), [row(1, "'); DROP TABLE s.t; --\\'")]);
-  assert.ok(sql!.includes(sqlString("'); DROP TABLE s.t; --\\'")));
+test('hostile text stays inside the one literal and arrives byte-identical', () => {
+  const hostile = "'); DROP TABLE s.t; --\\' \" \u0000\n ☃ 😀";
+  const [sql] = planMerges(plan(1 << 20, 100), [row(1, hostile), row(2, 'ok')]);
+  assert.ok(sql!.includes('\\u0027); DROP'), 'the quote is written as a JSON escape');
+  assert.deepEqual(carried(sql!).map((r) => r.c1), [hostile, 'ok']);
+  assert.match(sql!, /'ARRAY<STRUCT<c0: BIGINT, c1: STRING, _op: STRING, /);
   assert.equal(sqlString("a'b\\c\u0000\n"), "'a\\'b\\\\c\\u0000\\u000a'");
+});
+
+test('cells of every type are JSON that keeps the value exactly', () => {
+  const t = (avro: unknown, v: unknown) => deltaType(avro as never, 'x').json(v);
+  assert.equal(t('long', 9223372036854775807n), '9223372036854775807');
+  assert.equal(t('double', 0.1), '0.1');
+  assert.equal(t('double', Number.NaN), '"NaN"');
+  assert.equal(t('float', -Infinity), '"-Infinity"');
+  assert.equal(t('double', -0), '-0.0');
+  assert.equal(t('double', 5e-324), '5e-324');
+  assert.equal(t('bytes', Buffer.from([0, 255])), '"AP8="');
+  assert.equal(t({ type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 }, Buffer.from([0xff, 0x85])), '"-1.23"');
+  assert.equal(t({ type: 'array', items: ['null', 'string'] }, ['a', null, 'b"']), '["a",null,"b\\""]');
+  const dec = deltaType({ type: 'array', items: { type: 'bytes', logicalType: 'decimal', precision: 4, scale: 1 } } as never, 'x');
+  assert.equal(dec.cellType, 'ARRAY<STRING>');
+  assert.equal(dec.project('r'), 'transform(r, x -> CAST(x AS DECIMAL(4,1)))');
+  assert.equal(deltaType('string', 'x').project('r'), 'r');
 });
 
 test('a batch of inserts only gets an insert-only MERGE; anything else, or soft deletes, the full one', () => {
