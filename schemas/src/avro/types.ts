@@ -6,6 +6,9 @@ import avro from 'avsc';
 
 // avsc packs the returned bytes immediately, so one scratch buffer serves every write (no allocation per value)
 const scratch = Buffer.alloc(8);
+// avsc asks isValid of every branch of a nullable long's union for every value written: bounds computed once
+const MIN_LONG = -(2n ** 63n);
+const MAX_LONG = 2n ** 63n - 1n;
 const BigIntLong = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
   toBuffer: (n: bigint) => {
@@ -14,7 +17,7 @@ const BigIntLong = avro.types.LongType.__with({
   },
   fromJSON: (v: unknown) => BigInt(v as string | number),
   toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint' && n >= -(2n ** 63n) && n < 2n ** 63n,
+  isValid: (n: unknown) => typeof n === 'bigint' && n >= MIN_LONG && n <= MAX_LONG,
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 

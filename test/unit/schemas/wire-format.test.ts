@@ -17,3 +17,11 @@ test('wire format: magic byte, schema id, Avro body — for small values and for
   // earlier results are their own buffers, not views of the scratch space
   assert.equal(type.fromBuffer(out[1]!.subarray(5)).body, 'é'.repeat(10));
 });
+
+test('Avro longs are bigints over the full 64-bit range, in nullable unions too; beyond it they are refused', () => {
+  const nullable = avroType({ type: 'record', name: 'n', fields: [{ name: 'v', type: ['null', 'long'] }] });
+  for (const v of [-(2n ** 63n), -1n, 0n, 2n ** 53n + 1n, 2n ** 63n - 1n, null]) {
+    assert.deepEqual({ ...nullable.fromBuffer(nullable.toBuffer({ v })) }, { v });
+  }
+  for (const v of [2n ** 63n, -(2n ** 63n) - 1n, 5]) assert.throws(() => nullable.toBuffer({ v }), `${v}`);
+});
