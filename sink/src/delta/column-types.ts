@@ -1,8 +1,8 @@
 // Avro field types (with the connector's annotations) → Delta column types, and values → the JSON cells
 // a MERGE statement carries them in, with the projection that turns a cell into that type. Pure.
 //
-// Row values never become SQL syntax: a statement's rows travel as one JSON document inside one escaped
-// string literal (sqlString), which the engine parses with from_json against a schema of cell types.
+// Row values never become SQL syntax: a statement's rows travel as one JSON document inside one raw string
+// literal, which the engine parses with from_json against a schema of cell types (plan/merge-plan.ts).
 // Strings are JSON strings, bytes base64, decimals their exact text, timestamps and dates integers;
 // conversions (timestamp_micros, CAST to DECIMAL, …) are applied once per column in the SELECT over it.
 import type { AvroSchema } from '../../../schemas/src/avro/types.ts';

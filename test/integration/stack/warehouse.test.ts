@@ -1,8 +1,8 @@
 // Smoke: Delta DDL/DML through @databricks/sql (the sink's client) against the local Delta SQL engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectTestWarehouse } from '../../support/warehouse.ts';
-import { sqlString, sqlIdent } from '../../../sink/src/sql/literals.ts';
+import { connectTestWarehouse, sqlString } from '../../support/warehouse.ts';
+import { sqlIdent } from '../../../sink/src/sql/literals.ts';
 import { uniqueName } from '../../support/stack.ts';
 
 const hostile = [

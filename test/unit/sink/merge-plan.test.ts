@@ -4,7 +4,6 @@ import { insertOnly, planMerges, type TablePlanInput } from '../../../sink/src/p
 import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
-import { sqlString } from '../../../sink/src/sql/literals.ts';
 import type { FoldedRow } from '../../../sink/src/fold/fold-batch.ts';
 
 const plan = (maxStatementBytes: number, maxStatementRows: number): TablePlanInput => ({
@@ -40,7 +39,6 @@ test('hostile text stays inside the one literal and arrives byte-identical', () 
   assert.ok(sql!.includes('\\u0027); DROP'), 'the quote is written as a JSON escape');
   assert.deepEqual(carried(sql!).map((r) => r.c1), [hostile, 'ok']);
   assert.match(sql!, /'ARRAY<STRUCT<c0: BIGINT, c1: STRING, _op: STRING, /);
-  assert.equal(sqlString("a'b\\c\u0000\n"), "'a\\'b\\\\c\\u0000\\u000a'");
 });
 
 test('cells of every type are JSON that keeps the value exactly', () => {
@@ -75,4 +73,9 @@ test('a batch of inserts only gets an insert-only MERGE; anything else, or soft 
   }
   assert.match(statement([ev('c', 1, 0)], 'soft'), /WHEN MATCHED/);
   assert.equal(insertOnly({ deleteMode: 'hard' }, []), false);
+});
+
+test('the test helper for hand-written SQL escapes every character that could end or alter a literal', async () => {
+  const { sqlString } = await import('../../support/warehouse.ts');
+  assert.equal(sqlString("a'b\\c\u0000\n"), "'a\\'b\\\\c\\u0000\\u000a'");
 });
