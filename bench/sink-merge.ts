@@ -24,6 +24,8 @@ const SIZES = (process.env.BENCH_MERGE_SIZES ?? '1000,10000,100000').split(',').
 const RATES = (process.env.BENCH_RATES ?? '1000,5000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const log = pino({ level: 'warn' });
+/** the sink's default batching, which every measurement here uses */
+const BATCHING = sinkConfigSchema.shape.batching.parse({});
 
 const columns: PlanColumn[] = ([
   ['id', 'long', true], ['trace_id', 'string', false], ['name', 'string', false], ['attributes', 'string', false],
@@ -44,7 +46,7 @@ function rows(n: number, pass: number, unchangedAttributes: boolean, first = 0, 
 async function mergeThroughput(): Promise<string[]> {
   const wh = await connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
   await wh.query(`CREATE SCHEMA IF NOT EXISTS ${RUN}`);
-  const { maxStatementBytes, maxStatementRows } = sinkConfigSchema.shape.batching.parse({});
+  const { maxStatementBytes, maxStatementRows } = BATCHING;
   const out: string[] = [];
   try {
     // warm-up: the engine's first MERGEs after a start include JIT and catalog loading
@@ -161,7 +163,6 @@ async function freshness(RATE: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const defaults = sinkConfigSchema.shape.batching.parse({});
   const which = process.env.BENCH_SINK_PARTS ?? 'merge,freshness';
   const merge = which.includes('merge') ? await mergeThroughput() : [];
   const fresh: string[] = [];
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
   const parts = [`## Sink — ${today()}`, '', `Machine: ${machine()}; Spark (local[2]), Kafka and Postgres on the same cores.`, ''];
   if (merge.length) {
     parts.push('MERGE throughput through the sink planner and `@databricks/sql` into the local Spark 3.5 + Delta 3.3',
-      `(span-like rows of ~1 KB, hard deletes, MERGE statements of ≤ ${defaults.maxStatementBytes / 2 ** 20} MB and ≤ ${defaults.maxStatementRows} rows). Insert = new keys, as an`,
+      `(span-like rows of ~1 KB, hard deletes, MERGE statements of ≤ ${BATCHING.maxStatementBytes / 2 ** 20} MB and ≤ ${BATCHING.maxStatementRows} rows). Insert = new keys, as an`,
       'insert-only MERGE (a batch of inserts) and as the full MERGE (a batch with other changes); update = every key matched.', '',
       '| batch rows | insert, insert-only MERGE | insert, full MERGE | update | update, TOAST-unchanged column kept |', '| --- | --- | --- | --- | --- |', ...merge, '');
   }

@@ -227,8 +227,11 @@ export class ChangeDispatcher {
         }
         this.observer.acked(messages.length, commitTimeUs, this.durableLsn);
       } catch (err) {
-        this.failure ??= err as Error;
-        this.onFailure(err as Error); // the stream may be idle: end it now rather than at the next message
+        // the batches queued behind a failed send fail with it: the stream is ended once, for the first
+        if (!this.failure) {
+          this.failure = err as Error;
+          this.onFailure(err as Error); // the stream may be idle: end it now rather than at the next message
+        }
         throw err;
       } finally {
         this.inFlight--;

@@ -8,6 +8,7 @@ import { KafkaPublisher } from './kafka/publisher.ts';
 import { StateStore } from './kafka/state-store.ts';
 import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './postgres/replication-stream.ts';
 import { tableInfo, TypeCatalog, type TableInfo } from './postgres/catalog.ts';
+import { isConnectionLoss } from './postgres/connection-loss.ts';
 import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState, type ExportedSlot } from './postgres/slot.ts';
 import { beginSnapshot, blockLayout, blockRanges, readChunks, readRangesInParallel } from './snapshot.ts';
 import { buildTableSchema } from './table-schema.ts';
@@ -40,6 +41,10 @@ export class Connector implements Worker {
   private readonly cfg: ConnectorConfig;
   private readonly log: Logger;
   private db: pg.Client | undefined;
+  /** the main connection is connected and has not ended (a restart of Postgres ends it) */
+  private dbAlive = false;
+  /** Postgres answered once in this run: losing it later is retried, not a failure */
+  private connectedOnce = false;
   private stream: ReplicationStream | undefined;
   private dispatcher: ChangeDispatcher | undefined;
   private publisher: KafkaPublisher | undefined;
@@ -96,10 +101,27 @@ export class Connector implements Worker {
     return { connectionString: this.cfg.source.url, options: TEXT_RENDERING_OPTIONS, application_name: 'tracelake-connector' };
   }
 
-  /** Runs until stop() (resolves) or a non-retriable error (rejects; status FAILED). */
+  /**
+   * Runs until stop() (resolves) or a non-retriable error (rejects; status FAILED). Losing Postgres after
+   * it once answered (a restart or failover, during the snapshot or start-up as much as while streaming)
+   * is not a failure: everything is closed and the run starts over once it is back, from the slot's
+   * confirmed position (a snapshot cut short is taken again), like Kafka Connect restarting a task.
+   */
   async run(): Promise<void> {
     try {
-      await this.runInner();
+      for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+        try {
+          await this.runInner();
+          break;
+        } catch (err) {
+          if (this.stopping || !this.connectedOnce || !(await this.postgresLost(err))) throw err;
+          this.metrics?.errors.inc({ code: 'PG_CONNECTION_LOST' });
+          this.log.warn({ err: (err as Error).message, during: this.status, retryInMs: delay }, 'lost Postgres; starting over once it is back (nothing past the slot\'s confirmed position was acknowledged)');
+          await this.cleanup();
+          for (const until = Date.now() + delay; Date.now() < until && !this.stopping;) await sleep(100);
+          if (this.stopping) break;
+        }
+      }
       this.status = 'STOPPED';
     } catch (err) {
       if (this.stopping) {
@@ -125,10 +147,44 @@ export class Connector implements Worker {
     await this.stream?.stop();
   }
 
+  /** `err` is Postgres going away, and the main connection did go (not, say, Kafka refusing a connection). */
+  private async postgresLost(err: unknown): Promise<boolean> {
+    if (!isConnectionLoss(err)) return false;
+    if (!this.dbAlive || !this.db) return true;
+    // the error may have come from another connection first: does the main one still answer?
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      this.db.query('SELECT 1').then(() => true, () => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
+    ]);
+    clearTimeout(timer);
+    return !answered;
+  }
+
+  /** A connected main connection; its end (a server restart, a terminated backend) is noted in dbAlive. */
+  private async connectDb(): Promise<pg.Client> {
+    const c = this.client();
+    c.once('end', () => {
+      if (this.db === c) this.dbAlive = false;
+    });
+    try {
+      await c.connect();
+    } catch (err) {
+      // node-postgres never settles a query sent to a client whose connect failed: never keep one (and do
+      // not wait for its end either, which a half-opened socket may never report)
+      void c.end().catch(() => undefined);
+      throw err;
+    }
+    this.db = c;
+    this.dbAlive = true;
+    this.connectedOnce = true;
+    return c;
+  }
+
   private async runInner(): Promise<void> {
     const { source, kafka } = this.cfg;
-    this.db = this.client();
-    await this.db.connect().catch((err: Error) => {
+    this.status = 'STARTING';
+    this.db = await this.connectDb().catch((err: Error) => {
       const tls = /certificate|SSL|TLS|self.signed/i.test(err.message);
       throw new TracelakeError(`cannot connect to Postgres: ${err.message}`, {
         code: 'PG_UNREACHABLE', cause: err,
@@ -486,20 +542,15 @@ export class Connector implements Worker {
   }
 
   private async reconnectDb(): Promise<void> {
+    if (this.dbAlive && (await this.db!.query('SELECT 1').then(() => true, () => false))) return;
+    await this.db?.end().catch(() => undefined);
     for (let delay = 500; !this.stopping; delay = Math.min(delay * 2, 30_000)) {
       try {
-        await this.db!.query('SELECT 1');
+        await this.connectDb();
         return;
-      } catch {
-        await this.db!.end().catch(() => undefined);
-        this.db = this.client();
-        try {
-          await this.db.connect();
-          return;
-        } catch (err) {
-          this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'postgres unreachable');
-          await sleep(delay);
-        }
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'postgres unreachable');
+        await sleep(delay);
       }
     }
   }
@@ -512,6 +563,7 @@ export class Connector implements Worker {
     await this.publisher?.disconnect();
     await this.state?.close();
     await this.db?.end().catch(() => undefined);
+    this.dbAlive = false;
   }
 }
 

@@ -619,7 +619,8 @@ export function isTransient(err: unknown): boolean {
   // Delta's optimistic concurrency (its ConcurrentModificationException family): another writer — a second
   // sink replica during a rebalance — committed to the table first, changed its data, metadata or protocol
   // (creating it with clustering); every statement the sink runs is idempotent, so running it again is safe
-  if (/DELTA_CONCURRENT_|DELTA_METADATA_CHANGED|DELTA_PROTOCOL_CHANGED|Concurrent\w*Exception|MetadataChangedException|ProtocolChangedException/.test(`${(err as Error)?.message ?? ''}`)) return true;
+  // (named exactly: java.util.ConcurrentModificationException is an engine bug, not a conflict to retry)
+  if (/DELTA_CONCURRENT_|DELTA_METADATA_CHANGED|DELTA_PROTOCOL_CHANGED|\b(Concurrent(Append|DeleteRead|DeleteDelete|Transaction|Write)|MetadataChanged|ProtocolChanged)Exception/.test(`${(err as Error)?.message ?? ''}`)) return true;
   // the warehouse ran the statement and refused it: its message may contain row values, never retry on it
   if ((err as Error)?.name === 'WarehouseStatementError' || (err as { errorCode?: string })?.errorCode === 'ERROR') return false;
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${(err as { code?: string })?.code ?? ''}`;

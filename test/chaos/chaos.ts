@@ -41,21 +41,47 @@ export interface ChaosSummary {
 const script = (name: string) => fileURLToPath(new URL(`../../scripts/stack/${name}.sh`, import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * When the harness itself had a dependency down: a service that starts inside such an outage fails its start
+ * naming the dependency (by design: at start an unreachable dependency is a failure, exit 1, and the
+ * orchestrator starts it again; once running, a service rides an outage out). Such exits are expected.
+ */
+class Outages {
+  private readonly windows: { code: string; from: number; to: number }[] = [];
+  private readonly open = new Map<string, number>();
+  begin(code: string): void { this.open.set(code, Date.now()); }
+  end(code: string): void {
+    // a start attempted just before the dependency answered again may still fail: a few seconds of grace
+    this.windows.push({ code, from: this.open.get(code) ?? Date.now(), to: Date.now() + 5000 });
+    this.open.delete(code);
+  }
+  /** the code of the outage that explains a failed start at `at` with `errorLines`, if any */
+  explains(at: number, errorLines: string): string | undefined {
+    const during = (code: string) => this.open.has(code) || this.windows.some((w) => w.code === code && at >= w.from && at <= w.to);
+    return [...new Set([...this.open.keys(), ...this.windows.map((w) => w.code)])]
+      .find((code) => during(code) && errorLines.includes(`"code":"${code}"`));
+  }
+}
+
 /** A service kept running like a Deployment keeps its pod: whenever it exits, a new one starts. */
 class Supervised {
-  private readonly kind: 'connector' | 'sink';
+  readonly kind: 'connector' | 'sink';
   private readonly config: object;
   private keep = true;
   private nextEnv: Record<string, string> = {};
   readonly spawned: ServiceProcess[] = [];
   /** exits nobody asked for (not a kill, a stop or a fault point): each with the process's last errors */
   readonly unexpected: string[] = [];
+  /** failed starts inside an outage the harness made (see Outages), by the dependency's error code */
+  readonly startsDuringOutage: Record<string, number> = {};
   private killing = false;
+  private readonly outages: Outages;
   current!: ServiceProcess;
 
-  constructor(kind: 'connector' | 'sink', config: object) {
+  constructor(kind: 'connector' | 'sink', config: object, outages: Outages) {
     this.kind = kind;
     this.config = config;
+    this.outages = outages;
     this.spawn();
   }
 
@@ -68,8 +94,10 @@ class Supervised {
     void p.exited.then(async ({ code, signal }) => {
       const faultPoint = signal === 'SIGKILL' && !!env.TRACELAKE_FAULTS;
       if (this.keep && !this.killing && !faultPoint) {
-        const errors = p.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-2).map((l) => l.slice(0, 300));
-        this.unexpected.push(`${this.kind} exited (code ${code}, signal ${signal}): ${errors.join(' | ') || p.output().slice(-300)}`);
+        const errorLines = p.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-2);
+        const outage = code === 1 ? this.outages.explains(Date.now(), errorLines.join('\n')) : undefined;
+        if (outage) this.startsDuringOutage[outage] = (this.startsDuringOutage[outage] ?? 0) + 1;
+        else this.unexpected.push(`${this.kind} exited (code ${code}, signal ${signal}): ${errorLines.map((l) => l.slice(0, 300)).join(' | ') || p.output().slice(-300)}`);
       }
       this.killing = false;
       if (!this.keep) return;
@@ -86,9 +114,10 @@ class Supervised {
     await this.current.exited;
   }
 
+  /** A graceful stop; one that hangs is killed and counted like a crash. */
   async stop(): Promise<void> {
     this.keep = false;
-    await this.current.stop();
+    await this.current.stop().catch((err: Error) => { this.unexpected.push(err.message.split('\n').slice(0, 6).join(' | ').slice(0, 600)); });
   }
 
   restarts(): number {
@@ -110,7 +139,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const faults: Record<string, number> = {};
   const count = (f: string) => (faults[f] = (faults[f] ?? 0) + 1);
   const services: Supervised[] = [];
+  const outages = new Outages();
   let extraSink: ServiceProcess | undefined;
+  // a stalled run says where it stalls: every 2 minutes in one phase, the phase and each service's last lines
+  let phase = 'setup';
+  let phaseSince = Date.now();
+  const enter = (p: string) => { [phase, phaseSince] = [p, Date.now()]; log(`  [${new Date().toISOString()}] ${p}`); };
+  const watchdog = setInterval(() => {
+    const minutes = Math.round((Date.now() - phaseSince) / 60_000);
+    if (minutes < 2) return;
+    log(`  [${new Date().toISOString()}] still in "${phase}" after ${minutes} min; the services' last lines:`);
+    for (const s of services) for (const l of s.current.output().split('\n').filter(Boolean).slice(-4)) log(`    ${s.kind}: ${l.slice(0, 300)}`);
+  }, 60_000);
+  watchdog.unref();
   try {
     await db.query(`CREATE SCHEMA ${name}`);
     const workload = new Workload(db, name, loadRng);
@@ -123,8 +164,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       batching: { lingerMs: 10 },
     };
     const sinkCfg = sinkConfig(name, { tables: { [`${name}.spans`]: { clusterBy: ['start_time'] } } });
-    const connector = new Supervised('connector', connectorCfg);
-    const sink = new Supervised('sink', sinkCfg);
+    const connector = new Supervised('connector', connectorCfg, outages);
+    const sink = new Supervised('sink', sinkCfg, outages);
     services.push(connector, sink);
     workload.start();
     log(`chaos seed=${opts.seed} schema=${name}: ${opts.faults} faults`);
@@ -138,26 +179,32 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       }
       const kind = kinds[Math.floor(rng() * kinds.length)]!;
       count(kind);
-      log(`  fault ${i + 1}/${opts.faults}: ${kind}`);
+      enter(`fault ${i + 1}/${opts.faults}: ${kind}`);
       switch (kind) {
         case 'kill-connector': await connector.kill(); break;
         case 'kill-connector-after-kafka-ack': await connector.kill({ TRACELAKE_FAULTS: `after-kafka-ack:${1 + Math.floor(rng() * 5)}` }); break;
         case 'kill-sink': await sink.kill(); break;
         case 'kill-sink-after-merge': await sink.kill({ TRACELAKE_FAULTS: `after-merge:${1 + Math.floor(rng() * 3)}` }); break;
         case 'restart-kafka':
+          outages.begin('KAFKA_UNREACHABLE');
           execFileSync(script('kafka'), ['down'], { stdio: 'ignore' });
           await sleep(2000 + rng() * 4000);
           execFileSync(script('kafka'), ['up'], { stdio: 'ignore' });
+          outages.end('KAFKA_UNREACHABLE');
           break;
         case 'restart-postgres':
+          outages.begin('PG_UNREACHABLE');
           execFileSync(script('postgres'), ['down'], { stdio: 'ignore' });
           await sleep(1000 + rng() * 3000);
           execFileSync(script('postgres'), ['up'], { stdio: 'ignore' });
+          outages.end('PG_UNREACHABLE');
           break;
         case 'warehouse-outage': // longer than the sink's first retries
+          outages.begin('WAREHOUSE_UNREACHABLE');
           execFileSync(script('warehouse'), ['down'], { stdio: 'ignore' });
           await sleep(5000 + rng() * 10_000);
           execFileSync(script('warehouse'), ['up'], { stdio: 'ignore' });
+          outages.end('WAREHOUSE_UNREACHABLE');
           break;
         case 'rebalance': // a second sink joins the group mid-batch, then leaves
           extraSink = spawnService('sink', { ...sinkCfg, failurePolicy: 'exit' }, { TRACELAKE_LOG_LEVEL: 'info' });
@@ -168,6 +215,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           break;
       }
     }
+    enter('stopping the load');
     await workload.stop();
     log(`  load stopped: ${workload.transactions} transactions (${workload.failed} refused while Postgres was down)`);
 
@@ -177,6 +225,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     let rowsCompared = 0;
     // the sink may still be catching up (large transactions under faults): wait while it makes progress
     let lastPosition = '';
+    enter('comparing Delta with Postgres');
     for (let lastProgress = Date.now(), hardStop = Date.now() + 30 * 60_000; ;) {
       mismatches = [];
       rowsCompared = 0;
@@ -193,6 +242,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await sleep(3000);
     }
     let slotLagBytes = -1;
+    enter('waiting for the slot');
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1000)) {
       const { rows: [s] } = await db.query<{ lag: string }>(
         'SELECT pg_wal_lsn_diff($2::pg_lsn, confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1', [name, end!.lsn]);
@@ -204,9 +254,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const leakedProcesses = services.flatMap((s) => s.spawned).filter((p) => p.child.exitCode === null && p.child.signalCode === null).length;
     faults['connector restarts'] = connector.restarts();
     faults['sink restarts'] = sink.restarts();
+    for (const s of services) {
+      for (const [code, n] of Object.entries(s.startsDuringOutage)) faults[`${s.kind} starts failed with ${code} during that outage`] = n;
+    }
     return { seed: opts.seed, faults, transactions: workload.transactions, rowsCompared, mismatches, slotLagBytes, slotDiagnostics, leakedProcesses,
       unexpectedExits: services.flatMap((x) => x.unexpected), seconds: Math.round((Date.now() - started) / 1000) };
   } finally {
+    clearInterval(watchdog);
     for (const s of services) await s.stop().catch(() => undefined);
     await extraSink?.stop().catch(() => undefined);
     for (const svc of ['postgres', 'kafka', 'warehouse']) execFileSync(script(svc), ['up'], { stdio: 'ignore' });

@@ -11,6 +11,8 @@ export interface ConnectorFixture {
   name: string;
   schema: string;
   db: pg.Client;
+  /** a new `db` (after a Postgres restart ended the old one) */
+  reconnect(): Promise<void>;
   config(overrides?: Partial<ConnectorConfigInput['source']>): ConnectorConfigInput;
   topic(table: string): string;
   cleanup(): Promise<void>;
@@ -19,11 +21,18 @@ export interface ConnectorFixture {
 /** A fresh Postgres schema plus slot, publication, topic prefix and state topic names for one test. */
 export async function connectorFixture(prefix: string): Promise<ConnectorFixture> {
   const name = uniqueName(prefix).toLowerCase();
-  const db = new pg.Client({ connectionString: stack().pgUrl });
-  await db.connect();
-  await db.query(`CREATE SCHEMA ${name}`);
-  return {
-    name, schema: name, db,
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: stack().pgUrl });
+    c.on('error', () => undefined); // a restart ends it; the next query says so
+    await c.connect();
+    return c;
+  };
+  const fixture: ConnectorFixture = {
+    name, schema: name, db: await connect(),
+    async reconnect() {
+      await fixture.db.end().catch(() => undefined);
+      fixture.db = await connect();
+    },
     config: (overrides = {}) => ({
       source: { url: stack().pgUrl, tables: [], publication: { name }, slot: { name }, heartbeatIntervalMs: 500, statusIntervalMs: 1000, ...overrides },
       kafka: { brokers: stack().kafkaBrokers, topicPrefix: name, partitions: 1, stateTopic: `${name}.state` },
@@ -32,6 +41,7 @@ export async function connectorFixture(prefix: string): Promise<ConnectorFixture
     }),
     topic: (table) => `${name}.${name}.${table}`,
     cleanup: async () => {
+      const { db } = fixture;
       await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [name]);
       await new Promise((r) => setTimeout(r, 200));
       await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).catch(() => undefined);
@@ -40,6 +50,8 @@ export async function connectorFixture(prefix: string): Promise<ConnectorFixture
       await db.end();
     },
   };
+  await fixture.db.query(`CREATE SCHEMA ${name}`);
+  return fixture;
 }
 
 /** Starts a connector; resolves once it streams. `done` settles when it stops or fails. */

@@ -11,7 +11,11 @@ export interface ServiceProcess {
   output: () => string;
   waitForLog(re: RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL if it has not exited within `graceMs` (a stop that hangs must not hang the test
+   * run); rejects in that case, naming the hang and the process's last lines.
+   */
+  stop(graceMs?: number): Promise<void>;
   /** base URL of its REST API, once it listens */
   restUrl(): Promise<string>;
   /** a REST call; JSON answer (or text) with the status */
@@ -59,9 +63,19 @@ export function spawnService(kind: 'connector' | 'sink', config: object, env: Re
       }
       return { status: res.status, body };
     },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    async stop(graceMs = 60_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const hung = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!hung) return;
+      child.kill('SIGKILL');
       await exited;
+      throw new Error(`${kind} did not stop within ${graceMs} ms of SIGTERM (killed); its last lines:\n${out.split('\n').slice(-12).join('\n')}`);
     },
   };
 }

@@ -1,5 +1,6 @@
 // Connector behaviour beyond the happy path, on the real stack: schema evolution, incompatible changes,
-// unsupported types, missing keys, an idle slot kept advancing, and a slot owned by another instance.
+// unsupported types, missing keys, an idle slot kept advancing, a slot owned by another instance, and the
+// connection, Kafka or Postgres itself going away under it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectorFixture, startConnector, testLog } from '../../support/connector.ts';
@@ -127,4 +128,73 @@ test('the Kafka broker restarts under a streaming connector: nothing is acknowle
     const { rows: [s] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
     return parseLsn(s!.c) >= lsn;
   }, 120_000);
+});
+
+const postgresScript = fileURLToPath(new URL('../../../scripts/stack/postgres.sh', import.meta.url));
+/** Postgres down for `ms` (longer than the connector's first reconnect attempts), then up again. */
+const restartPostgres = async (ms: number) => {
+  execFileSync(postgresScript, ['down'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, ms));
+  execFileSync(postgresScript, ['up'], { stdio: 'ignore' });
+};
+const ids = (msgs: { key: unknown }[]) => new Set(msgs.map((x) => (x.key as { id: number }).id));
+/** A readTopic condition "`n` distinct ids seen" that looks at each message once (the run calls it per message). */
+const distinctIds = (n: number) => {
+  const seen = new Set<number>();
+  let looked = 0;
+  return (msgs: { key: unknown }[]) => {
+    for (; looked < msgs.length; looked++) seen.add((msgs[looked]!.key as { id: number }).id);
+    return seen.size >= n;
+  };
+};
+
+test('Postgres restarts under a streaming connector and stays down past its first reconnects: it streams again, nothing lost, and stops on request', { timeout: 300_000 }, async (t) => {
+  const fx = await connectorFixture('pgrestart');
+  t.after(() => fx.cleanup());
+  t.after(() => { execFileSync(postgresScript, ['up'], { stdio: 'ignore' }); });
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY)`);
+  const { connector, done } = await startConnector(fx.config({ tables: [`${fx.schema}.t`], snapshot: { mode: 'no_data' } }));
+  let stopped = false;
+  t.after(async () => { if (!stopped) { await connector.stop(); await done; } });
+  for (let i = 1; i <= 10; i++) await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1)`, [i]);
+  await readTopic(fx.topic('t'), distinctIds(10));
+  await restartPostgres(4000);
+  await fx.reconnect();
+  for (let i = 11; i <= 20; i++) await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1)`, [i]);
+  const msgs = await readTopic(fx.topic('t'), distinctIds(20), 120_000);
+  assert.equal(ids(msgs).size, 20);
+  await until('the connector to stream again', () => connector.status === 'RUNNING', 60_000);
+  // a graceful stop ends the run (it used to wait for ever on a query sent to a connection that never opened)
+  await Promise.race([
+    (async () => { await connector.stop(); await done; })(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('stop() did not return within 30 s')), 30_000)),
+  ]);
+  stopped = true;
+  assert.equal(connector.status, 'STOPPED');
+});
+
+test('Postgres restarts in the middle of the initial snapshot: the connector starts over once it is back and every row arrives', { timeout: 300_000 }, async (t) => {
+  const fx = await connectorFixture('pgrestartsnap');
+  t.after(() => fx.cleanup());
+  t.after(() => { execFileSync(postgresScript, ['up'], { stdio: 'ignore' }); });
+  await fx.db.query(`CREATE TABLE ${fx.schema}.t (id int PRIMARY KEY, pad text)`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g`);
+  const connector = new Connector(parseConnectorConfig(fx.config({ tables: [`${fx.schema}.t`], snapshot: { chunkRows: 1000 } })), testLog);
+  const done = connector.run();
+  done.catch(() => undefined);
+  t.after(async () => { await connector.stop(); await done.catch(() => undefined); });
+  // hold it mid-snapshot (the gate stops it between chunks), take Postgres away, then let it go on
+  const snapshot = () => connector.tables()[0]?.snapshot as { rows: number; state: string } | undefined;
+  await until('the snapshot to be under way', () => (snapshot()?.rows ?? 0) > 0, 60_000);
+  connector.pause();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(snapshot()?.state, 'RUNNING', 'paused mid-snapshot (if it finished first, the table is too small for this machine)');
+  await restartPostgres(3000);
+  await fx.reconnect();
+  connector.resume();
+  await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (50001, 'after')`);
+  const msgs = await readTopic(fx.topic('t'), distinctIds(50001), 180_000);
+  assert.equal(ids(msgs).size, 50001);
+  await until('the connector to stream', () => connector.status === 'RUNNING', 60_000);
+  assert.equal(connector.failure, undefined);
 });

@@ -74,8 +74,3 @@ test('a batch of inserts only gets an insert-only MERGE; anything else, or soft 
   assert.match(statement([ev('c', 1, 0)], 'soft'), /WHEN MATCHED/);
   assert.equal(insertOnly({ deleteMode: 'hard' }, []), false);
 });
-
-test('the test helper for hand-written SQL escapes every character that could end or alter a literal', async () => {
-  const { sqlString } = await import('../../support/warehouse.ts');
-  assert.equal(sqlString("a'b\\c\u0000\n"), "'a\\'b\\\\c\\u0000\\u000a'");
-});
