@@ -3,6 +3,7 @@
 // docs/benchmarks.md. Run: make bench-connector (the stack must be up).
 import pg from 'pg';
 import { parseLsn } from '../schemas/src/lsn.ts';
+import { cpuWindow, formatCpu, type CpuShare } from './lib/cpu.ts';
 import { appendResults, createBenchTable, env, fillBenchTable, lsnNow, machine, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb } from './lib/harness.ts';
 
 const RUN = `bench_${Date.now().toString(36)}`;
@@ -18,11 +19,13 @@ async function prepare(db: pg.Client, kind: 'small' | 'spans', rows: number): Pr
   return { endLsn: await lsnNow(db), bytes };
 }
 
-function ceiling(kind: string, endLsn: string): number {
-  return recvlogicalSeconds(`${RUN}_${kind}_recv`, `${RUN}_${kind}`, endLsn);
+function ceiling(kind: string, endLsn: string): { seconds: number; cpu: CpuShare } {
+  const cpu = cpuWindow();
+  const seconds = recvlogicalSeconds(`${RUN}_${kind}_recv`, `${RUN}_${kind}`, endLsn);
+  return { seconds, cpu: cpu() };
 }
 
-async function connector(db: pg.Client, kind: string, endLsn: string): Promise<{ seconds: number; rssMb: number }> {
+async function connector(db: pg.Client, kind: string, endLsn: string): Promise<{ seconds: number; rssMb: number; cpu: CpuShare }> {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
   const run = startOurs({
     source: { url: env.pgUrl, tables: [`${RUN}.${kind}`], publication: { name: `${RUN}_${kind}` }, slot: { name: `${RUN}_${kind}_conn` }, snapshot: { mode: 'no_data' } },
@@ -31,13 +34,14 @@ async function connector(db: pg.Client, kind: string, endLsn: string): Promise<{
   }, profile);
   try {
     const started = await run.logged('streaming');
+    const cpu = cpuWindow();
     const target = parseLsn(endLsn);
     for (;;) {
       const { rows: [s] } = await db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [`${RUN}_${kind}_conn`]);
       if (parseLsn(s!.c) >= target) break;
       await sleep(20);
     }
-    return { seconds: (performance.now() - started) / 1000, rssMb: treePeakRssMb(run.child.pid!) };
+    return { seconds: (performance.now() - started) / 1000, rssMb: treePeakRssMb(run.child.pid!), cpu: cpu() };
   } finally {
     await run.stop();
   }
@@ -48,14 +52,16 @@ async function main(): Promise<void> {
   await db.connect();
   await db.query(`CREATE SCHEMA ${RUN}`);
   const results: string[] = [];
+  const cpuLines: string[] = [];
   try {
     for (const [kind, rows] of [['small', SMALL_ROWS], ['spans', SPAN_ROWS]] as const) {
       process.stdout.write(`${kind}: writing ${rows} rows…\n`);
       const { endLsn, bytes } = await prepare(db, kind, rows);
-      const c = ceiling(kind, endLsn);
+      const { seconds: c, cpu: ceilingCpu } = ceiling(kind, endLsn);
       const r = await connector(db, kind, endLsn);
       const line = `| ${kind} (~${bytes} B/row) | ${rows} | ${Math.round(rows / c)} ev/s (${c.toFixed(2)} s) | ${Math.round(rows / r.seconds)} ev/s (${r.seconds.toFixed(2)} s) | ${((c / r.seconds) * 100).toFixed(0)}% | ${r.rssMb.toFixed(0)} MB |`;
-      process.stdout.write(`${line}\n`);
+      cpuLines.push(`- ${kind}, ceiling: ${formatCpu(ceilingCpu)}`, `- ${kind}, connector: ${formatCpu(r.cpu)}`);
+      process.stdout.write(`${line}\n${cpuLines.slice(-2).join('\n')}\n`);
       results.push(line);
     }
   } finally {
@@ -73,7 +79,9 @@ async function main(): Promise<void> {
     '(decode ceiling: Postgres decoding + transfer, no processing) and the connector (decode, Avro, Kafka acks=all,',
     'slot confirmation). Connector time runs from its "streaming" log line to confirmed_flush_lsn ≥ the backlog end.',
     '', '| rows | count | pg_recvlogical (ceiling) | connector | of ceiling | connector peak RSS |', '| --- | --- | --- | --- | --- | --- |',
-    ...results,
+    ...results, '',
+    'Where the cores went during each reading (CPU time of each component, in % of one core; 200% is both cores):', '',
+    ...cpuLines,
   ]);
 }
 

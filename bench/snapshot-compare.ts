@@ -12,6 +12,7 @@ import {
   appendResults, createBenchTable, env, fillBenchTable, load1, machine, startOurs, today, treePeakRssMb, waitForTopicCount,
 } from './lib/harness.ts';
 import { parseConnectorConfig } from '../connector/src/config.ts';
+import { cpuWindow, formatCpu, type CpuShare } from './lib/cpu.ts';
 import { benchSession, debeziumConfig, runDebezium, versions } from './lib/debezium.ts';
 
 const PREFIX = 'bench_dbz_';
@@ -24,10 +25,11 @@ const WITH_JSON = process.env.BENCH_DBZ_JSON !== '0';
 // our connector once per reader count: the first is the default, the others show what parallel reads bring
 const READERS = (process.env.BENCH_SNAPSHOT_READERS ?? '1,2').split(',').map(Number);
 
-interface Measured { seconds: number; rssMb: number; idleMb?: number; own?: string }
+interface Measured { seconds: number; rssMb: number; idleMb?: number; own?: string; cpu: CpuShare }
 
 async function ours(admin: Admin, readers: number): Promise<Measured> {
   const id = `ours${readers}`;
+  const cpu = cpuWindow();
   const run = startOurs({
     source: {
       url: env.pgUrl, tables: [TABLE], publication: { name: `${RUN}_ours`, autocreate: 'disabled' },
@@ -39,7 +41,7 @@ async function ours(admin: Admin, readers: number): Promise<Measured> {
   try {
     const done = await waitForTopicCount(admin, `${RUN}_${id}.${TABLE}`, ROWS, { alive: () => run.child.exitCode === null });
     const completed = await run.logged('snapshot completed');
-    return { seconds: (done.at - run.spawnedAt) / 1000, rssMb: treePeakRssMb(run.child.pid!), own: `"snapshot completed" ${((completed - run.spawnedAt) / 1000).toFixed(1)} s after spawn` };
+    return { seconds: (done.at - run.spawnedAt) / 1000, rssMb: treePeakRssMb(run.child.pid!), own: `"snapshot completed" ${((completed - run.spawnedAt) / 1000).toFixed(1)} s after spawn`, cpu: cpu() };
   } catch (err) {
     throw new Error(`${(err as Error).message}\nour connector's last log lines:\n${run.tail()}`);
   } finally {
@@ -53,7 +55,7 @@ async function debezium(admin: Admin, format: 'avro' | 'json'): Promise<Measured
     name: `${RUN}_${id}`, topic: `${RUN}_${id}.${TABLE}`, rows: ROWS, from: 'post',
     config: debeziumConfig({ table: TABLE, slot: `${RUN}_${id}`, publication: `${RUN}_dbz`, topicPrefix: `${RUN}_${id}`, snapshot: 'initial', format }),
   });
-  return { seconds: (r.done.at - r.startedAt) / 1000, rssMb: r.rssMb, idleMb: r.idleMb };
+  return { seconds: (r.done.at - r.startedAt) / 1000, rssMb: r.rssMb, idleMb: r.idleMb, cpu: r.cpu };
 }
 
 async function main(): Promise<void> {
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   let line: string;
   const load: string[] = [];
   let own: string | undefined;
+  const cpuLines: string[] = [];
   await benchSession(PREFIX, RUN, async (db, admin) => {
     await db.query(`CREATE SCHEMA ${RUN}`);
     await createBenchTable(db, TABLE, 'spans');
@@ -84,6 +87,10 @@ async function main(): Promise<void> {
     const j = WITH_JSON ? await debezium(admin, 'json') : undefined;
     if (j) load.push(load1());
     own = o.own;
+    READERS.forEach((n, i) => cpuLines.push(`- ours, ${n} reader(s): ${formatCpu(all[i]!.cpu)}`));
+    cpuLines.push(`- Debezium (Avro): ${formatCpu(d.cpu)}`);
+    if (j) cpuLines.push(`- Debezium (JSON): ${formatCpu(j.cpu)}`);
+    process.stdout.write(`${cpuLines.join('\n')}\n`);
     const rate = (m: Measured): string => `${Math.round(ROWS / m.seconds)} rows/s (${m.seconds.toFixed(1)} s)`;
     const others = all.slice(1).map((m) => ` ${rate(m)}, ${m.rssMb.toFixed(0)} MB |`).join('');
     line = `| ${ROWS} (~${bytes} B/row, ${size!.s}) | ${rate(o)} | ${rate(d)} | ${(d.seconds / o.seconds).toFixed(2)}× | ${o.rssMb.toFixed(0)} MB | ${d.rssMb.toFixed(0)} MB (idle ${d.idleMb!.toFixed(0)} MB) |${others}${j ? ` ${rate(j)}, ${j.rssMb.toFixed(0)} MB |` : ''}`;
@@ -106,7 +113,9 @@ async function main(): Promise<void> {
     `| --- | --- | --- | --- | --- | --- |${READERS.slice(1).map(() => ' --- |').join('')}${WITH_JSON ? ' --- |' : ''}`,
     line!, '',
     `Ours: ${own}. 1-min load average before each reading (ours × ${READERS.length}, Debezium${WITH_JSON ? ', Debezium JSON' : ''}) and after: ${load.join(' / ')}.  `,
-    `Whole run (table written, snapshots, clean-up): ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`,
+    `Whole run (table written, snapshots, clean-up): ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`, '',
+    'Where the cores went during each reading (CPU time of each component over the reading, in % of one core; 200% is',
+    'both cores):', '', ...cpuLines,
   ]);
 }
 

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import pg from 'pg';
 import type { Admin } from 'kafkajs';
+import { cpuWindow, type CpuShare } from './cpu.ts';
 import { ROOT, cleanUp, env, kafkaAdmin, rssMb, sleep, treePeakRssMb, waitForTopicCount } from './harness.ts';
 
 const SCRIPT = `${ROOT}scripts/bench/debezium.sh`;
@@ -161,6 +162,8 @@ export interface DebeziumRun {
   rssMb: number;
   /** the worker's resident set before the connector was created */
   idleMb: number;
+  /** where the cores went from the POST until the rows were in the topic */
+  cpu: CpuShare;
 }
 
 /**
@@ -172,13 +175,14 @@ export async function runDebezium(admin: Admin, o: { name: string; config: Recor
   const idleMb = rssMb(pid);
   const mark = logMark();
   const posted = performance.now();
+  const cpu = cpuWindow();
   await createConnector(o.name, o.config);
   try {
     const startedAt = o.from === 'post' ? posted : await logged(/Processing messages/, mark);
     const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
     const done = await waitForTopicCount(admin, o.topic, o.rows, { alive });
     await assertRunning(o.name);
-    return { startedAt, done, rssMb: treePeakRssMb(pid), idleMb };
+    return { startedAt, done, rssMb: treePeakRssMb(pid), idleMb, cpu: cpu() };
   } finally {
     await deleteConnectors(o.name);
   }
