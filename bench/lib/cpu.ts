@@ -1,5 +1,5 @@
-// Where the machine's cores went during a measurement: CPU time per component (from /proc/<pid>/stat, utime +
-// stime) and the machine's idle share (/proc/stat) between two moments. On a 2-core machine shared by Postgres,
+// Where the machine's cores went during a measurement: CPU time per component (from /proc/<pid>/stat, own and
+// reaped children's) and the machine's idle share (/proc/stat) between two moments. On a 2-core machine shared by Postgres,
 // Kafka, the registry and the measured process, this says whether a process could have gone faster at all.
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -26,7 +26,9 @@ function sample(): Sample {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       const component = COMPONENTS.find(([re]) => re.test(cmd))?.[1];
-      if (component) perPid.set(pid, { ticks: Number(fields[11]) + Number(fields[12]), component });
+      // utime + stime, plus cutime + cstime: a Postgres backend that exits within the window (a snapshot reader)
+      // is counted through the postmaster that reaped it
+      if (component) perPid.set(pid, { ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]), component });
     } catch { /* exited meanwhile */ }
   }
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
