@@ -110,11 +110,13 @@ export class Connector implements Worker {
   async run(): Promise<void> {
     try {
       for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+        const begun = Date.now();
         try {
           await this.runInner();
           break;
         } catch (err) {
           if (this.stopping || !this.connectedOnce || !(await this.postgresLost(err))) throw err;
+          if (Date.now() - begun > 60_000) delay = 1000; // a new outage after a good run starts the backoff over
           this.metrics?.errors.inc({ code: 'PG_CONNECTION_LOST' });
           this.log.warn({ err: (err as Error).message, during: this.status, retryInMs: delay }, 'lost Postgres; starting over once it is back (nothing past the slot\'s confirmed position was acknowledged)');
           await this.cleanup();
@@ -150,15 +152,20 @@ export class Connector implements Worker {
   /** `err` is Postgres going away, and the main connection did go (not, say, Kafka refusing a connection). */
   private async postgresLost(err: unknown): Promise<boolean> {
     if (!isConnectionLoss(err)) return false;
-    if (!this.dbAlive || !this.db) return true;
     // the error may have come from another connection first: does the main one still answer?
+    return !(await this.mainAnswers());
+  }
+
+  /** The main connection answers a query within 5 s (a silently dropped one would never answer). */
+  private async mainAnswers(): Promise<boolean> {
+    if (!this.dbAlive || !this.db) return false;
     let timer: NodeJS.Timeout | undefined;
     const answered = await Promise.race([
       this.db.query('SELECT 1').then(() => true, () => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
     ]);
     clearTimeout(timer);
-    return !answered;
+    return answered;
   }
 
   /** A connected main connection; its end (a server restart, a terminated backend) is noted in dbAlive. */
@@ -542,8 +549,8 @@ export class Connector implements Worker {
   }
 
   private async reconnectDb(): Promise<void> {
-    if (this.dbAlive && (await this.db!.query('SELECT 1').then(() => true, () => false))) return;
-    await this.db?.end().catch(() => undefined);
+    if (await this.mainAnswers()) return;
+    void this.db?.end().catch(() => undefined); // not awaited: a dropped connection may never report its end
     for (let delay = 500; !this.stopping; delay = Math.min(delay * 2, 30_000)) {
       try {
         await this.connectDb();

@@ -140,6 +140,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const count = (f: string) => (faults[f] = (faults[f] ?? 0) + 1);
   const services: Supervised[] = [];
   const outages = new Outages();
+  /** stops that did not end within the grace (the extra sink of a rebalance) */
+  const hungStops: string[] = [];
+  let workload: Workload | undefined;
   let extraSink: ServiceProcess | undefined;
   // a stalled run says where it stalls: every 2 minutes in one phase, the phase and each service's last lines
   let phase = 'setup';
@@ -154,7 +157,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   watchdog.unref();
   try {
     await db.query(`CREATE SCHEMA ${name}`);
-    const workload = new Workload(db, name, loadRng);
+    workload = new Workload(db, name, loadRng);
     await createTables(db, name);
     await workload.seed(opts.seedRows);
     const connectorCfg = {
@@ -210,7 +213,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           extraSink = spawnService('sink', { ...sinkCfg, failurePolicy: 'exit' }, { TRACELAKE_LOG_LEVEL: 'info' });
           await sleep(5000 + rng() * 10_000);
           if (rng() < 0.5) extraSink.child.kill('SIGKILL');
-          await extraSink.stop();
+          await extraSink.stop().catch((err: Error) => { hungStops.push(`extra sink: ${err.message.split('\n').slice(0, 6).join(' | ').slice(0, 600)}`); });
           extraSink = undefined;
           break;
       }
@@ -258,9 +261,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       for (const [code, n] of Object.entries(s.startsDuringOutage)) faults[`${s.kind} starts failed with ${code} during that outage`] = n;
     }
     return { seed: opts.seed, faults, transactions: workload.transactions, rowsCompared, mismatches, slotLagBytes, slotDiagnostics, leakedProcesses,
-      unexpectedExits: services.flatMap((x) => x.unexpected), seconds: Math.round((Date.now() - started) / 1000) };
+      unexpectedExits: [...services.flatMap((x) => x.unexpected), ...hungStops], seconds: Math.round((Date.now() - started) / 1000) };
   } finally {
     clearInterval(watchdog);
+    await workload?.stop(); // a run cut short by an error must not leave the load running (and the process alive)
     for (const s of services) await s.stop().catch(() => undefined);
     await extraSink?.stop().catch(() => undefined);
     for (const svc of ['postgres', 'kafka', 'warehouse']) execFileSync(script(svc), ['up'], { stdio: 'ignore' });

@@ -12,8 +12,9 @@ export interface ServiceProcess {
   waitForLog(re: RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /**
-   * SIGTERM, then SIGKILL if it has not exited within `graceMs` (a stop that hangs must not hang the test
-   * run); rejects in that case, naming the hang and the process's last lines.
+   * SIGTERM, then SIGKILL if it has not exited within `graceMs` (by default the chart's grace: connector 60 s,
+   * sink 120 s; a stop that hangs must not hang the test run); rejects in that case, naming the hang and the
+   * process's last lines.
    */
   stop(graceMs?: number): Promise<void>;
   /** base URL of its REST API, once it listens */
@@ -63,7 +64,9 @@ export function spawnService(kind: 'connector' | 'sink', config: object, env: Re
       }
       return { status: res.status, body };
     },
-    async stop(graceMs = 60_000) {
+    // the grace the Helm chart gives each (terminationGracePeriodSeconds): a sink may finish a MERGE and leave a
+    // rebalancing group first
+    async stop(graceMs = kind === 'sink' ? 120_000 : 60_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
