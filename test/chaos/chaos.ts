@@ -57,11 +57,13 @@ class Outages {
   }
   /** the code of the outage that explains a failed start at `at` with `errorLines`, if any */
   explains(at: number, errorLines: string): string | undefined {
-    const during = (code: string) => this.open.has(code) || this.windows.some((w) => w.code === code && at >= w.from && at <= w.to);
-    return [...new Set([...this.open.keys(), ...this.windows.map((w) => w.code)])]
-      .find((code) => during(code) && errorLines.includes(`"code":"${code}"`));
+    const current = [...this.open.keys(), ...this.windows.filter((w) => at >= w.from && at <= w.to).map((w) => w.code)];
+    return current.find((code) => errorLines.includes(`"code":"${code}"`));
   }
 }
+
+/** The first lines of a failed stop, on one line for the summary. */
+const firstLines = (err: Error) => err.message.split('\n').slice(0, 6).join(' | ').slice(0, 600);
 
 /** A service kept running like a Deployment keeps its pod: whenever it exits, a new one starts. */
 class Supervised {
@@ -117,7 +119,7 @@ class Supervised {
   /** A graceful stop; one that hangs is killed and counted like a crash. */
   async stop(): Promise<void> {
     this.keep = false;
-    await this.current.stop().catch((err: Error) => { this.unexpected.push(err.message.split('\n').slice(0, 6).join(' | ').slice(0, 600)); });
+    await this.current.stop().catch((err: Error) => { this.unexpected.push(firstLines(err)); });
   }
 
   restarts(): number {
@@ -213,7 +215,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           extraSink = spawnService('sink', { ...sinkCfg, failurePolicy: 'exit' }, { TRACELAKE_LOG_LEVEL: 'info' });
           await sleep(5000 + rng() * 10_000);
           if (rng() < 0.5) extraSink.child.kill('SIGKILL');
-          await extraSink.stop().catch((err: Error) => { hungStops.push(`extra sink: ${err.message.split('\n').slice(0, 6).join(' | ').slice(0, 600)}`); });
+          await extraSink.stop().catch((err: Error) => { hungStops.push(`extra sink: ${firstLines(err)}`); });
           extraSink = undefined;
           break;
       }
