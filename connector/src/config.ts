@@ -53,6 +53,10 @@ export const connectorConfigSchema = z.strictObject({
       .describe('bytes per produce batch; keep it below the topics\' max.message.bytes (broker default 1 MB): one partition\'s share of a batch is one Kafka record batch'),
     lingerMs: z.number().int().nonnegative().default(20).describe('how long a batch may wait for more events after a commit'),
   }).prefault({}).describe('Kafka produce batching'),
+  encoder: z.strictObject({
+    workerThread: z.boolean().default(true)
+      .describe('decode row changes and encode Avro on a worker thread, a second core beside the one reading Postgres and writing Kafka (docs/benchmarks.md); false does all of it on the main thread'),
+  }).prefault({}).describe('where change events are decoded and encoded'),
   http: httpSchema(8083),
   ...lifecycleSchema,
 }).superRefine((c, ctx) => {

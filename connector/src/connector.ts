@@ -11,7 +11,7 @@ import { tableInfo, TypeCatalog, type TableInfo } from './postgres/catalog.ts';
 import { isConnectionLoss } from './postgres/connection-loss.ts';
 import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState, type ExportedSlot } from './postgres/slot.ts';
 import { beginSnapshot, blockLayout, blockRanges, readChunks, readRangesInParallel } from './snapshot.ts';
-import { buildTableSchema } from './table-schema.ts';
+import { createEncoder, type Encoder } from './encode/encoder.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
@@ -48,6 +48,7 @@ export class Connector implements Worker {
   private stream: ReplicationStream | undefined;
   private dispatcher: ChangeDispatcher | undefined;
   private publisher: KafkaPublisher | undefined;
+  private encoder: Encoder | undefined;
   private state: StateStore | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -219,13 +220,17 @@ export class Connector implements Worker {
       slot: source.slot.name, publications: [source.publication.name], statusIntervalMs: source.statusIntervalMs,
     });
     const stream = this.stream;
+    this.encoder = createEncoder(
+      { source: { name: kafka.topicPrefix, db: this.db.database ?? '' }, tombstonesOnDelete: kafka.tombstonesOnDelete },
+      { workerThread: this.cfg.encoder.workerThread },
+    );
     this.dispatcher = new ChangeDispatcher(
       {
-        topicPrefix: kafka.topicPrefix, db: this.db.database ?? '', mapping: { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes },
+        topicPrefix: kafka.topicPrefix, mapping: { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes },
         tombstonesOnDelete: kafka.tombstonesOnDelete, keyColumns: source.keyColumns,
         maxBatchMessages: this.cfg.batching.maxMessages, maxBatchBytes: this.cfg.batching.maxBytes, lingerMs: this.cfg.batching.lingerMs,
       },
-      () => this.db!, registry, this.publisher,
+      () => this.db!, registry, this.publisher, this.encoder,
       (lsn) => stream.confirm(lsn),
       (handling = 0) => stream.received <= stream.handled + handling,
       (err) => stream.abort(err),
@@ -402,8 +407,10 @@ export class Connector implements Worker {
         this.snapshots.set(name, current);
         const keys = source.keyColumns[name] ?? t.primaryKey;
         const types = await catalog.resolve(t.columns.map((c) => c.typeOid));
-        const schema = buildTableSchema(t.schema, t.table, t.columns, keys, types, { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes });
-        const captured: CapturedTable = await this.dispatcher!.register(schema);
+        const captured: CapturedTable = await this.dispatcher!.register({
+          schema: t.schema, table: t.table, columns: t.columns.map(({ name, typeOid, typeMod }) => ({ name, typeOid, typeMod })),
+          keyColumns: keys, types: [...types.values()], mapping: { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes },
+        });
         const src = { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys };
         const layout = await blockLayout(reader, src);
         const estimate = layout.estimatedRows;
@@ -412,11 +419,8 @@ export class Connector implements Worker {
           : readChunks(reader, src, source.snapshot.chunkRows);
         for await (const chunk of chunks) {
           if (this.gate.closed) await this.gate.wait();
-          for (const tuple of chunk) {
-            await this.dispatcher!.read(captured, tuple, {
-              commitLsn: exported.consistentPoint, seq: seq++, lsn: null, txId: null, commitTimeUs: BigInt(started) * 1000n, snapshot: 'true',
-            });
-          }
+          await this.dispatcher!.read(captured, chunk, { commitLsn: exported.consistentPoint, seq, commitTimeUs: BigInt(started) * 1000n });
+          seq += BigInt(chunk.length);
           current.rows += chunk.length;
           this.metrics?.snapshotRows.inc({ table: name }, chunk.length);
           const secs = (Date.now() - started) / 1000;
@@ -566,6 +570,7 @@ export class Connector implements Worker {
     this.metrics?.connected.set(0);
     clearInterval(this.heartbeat);
     this.dispatcher?.close();
+    await this.encoder?.close();
     await this.stream?.stop().catch(() => undefined);
     await this.publisher?.disconnect();
     await this.state?.close();

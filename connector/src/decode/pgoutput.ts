@@ -78,6 +78,18 @@ class Reader {
 
 const IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
 
+/**
+ * An INSERT, UPDATE or DELETE left undecoded (the encoder decodes it, off the event loop): its relation id and
+ * a copy of its bytes. Null for any other message.
+ */
+export function rowChange(buf: Buffer): { relationId: number; message: Buffer } | null {
+  const tag = buf[0];
+  if (tag !== 0x49 && tag !== 0x55 && tag !== 0x44) return null; // I U D
+  if (buf.length < 5) throw new PgoutputDecodeError(`message truncated: need 4 bytes at offset 1 of ${buf.length}`);
+  // copy: the replication library reuses its receive buffers
+  return { relationId: buf.readUInt32BE(1), message: Buffer.from(buf) };
+}
+
 export function decodePgoutput(buf: Buffer): PgoutputMessage {
   const r = new Reader(buf);
   const tag = r.u8();

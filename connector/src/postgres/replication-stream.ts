@@ -10,14 +10,18 @@
 import pg from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
 import { AbstractPlugin } from 'pg-logical-replication/dist/output-plugins/abstract.plugin.js';
-import { decodePgoutput, type PgoutputMessage } from '../decode/pgoutput.ts';
+import { decodePgoutput, rowChange, type PgoutputMessage } from '../decode/pgoutput.ts';
 import { formatLsn, parseLsn } from '../../../schemas/src/lsn.ts';
 
 /** Session settings under which Postgres renders values the way schemas/src/pg-types.ts parses them. */
 export const TEXT_RENDERING_OPTIONS =
   '-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=3';
 
-export type DecodedMessage = PgoutputMessage | { tag: 'error'; error: Error };
+/** A pgoutput message as the dispatcher gets it: row changes stay bytes (the encoder decodes them). */
+export type DecodedMessage =
+  | PgoutputMessage
+  | { tag: 'change'; relationId: number; message: Buffer }
+  | { tag: 'error'; error: Error };
 
 class Plugin extends AbstractPlugin<{ publications: string[]; onReceive: () => void }> {
   get name(): string {
@@ -26,7 +30,8 @@ class Plugin extends AbstractPlugin<{ publications: string[]; onReceive: () => v
   parse(buffer: Buffer): DecodedMessage {
     this.options.onReceive();
     try {
-      return decodePgoutput(buffer);
+      const change = rowChange(buffer);
+      return change ? { tag: 'change', ...change } : decodePgoutput(buffer);
     } catch (error) {
       return { tag: 'error', error: error as Error };
     }

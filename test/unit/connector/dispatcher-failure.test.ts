@@ -2,12 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeDispatcher } from '../../../connector/src/change-dispatcher.ts';
 import type { KafkaPublisher } from '../../../connector/src/kafka/publisher.ts';
+import { InlineEncoder } from '../../../connector/src/encode/encoder.ts';
+import { avroType } from '../../../schemas/src/avro/types.ts';
+import type { SchemaRegistry } from '../../../schemas/src/registry.ts';
+import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// what the dispatcher asks pg_catalog about int4, and a registry that hands out ids
+const catalog = { query: async () => ({ rows: [{ oid: '23', schema: 'pg_catalog', name: 'int4', kind: 'b', elem: '0', base: '0' }] }) } as never;
+let ids = 0;
+const registry = { register: async (_subject: string, schema: never) => ({ id: ++ids, type: avroType(schema) }) } as unknown as SchemaRegistry;
 
 test('a failed send takes the batches queued behind it along, and the dispatcher is idle again: heartbeats confirm after the reconnect', async (t) => {
   let calls = 0;
   const publisher = {
+    async ensureTopic() {},
     async send() {
       calls++;
       await sleep(20);
@@ -17,16 +26,19 @@ test('a failed send takes the batches queued behind it along, and the dispatcher
   const durable: bigint[] = [];
   const failures: Error[] = [];
   const d = new ChangeDispatcher(
-    { topicPrefix: 'p', db: 'd', mapping: {} as never, tombstonesOnDelete: false, keyColumns: {}, maxBatchMessages: 100, maxBatchBytes: 1 << 20, lingerMs: 0 },
-    () => ({}) as never, {} as never, publisher, async (lsn) => { durable.push(lsn); }, () => true, (err) => failures.push(err),
+    { topicPrefix: 'p', mapping: { decimalMode: 'precise', unknownTypes: 'fail' }, tombstonesOnDelete: false, keyColumns: { 'public.t': ['id'] }, maxBatchMessages: 100, maxBatchBytes: 1 << 20, lingerMs: 0 },
+    () => catalog, registry, publisher, new InlineEncoder({ source: { name: 'p', db: 'd' }, tombstonesOnDelete: false }), async (lsn) => { durable.push(lsn); }, () => true, (err) => failures.push(err),
   );
   t.after(() => d.close());
   d.reset(10n);
+  await d.onMessage(0n, { tag: 'relation', relationId: 1, schema: 'public', table: 't', replicaIdentity: 'default', columns: [{ name: 'id', typeOid: 23, typeMod: -1, isKey: true }] });
   // two transactions, each sent at its commit: the second queues behind the first, which fails
-  await d.onMessage(0n, { tag: 'begin', finalLsn: 100n, xid: 1, commitTimeUs: 0n } as never);
-  await d.onMessage(100n, { tag: 'commit', endLsn: 100n, commitTimeUs: 0n } as never);
-  await d.onMessage(0n, { tag: 'begin', finalLsn: 200n, xid: 2, commitTimeUs: 0n } as never);
-  await d.onMessage(200n, { tag: 'commit', endLsn: 200n, commitTimeUs: 0n } as never);
+  for (const lsn of [100n, 200n]) {
+    await d.onMessage(0n, { tag: 'begin', finalLsn: lsn, xid: 1, commitTimeUs: 0n });
+    const insert = new W().c('I').i32(1).c('N').i16(1).text(String(lsn)).done();
+    await d.onMessage(lsn - 1n, { tag: 'change', relationId: 1, message: insert });
+    await d.onMessage(lsn, { tag: 'commit', flags: 0, commitLsn: lsn - 1n, endLsn: lsn, commitTimeUs: 0n });
+  }
   await sleep(100);
   assert.equal(calls, 1, 'the batch behind the failed one is not sent (it is read again after the reconnect)');
   assert.equal(failures.length, 1, 'the stream is ended once, for the first failure');

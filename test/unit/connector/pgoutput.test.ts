@@ -1,19 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePgoutput, UNCHANGED_TOAST, PgoutputDecodeError } from '../../../connector/src/decode/pgoutput.ts';
+import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
 
-// A tiny writer for the protocol's wire format, so each message is built from the spec, not from the decoder.
-class W {
-  parts: Buffer[] = [];
-  c(ch: string) { this.parts.push(Buffer.from(ch, 'latin1')); return this; }
-  u8(n: number) { const b = Buffer.alloc(1); b.writeUInt8(n); this.parts.push(b); return this; }
-  i16(n: number) { const b = Buffer.alloc(2); b.writeInt16BE(n); this.parts.push(b); return this; }
-  i32(n: number) { const b = Buffer.alloc(4); b.writeInt32BE(n); this.parts.push(b); return this; }
-  u64(n: bigint) { const b = Buffer.alloc(8); b.writeBigUInt64BE(n); this.parts.push(b); return this; }
-  str(s: string) { this.parts.push(Buffer.from(s, 'utf8'), Buffer.from([0])); return this; }
-  text(s: string) { const b = Buffer.from(s, 'utf8'); this.c('t').i32(b.length); this.parts.push(b); return this; }
-  done() { return Buffer.concat(this.parts); }
-}
 const PG_EPOCH_US = 946_684_800_000_000n;
 
 test('begin and commit carry LSNs as bigints and commit times in Unix microseconds', () => {
