@@ -9,12 +9,15 @@ import { appendResults, createBenchTable, env, fillBenchTable, lsnNow, machine, 
 const RUN = `bench_${Date.now().toString(36)}`;
 const SMALL_ROWS = Number(process.env.BENCH_SMALL_ROWS ?? 200_000);
 const SPAN_ROWS = Number(process.env.BENCH_SPAN_ROWS ?? 50_000);
+/** the connector is measured with its encoder on a worker thread (the default) and on the main thread */
+const MODES = [{ slot: 'thread', workerThread: true, label: 'worker thread' }, { slot: 'inline', workerThread: false, label: 'main thread' }] as const;
+const SLOTS = ['recv', ...MODES.map((m) => m.slot)];
 
 async function prepare(db: pg.Client, kind: 'small' | 'spans', rows: number): Promise<{ endLsn: string; bytes: number }> {
   const table = `${RUN}.${kind}`;
   await createBenchTable(db, table, kind);
   await db.query(`CREATE PUBLICATION ${RUN}_${kind} FOR TABLE ${table}`);
-  for (const slot of ['recv', 'conn']) await db.query(`SELECT pg_create_logical_replication_slot('${RUN}_${kind}_${slot}', 'pgoutput')`);
+  for (const slot of SLOTS) await db.query(`SELECT pg_create_logical_replication_slot('${RUN}_${kind}_${slot}', 'pgoutput')`);
   const bytes = await fillBenchTable(db, table, kind, rows);
   return { endLsn: await lsnNow(db), bytes };
 }
@@ -23,19 +26,21 @@ function ceiling(kind: string, endLsn: string): number {
   return recvlogicalSeconds(`${RUN}_${kind}_recv`, `${RUN}_${kind}`, endLsn);
 }
 
-async function connector(db: pg.Client, kind: string, endLsn: string): Promise<{ seconds: number; rssMb: number; cpu: CpuShare }> {
+async function connector(db: pg.Client, kind: string, endLsn: string, mode: (typeof MODES)[number]): Promise<{ seconds: number; rssMb: number; cpu: CpuShare }> {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const slot = `${RUN}_${kind}_${mode.slot}`;
   const run = startOurs({
-    source: { url: env.pgUrl, tables: [`${RUN}.${kind}`], publication: { name: `${RUN}_${kind}` }, slot: { name: `${RUN}_${kind}_conn` }, snapshot: { mode: 'no_data' } },
-    kafka: { brokers: env.kafkaBrokers, topicPrefix: RUN, partitions: 3, stateTopic: `${RUN}-state` },
+    source: { url: env.pgUrl, tables: [`${RUN}.${kind}`], publication: { name: `${RUN}_${kind}` }, slot: { name: slot }, snapshot: { mode: 'no_data' } },
+    kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${mode.slot}`, partitions: 3, stateTopic: `${RUN}-${mode.slot}-state` },
     registry: { url: env.registryUrl },
+    encoder: { workerThread: mode.workerThread },
   }, profile);
   try {
     const started = await run.logged('streaming');
     const cpu = cpuWindow();
     const target = parseLsn(endLsn);
     for (;;) {
-      const { rows: [s] } = await db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [`${RUN}_${kind}_conn`]);
+      const { rows: [s] } = await db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [slot]);
       if (parseLsn(s!.c) >= target) break;
       await sleep(20);
     }
@@ -56,15 +61,17 @@ async function main(): Promise<void> {
       process.stdout.write(`${kind}: writing ${rows} rows…\n`);
       const { endLsn, bytes } = await prepare(db, kind, rows);
       const c = ceiling(kind, endLsn);
-      const r = await connector(db, kind, endLsn);
-      const line = `| ${kind} (~${bytes} B/row) | ${rows} | ${Math.round(rows / c)} ev/s (${c.toFixed(2)} s) | ${Math.round(rows / r.seconds)} ev/s (${r.seconds.toFixed(2)} s) | ${((c / r.seconds) * 100).toFixed(0)}% | ${r.rssMb.toFixed(0)} MB |`;
-      // (not for the ceiling: pg_recvlogical and its walsender are gone before a window could end and see them)
-      cpuLines.push(`- ${kind}, connector: ${formatCpu(r.cpu)}`);
-      process.stdout.write(`${line}\n${cpuLines.at(-1)}\n`);
-      results.push(line);
+      for (const mode of MODES) {
+        const r = await connector(db, kind, endLsn, mode);
+        const line = `| ${kind} (~${bytes} B/row) | ${rows} | ${Math.round(rows / c)} ev/s (${c.toFixed(2)} s) | ${mode.label} | ${Math.round(rows / r.seconds)} ev/s (${r.seconds.toFixed(2)} s) | ${((c / r.seconds) * 100).toFixed(0)}% | ${r.rssMb.toFixed(0)} MB |`;
+        // (not for the ceiling: pg_recvlogical and its walsender are gone before a window could end and see them)
+        cpuLines.push(`- ${kind}, connector with its encoder on the ${mode.label}: ${formatCpu(r.cpu)}`);
+        process.stdout.write(`${line}\n${cpuLines.at(-1)}\n`);
+        results.push(line);
+      }
     }
   } finally {
-    for (const kind of ['small', 'spans']) for (const s of ['recv', 'conn']) {
+    for (const kind of ['small', 'spans']) for (const s of SLOTS) {
       await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [`${RUN}_${kind}_${s}`]).catch(() => undefined);
     }
     for (const kind of ['small', 'spans']) await db.query(`DROP PUBLICATION IF EXISTS ${RUN}_${kind}`);
@@ -74,10 +81,12 @@ async function main(): Promise<void> {
   appendResults([
     `## Connector streaming PG → Kafka — ${today()}`, '',
     `Machine: ${machine()}; Postgres, Kafka and the registry on the same cores.`,
-    'Backlog written first (1000-row transactions), then read from two pgoutput slots: `pg_recvlogical` to /dev/null',
-    '(decode ceiling: Postgres decoding + transfer, no processing) and the connector (decode, Avro, Kafka acks=all,',
-    'slot confirmation). Connector time runs from its "streaming" log line to confirmed_flush_lsn ≥ the backlog end.',
-    '', '| rows | count | pg_recvlogical (ceiling) | connector | of ceiling | connector peak RSS |', '| --- | --- | --- | --- | --- | --- |',
+    'Backlog written first (1000-row transactions), then read from three pgoutput slots in turn: `pg_recvlogical` to',
+    '/dev/null (decode ceiling: Postgres decoding + transfer, no processing) and the connector (decode, Avro, Kafka',
+    'acks=all, slot confirmation) twice: decoding and encoding on its worker thread (the default), and on its main',
+    'thread (`encoder.workerThread: false`). Connector time runs from its "streaming" log line to confirmed_flush_lsn ≥',
+    'the backlog end.',
+    '', '| rows | count | pg_recvlogical (ceiling) | encoder on the | connector | of ceiling | connector peak RSS |', '| --- | --- | --- | --- | --- | --- | --- |',
     ...results, '',
     'Where the cores went while the connector read (CPU time of each component, in % of one core; 200% is both cores):', '',
     ...cpuLines,

@@ -2,6 +2,7 @@
 // kafka section) and one factory for every kafkajs client they create.
 import { readFileSync } from 'node:fs';
 import './kafka-crc32c.ts'; // before kafkajs loads: native CRC-32C for its record batches
+import './kafka-grouping.ts'; // before kafkajs loads: messages grouped by partition in one pass
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 

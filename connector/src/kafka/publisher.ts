@@ -2,6 +2,7 @@
 import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { keyHashPartitioner } from './partitioner.ts';
 
 export interface OutMessage {
   topic: string;
@@ -33,7 +34,7 @@ export class KafkaPublisher {
     // from the slot's confirmed position (nothing unacknowledged is lost) and re-checks every topic
     this.kafka = kafkaClient(opts.connection, opts.clientId, { retry: { retries: 3 } });
     // idempotent: acks=all and ordered retries without duplicates within a producer session
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
     this.admin = this.kafka.admin();
   }
 
