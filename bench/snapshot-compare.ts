@@ -27,8 +27,8 @@ const READERS = (process.env.BENCH_SNAPSHOT_READERS ?? '1,2').split(',').map(Num
 
 interface Measured { seconds: number; rssMb: number; idleMb?: number; own?: string; cpu: CpuShare }
 
-async function ours(admin: Admin, readers: number): Promise<Measured> {
-  const id = `ours${readers}`;
+async function ours(admin: Admin, readers: number, workerThread = true): Promise<Measured> {
+  const id = `ours${readers}${workerThread ? '' : 'main'}`;
   const cpu = cpuWindow();
   const run = startOurs({
     source: {
@@ -37,6 +37,7 @@ async function ours(admin: Admin, readers: number): Promise<Measured> {
     },
     kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${id}`, partitions: 3, stateTopic: `${RUN}_${id}-state` },
     registry: { url: env.registryUrl },
+    encoder: { workerThread },
   });
   try {
     const done = await waitForTopicCount(admin, `${RUN}_${id}.${TABLE}`, ROWS, { alive: () => run.child.exitCode === null });
@@ -81,6 +82,9 @@ async function main(): Promise<void> {
       all.push(await ours(admin, n));
       load.push(load1());
     }
+    // and the default reader count once more with the encoder on the main thread: what its worker thread brings
+    const mainThread = await ours(admin, READERS[0]!, false);
+    load.push(load1());
     const o = all[0]!;
     const d = await debezium(admin, 'avro');
     load.push(load1());
@@ -88,11 +92,12 @@ async function main(): Promise<void> {
     if (j) load.push(load1());
     own = o.own;
     READERS.forEach((n, i) => cpuLines.push(`- ours, ${n} reader(s): ${formatCpu(all[i]!.cpu)}`));
+    cpuLines.push(`- ours, ${READERS[0]} reader(s), encoder on the main thread: ${formatCpu(mainThread.cpu)}`);
     cpuLines.push(`- Debezium (Avro): ${formatCpu(d.cpu)}`);
     if (j) cpuLines.push(`- Debezium (JSON): ${formatCpu(j.cpu)}`);
     process.stdout.write(`${cpuLines.join('\n')}\n`);
     const rate = (m: Measured): string => `${Math.round(ROWS / m.seconds)} rows/s (${m.seconds.toFixed(1)} s)`;
-    const others = all.slice(1).map((m) => ` ${rate(m)}, ${m.rssMb.toFixed(0)} MB |`).join('');
+    const others = [...all.slice(1), mainThread].map((m) => ` ${rate(m)}, ${m.rssMb.toFixed(0)} MB |`).join('');
     line = `| ${ROWS} (~${bytes} B/row, ${size!.s}) | ${rate(o)} | ${rate(d)} | ${(d.seconds / o.seconds).toFixed(2)}× | ${o.rssMb.toFixed(0)} MB | ${d.rssMb.toFixed(0)} MB (idle ${d.idleMb!.toFixed(0)} MB) |${others}${j ? ` ${rate(j)}, ${j.rssMb.toFixed(0)} MB |` : ''}`;
     process.stdout.write(`${line}\n`);
   });
@@ -109,10 +114,11 @@ async function main(): Promise<void> {
     '(end offsets, polled every 50 ms). Peak RSS is VmHWM summed over the process tree.',
     ...(WITH_JSON ? ['Last column: Debezium again, own slot, with Kafka\'s JsonConverter (schemas.enable=false, no registry), a reference', 'for what the Avro converter costs; not a like-for-like output.'] : []),
     ...(READERS.length > 1 ? [`Then ours again with ${READERS.slice(1).join(', ')} reader(s) (its own slot and topic), for what parallel reads bring.`] : []),
-    '', `| rows | ours | Debezium (Avro) | ours ÷ Debezium | ours peak RSS | Debezium peak RSS |${READERS.slice(1).map((n) => ` ours, ${n} reader(s), peak RSS |`).join('')}${WITH_JSON ? ' Debezium JSON, peak RSS |' : ''}`,
-    `| --- | --- | --- | --- | --- | --- |${READERS.slice(1).map(() => ' --- |').join('')}${WITH_JSON ? ' --- |' : ''}`,
+    `And ours with ${READERS[0]} reader(s) and \`encoder.workerThread: false\` (decoding and Avro on the main thread), for what the worker thread brings.`,
+    '', `| rows | ours | Debezium (Avro) | ours ÷ Debezium | ours peak RSS | Debezium peak RSS |${READERS.slice(1).map((n) => ` ours, ${n} reader(s), peak RSS |`).join('')} ours, encoder on the main thread, peak RSS |${WITH_JSON ? ' Debezium JSON, peak RSS |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${READERS.slice(1).map(() => ' --- |').join('')} --- |${WITH_JSON ? ' --- |' : ''}`,
     line!, '',
-    `Ours: ${own}. 1-min load average before each reading (ours × ${READERS.length}, Debezium${WITH_JSON ? ', Debezium JSON' : ''}) and after: ${load.join(' / ')}.  `,
+    `Ours: ${own}. 1-min load average before each reading (ours × ${READERS.length + 1}, Debezium${WITH_JSON ? ', Debezium JSON' : ''}) and after: ${load.join(' / ')}.  `,
     `Whole run (table written, snapshots, clean-up): ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`, '',
     'Where the cores went during each reading (CPU time of each component over the reading, in % of one core; 200% is',
     'both cores):', '', ...cpuLines,

@@ -338,7 +338,7 @@ export class ChangeDispatcher {
     let seq = at.seq;
     for (let i = 0; i < rows.length;) {
       if (this.failure) throw this.failure;
-      const part = rows.slice(i, i + Math.max(1, this.opts.maxBatchMessages - this.batchEvents));
+      const part = rows.slice(i, i + Math.min(JOB_ITEMS, Math.max(1, this.opts.maxBatchMessages - this.batchEvents)));
       this.handOver(); // row changes before these rows stay before them
       this.encode({ kind: 'rows', ref: t.ref, rows: part, commitLsn: at.commitLsn, seq, commitTimeUs: at.commitTimeUs });
       this.batchEvents += part.length;
@@ -412,7 +412,7 @@ function textBytes(row: Tuple): number {
 
 /** Batches sent or queued for sending while decoding continues. */
 const MAX_IN_FLIGHT = 2;
-/** Row changes per encode job, and bytes: small enough that the encoder starts early, large enough to be cheap to hand over. */
+/** Row changes (or snapshot rows) per encode job, and bytes: small enough that the encoder starts early, large enough to be cheap to hand over. */
 const JOB_ITEMS = 500;
 const JOB_BYTES = 256 * 1024;
 /** What the envelope (source block, op, key) adds to a row's size, roughly: the batch size is estimated before encoding. */

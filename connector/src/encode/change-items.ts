@@ -55,10 +55,13 @@ export class ChangeItemsWriter {
     this.count++;
   }
 
-  /** The items written so far: the first `length` bytes of `items`. The writer starts over in a new buffer. */
+  /**
+   * The items written so far: the first `length` bytes of `items`. The writer starts over in a new buffer of the
+   * size this one grew to (up to 1 MB: one huge row does not make every later buffer huge).
+   */
   take(): { items: ArrayBuffer; length: number; count: number } {
     const taken = { items: this.buf.buffer as ArrayBuffer, length: this.pos, count: this.count };
-    this.buf = Buffer.from(new ArrayBuffer(this.buf.length));
+    this.buf = Buffer.from(new ArrayBuffer(Math.min(this.buf.length, 1 << 20)));
     this.pos = 0;
     this.count = 0;
     return taken;
