@@ -2,12 +2,9 @@
 // message copies its partition's list so far, so a send of n messages costs O(n²) copies and garbage (8% of
 // the connector's main thread in a profile of a 5,000-message batch stream, docs/benchmarks.md). kafkajs has
 // no hook for it; as with its CRC-32C (kafka-crc32c.ts), its CommonJS module gets a linear version as its
-// exports before kafkajs' producer requires it — when both group sample messages alike. If anything does not
-// fit (another kafkajs layout), kafkajs keeps its own. Import this before anything that loads kafkajs.
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const KAFKAJS_GROUPING = 'kafkajs/src/producer/groupMessagesPerPartition.js';
+// exports before kafkajs' producer requires it — when both group sample messages alike (kafkajs-swap.ts).
+// Import this before anything that loads kafkajs.
+import { swapKafkajsModule } from './kafkajs-swap.ts';
 
 interface GroupArgs {
   topic: string;
@@ -25,20 +22,13 @@ const linear: Grouping = ({ topic, partitionMetadata, messages, partitioner }) =
   return result;
 };
 
-function install(): boolean {
-  try {
-    const path = require.resolve(KAFKAJS_GROUPING);
-    const own = require(path) as Grouping;
-    const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: i }));
-    const partitioner = ({ message }: { message: unknown }) => ((message as { value: number }).value * 7) % 3;
-    const sample = (g: Grouping, meta: unknown[]) => JSON.stringify(g({ topic: 't', partitionMetadata: meta, messages, partitioner }));
-    if (sample(own, [{}, {}, {}]) !== sample(linear, [{}, {}, {}]) || sample(own, []) !== sample(linear, [])) return false;
-    require.cache[path]!.exports = linear;
-    return true;
-  } catch {
-    return false;
-  }
-}
+const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: i }));
+const partitioner = ({ message }: { message: unknown }) => ((message as { value: number }).value * 7) % 3;
+const sample = (g: Grouping, meta: unknown[]) => JSON.stringify(g({ topic: 't', partitionMetadata: meta, messages, partitioner }));
 
 /** true when kafkajs groups the messages of a send in one pass */
-export const linearGrouping: boolean = install();
+export const linearGrouping: boolean = swapKafkajsModule<Grouping>(
+  'kafkajs/src/producer/groupMessagesPerPartition.js',
+  () => linear,
+  (own, ours) => sample(own, [{}, {}, {}]) === sample(ours, [{}, {}, {}]) && sample(own, []) === sample(ours, []),
+);

@@ -570,8 +570,8 @@ export class Connector implements Worker {
     this.metrics?.connected.set(0);
     clearInterval(this.heartbeat);
     this.dispatcher?.close();
-    await this.encoder?.close();
     await this.stream?.stop().catch(() => undefined);
+    await this.encoder?.close(); // after the stream: no message arrives for a closed encoder
     await this.publisher?.disconnect();
     await this.state?.close();
     await this.db?.end().catch(() => undefined);
