@@ -1,6 +1,8 @@
 // Streaming PG → Kafka throughput of the connector next to the decode ceiling (pg_recvlogical reading the
-// same kind of pgoutput slot to /dev/null), measured in one run on the same backlog. Appends to
-// docs/benchmarks.md. Run: make bench-connector (the stack must be up).
+// same kind of pgoutput slot to /dev/null), measured in one run on the same backlog, in BENCH_ROUNDS rounds
+// (default 3; each reads the backlog again from slots of its own) because a single reading of the ceiling moves
+// by ±30% on this machine; the summary gives the medians. Appends to docs/benchmarks.md. Run: make
+// bench-connector (the stack must be up).
 import pg from 'pg';
 import { parseLsn } from '../schemas/src/lsn.ts';
 import { cpuWindow, formatCpu, type CpuShare } from './lib/cpu.ts';
@@ -11,7 +13,8 @@ const SMALL_ROWS = Number(process.env.BENCH_SMALL_ROWS ?? 200_000);
 const SPAN_ROWS = Number(process.env.BENCH_SPAN_ROWS ?? 50_000);
 /** the connector is measured with its encoder on a worker thread (the default) and on the main thread */
 const MODES = [{ slot: 'thread', workerThread: true, label: 'worker thread' }, { slot: 'inline', workerThread: false, label: 'main thread' }] as const;
-const SLOTS = ['recv', ...MODES.map((m) => m.slot)];
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SLOTS = Array.from({ length: ROUNDS }, (_, r) => ['recv', ...MODES.map((m) => m.slot)].map((s) => `${s}${r + 1}`)).flat();
 
 async function prepare(db: pg.Client, kind: 'small' | 'spans', rows: number): Promise<{ endLsn: string; bytes: number }> {
   const table = `${RUN}.${kind}`;
@@ -22,13 +25,13 @@ async function prepare(db: pg.Client, kind: 'small' | 'spans', rows: number): Pr
   return { endLsn: await lsnNow(db), bytes };
 }
 
-function ceiling(kind: string, endLsn: string): number {
-  return recvlogicalSeconds(`${RUN}_${kind}_recv`, `${RUN}_${kind}`, endLsn);
+function ceiling(kind: string, endLsn: string, round: number): number {
+  return recvlogicalSeconds(`${RUN}_${kind}_recv${round}`, `${RUN}_${kind}`, endLsn);
 }
 
-async function connector(db: pg.Client, kind: string, endLsn: string, mode: (typeof MODES)[number]): Promise<{ seconds: number; rssMb: number; cpu: CpuShare }> {
+async function connector(db: pg.Client, kind: string, endLsn: string, mode: (typeof MODES)[number], round: number): Promise<{ seconds: number; rssMb: number; cpu: CpuShare }> {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const slot = `${RUN}_${kind}_${mode.slot}`;
+  const slot = `${RUN}_${kind}_${mode.slot}${round}`;
   const run = startOurs({
     source: { url: env.pgUrl, tables: [`${RUN}.${kind}`], publication: { name: `${RUN}_${kind}` }, slot: { name: slot }, snapshot: { mode: 'no_data' } },
     kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${mode.slot}`, partitions: 3, stateTopic: `${RUN}-${mode.slot}-state` },
@@ -56,24 +59,35 @@ async function main(): Promise<void> {
   await db.query(`CREATE SCHEMA ${RUN}`);
   const results: string[] = [];
   const cpuLines: string[] = [];
+  const summary: string[] = [];
   try {
     for (const [kind, rows] of [['small', SMALL_ROWS], ['spans', SPAN_ROWS]] as const) {
       process.stdout.write(`${kind}: writing ${rows} rows…\n`);
       const { endLsn, bytes } = await prepare(db, kind, rows);
-      const c = ceiling(kind, endLsn);
+      const ceilings: number[] = [];
+      const rates = new Map(MODES.map((m) => [m.label, [] as number[]]));
+      const shares = new Map(MODES.map((m) => [m.label, [] as number[]]));
+      for (let round = 1; round <= ROUNDS; round++) {
+        const c = ceiling(kind, endLsn, round);
+        ceilings.push(rows / c);
+        for (const mode of MODES) {
+          const r = await connector(db, kind, endLsn, mode, round);
+          rates.get(mode.label)!.push(rows / r.seconds);
+          shares.get(mode.label)!.push(c / r.seconds);
+          const line = `| ${kind} (~${bytes} B/row) | ${rows} | ${round} | ${Math.round(rows / c)} ev/s (${c.toFixed(2)} s) | ${mode.label} | ${Math.round(rows / r.seconds)} ev/s (${r.seconds.toFixed(2)} s) | ${((c / r.seconds) * 100).toFixed(0)}% | ${r.rssMb.toFixed(0)} MB |`;
+          // (not for the ceiling: pg_recvlogical and its walsender are gone before a window could end and see them)
+          cpuLines.push(`- ${kind}, round ${round}, connector with its encoder on the ${mode.label}: ${formatCpu(r.cpu)}`);
+          process.stdout.write(`${line}\n${cpuLines.at(-1)}\n`);
+          results.push(line);
+        }
+      }
+      await dropSlots(db, kind); // before the next kind's: slots are few (max_replication_slots)
       for (const mode of MODES) {
-        const r = await connector(db, kind, endLsn, mode);
-        const line = `| ${kind} (~${bytes} B/row) | ${rows} | ${Math.round(rows / c)} ev/s (${c.toFixed(2)} s) | ${mode.label} | ${Math.round(rows / r.seconds)} ev/s (${r.seconds.toFixed(2)} s) | ${((c / r.seconds) * 100).toFixed(0)}% | ${r.rssMb.toFixed(0)} MB |`;
-        // (not for the ceiling: pg_recvlogical and its walsender are gone before a window could end and see them)
-        cpuLines.push(`- ${kind}, connector with its encoder on the ${mode.label}: ${formatCpu(r.cpu)}`);
-        process.stdout.write(`${line}\n${cpuLines.at(-1)}\n`);
-        results.push(line);
+        summary.push(`| ${kind} | ${mode.label} | ${Math.round(median(ceilings))} ev/s | ${Math.round(median(rates.get(mode.label)!))} ev/s | ${(median(shares.get(mode.label)!) * 100).toFixed(0)}% (${shares.get(mode.label)!.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}) |`);
       }
     }
   } finally {
-    for (const kind of ['small', 'spans']) for (const s of SLOTS) {
-      await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [`${RUN}_${kind}_${s}`]).catch(() => undefined);
-    }
+    for (const kind of ['small', 'spans']) await dropSlots(db, kind);
     for (const kind of ['small', 'spans']) await db.query(`DROP PUBLICATION IF EXISTS ${RUN}_${kind}`);
     await db.query(`DROP SCHEMA ${RUN} CASCADE`);
     await db.end();
@@ -86,11 +100,25 @@ async function main(): Promise<void> {
     'acks=all, slot confirmation) twice: decoding and encoding on its worker thread (the default), and on its main',
     'thread (`encoder.workerThread: false`). Connector time runs from its "streaming" log line to confirmed_flush_lsn ≥',
     'the backlog end.',
-    '', '| rows | count | pg_recvlogical (ceiling) | encoder on the | connector | of ceiling | connector peak RSS |', '| --- | --- | --- | --- | --- | --- | --- |',
+    '', `Medians of ${ROUNDS} rounds (each round: the ceiling, then the connector in each mode, on fresh slots):`, '',
+    '| rows | encoder on the | ceiling | connector | of ceiling, median (each round) |', '| --- | --- | --- | --- | --- |',
+    ...summary, '',
+    '| rows | count | round | pg_recvlogical (ceiling) | encoder on the | connector | of ceiling | connector peak RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results, '',
     'Where the cores went while the connector read (CPU time of each component, in % of one core; 200% is both cores):', '',
     ...cpuLines,
   ]);
+}
+
+async function dropSlots(db: pg.Client, kind: string): Promise<void> {
+  for (const s of SLOTS) {
+    await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [`${RUN}_${kind}_${s}`]).catch(() => undefined);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 main().catch((err: unknown) => {
