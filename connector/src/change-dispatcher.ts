@@ -76,7 +76,7 @@ export class ChangeDispatcher {
   private readonly bySource = new Map<string, CapturedTable>();
   private nextRef = 1;
 
-  private tx: { finalLsn: bigint } | null = null;
+  private inTransaction = false;
   /** row changes not yet handed to the encoder */
   private items = new ChangeItemsWriter();
   /** the batch: its encode jobs in order, and its size in events and (estimated) bytes */
@@ -118,7 +118,7 @@ export class ChangeDispatcher {
   /** Starts a new stream segment from `durableLsn` (after a (re)connect): forget partial state. */
   reset(durableLsn: bigint): void {
     this.generation++;
-    this.tx = null;
+    this.inTransaction = false;
     this.items = new ChangeItemsWriter();
     this.jobs = [];
     this.batchEvents = 0;
@@ -144,7 +144,7 @@ export class ChangeDispatcher {
 
   /** True when nothing received is waiting to be made durable. */
   get idle(): boolean {
-    return this.tx === null && this.items.count === 0 && this.jobs.length === 0 && this.inFlight === 0;
+    return !this.inTransaction && this.items.count === 0 && this.jobs.length === 0 && this.inFlight === 0;
   }
 
   async onMessage(walLsn: bigint, decoded: DecodedMessage): Promise<void> {
@@ -152,7 +152,7 @@ export class ChangeDispatcher {
     if (decoded.tag === 'error') throw decoded.error;
     if (decoded.tag === 'change') {
       // an INSERT, UPDATE or DELETE, decoded by the encoder
-      if (!this.tx) throw new Error('change outside a transaction');
+      if (!this.inTransaction) throw new Error('change outside a transaction');
       const t = this.table(decoded.relationId);
       this.items.change(t.ref, walLsn, decoded.message);
       this.added(decoded.message[0] === DELETE && this.opts.tombstonesOnDelete ? 2 : 1, decoded.message.length + ENVELOPE_BYTES);
@@ -161,7 +161,7 @@ export class ChangeDispatcher {
     const msg: PgoutputMessage = decoded;
     switch (msg.tag) {
       case 'begin':
-        this.tx = { finalLsn: msg.finalLsn };
+        this.inTransaction = true;
         this.items.begin(msg.finalLsn, msg.xid, msg.commitTimeUs);
         return;
       case 'relation':
@@ -171,14 +171,14 @@ export class ChangeDispatcher {
       case 'delete':
         throw new Error(`a decoded ${msg.tag} reached the dispatcher: row changes travel to the encoder undecoded`);
       case 'truncate':
-        if (!this.tx) throw new Error('change outside a transaction');
+        if (!this.inTransaction) throw new Error('change outside a transaction');
         for (const id of msg.relationIds) {
           this.items.truncate(this.table(id).ref, walLsn);
           this.added(1, ENVELOPE_BYTES);
         }
         return this.maybeFlush(false);
       case 'commit': {
-        this.tx = null;
+        this.inTransaction = false;
         this.batchCommitLsn = msg.endLsn;
         this.batchCommitTimeUs = msg.commitTimeUs;
         this.observer.transaction();
@@ -187,7 +187,7 @@ export class ChangeDispatcher {
       case 'message':
         // a non-transactional heartbeat message: with nothing outstanding, every commit before it is
         // durable, so its position can be confirmed (keeps an idle slot from pinning WAL)
-        if (!msg.transactional && this.tx === null) await this.advanceIfIdle(walLsn);
+        if (!msg.transactional && !this.inTransaction) await this.advanceIfIdle(walLsn);
         return;
       case 'origin':
       case 'type':
