@@ -67,6 +67,8 @@ export class ReplicationStream {
   private statusTimer: NodeJS.Timeout | undefined;
   private confirmed = 0n;
   private aborted: Error | undefined;
+  /** ends the current run() whether or not the library's subscribe() settles */
+  private endRun: (() => void) | undefined;
   /** messages parsed off the socket, and messages whose handler has finished */
   received = 0;
   handled = 0;
@@ -86,6 +88,10 @@ export class ReplicationStream {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.service = service;
+    // node-postgres never settles the connect of a client ended while connecting, so a stop() in the moment the
+    // stream (re)connects would leave subscribe() pending for ever (a stop right after start hung a CI run):
+    // run() ends on stop(), abort() or an error whether or not subscribe() settles
+    const ended = new Promise<void>((resolve) => (this.endRun = resolve));
     let failure: Error | undefined;
     service.on('data', async (lsn: string, msg: DecodedMessage) => {
       try {
@@ -102,17 +108,28 @@ export class ReplicationStream {
     // so that nothing after the failure can be acknowledged
     service.on('error', (err: Error) => {
       failure ??= err;
+      this.endRun?.();
       void service.stop();
     });
     this.statusTimer = setInterval(() => void this.confirm(this.confirmed), this.opts.statusIntervalMs);
     const plugin = new Plugin({ publications: this.opts.publications, onReceive: () => this.received++ });
+    let settled = false;
     try {
-      await service.subscribe(plugin, this.opts.slot, formatLsn(startLsn));
+      const subscribed = service.subscribe(plugin, this.opts.slot, formatLsn(startLsn));
+      subscribed.then(() => (settled = true), () => (settled = true));
+      await Promise.race([subscribed, ended]);
     } catch (err) {
       failure ??= err as Error;
     } finally {
       clearInterval(this.statusTimer);
-      await service.destroy().catch(() => undefined);
+      this.endRun = undefined;
+      await settledWithin(service.destroy(), 5000);
+      // stopped before the library created its client, it would still create one and stream: stop it again
+      // until subscribe() settles (a client ended while connecting never lets it settle: 2 s is enough for that)
+      for (let i = 0; i < 10 && !settled; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        await settledWithin(service.stop(), 1000);
+      }
       this.service = undefined;
     }
     failure ??= this.aborted;
@@ -122,6 +139,7 @@ export class ReplicationStream {
   /** Ends the current run with `err` (run() rejects with it), e.g. when Kafka failed outside a handler. */
   abort(err: Error): void {
     this.aborted ??= err;
+    this.endRun?.();
     void this.service?.stop();
   }
 
@@ -140,6 +158,14 @@ export class ReplicationStream {
 
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
-    await this.service?.stop();
+    this.endRun?.();
+    await settledWithin(this.service?.stop(), 5000);
   }
+}
+
+/** Waits for `p` (its failure ignored), at most `ms`: closing a connection that never opened may never finish. */
+async function settledWithin(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p?.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
