@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { connectorFixture } from '../../support/connector.ts';
 import { readTopic } from '../../support/kafka.ts';
 import { spawnService } from '../../support/service-process.ts';
+import { topicSize } from '../../support/metrics.ts';
 
 const ids = (msgs: Array<{ key: Record<string, unknown> | null; value: Record<string, unknown> | null }>) =>
   new Set(msgs.filter((m) => m.value !== null).map((m) => Number((m.key as { id: number }).id)));
@@ -17,9 +18,23 @@ test('killed between the Kafka ack and the slot ack: the restart resends, nothin
   const first = spawnService('connector', cfg, { TRACELAKE_FAULTS: 'after-kafka-ack:3' });
   t.after(() => first.stop());
   await first.waitForLog(/"msg":"streaming"/);
-  for (let i = 1; i <= 50; i++) await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1, 'v')`, [i]);
+  // one row at a time, each waited for in Kafka, so that every transaction is a send of its own and the third
+  // send's ack is the fault point (50 rows written at once may all go in one or two sends: it never fired)
+  let dead = false;
+  void first.exited.then(() => (dead = true));
+  let i = 0;
+  while (!dead && i < 50) {
+    await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1, 'v')`, [++i]);
+    const deadline = Date.now() + 30_000;
+    while (!dead && (await topicSize(fx.topic('t'))) < i) {
+      if (Date.now() > deadline) throw new Error(`row ${i} did not reach Kafka within 30 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
   const died = await first.exited;
   assert.equal(died.signal, 'SIGKILL', 'the fault point killed the process');
+  assert.ok(i <= 4, `killed at the third acknowledged send (after row ${i})`);
+  while (i < 50) await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES ($1, 'v')`, [++i]);
   const { rows: [slot] } = await fx.db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
   assert.equal(slot?.active === true, false);
 
