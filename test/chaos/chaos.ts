@@ -46,6 +46,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * naming the dependency (by design: at start an unreachable dependency is a failure, exit 1, and the
  * orchestrator starts it again; once running, a service rides an outage out). Such exits are expected.
  */
+/**
+ * Error codes a start may fail with while a dependency is away: the checks before the start say KAFKA_UNREACHABLE,
+ * a Kafka that goes away after them (a restart a moment later) fails the start's first requests as KAFKA_UNAVAILABLE.
+ */
+const SAME_OUTAGE: Record<string, string[]> = { KAFKA_UNREACHABLE: ['KAFKA_UNREACHABLE', 'KAFKA_UNAVAILABLE'] };
+
 class Outages {
   private readonly windows: { code: string; from: number; to: number }[] = [];
   private readonly open = new Map<string, number>();
@@ -58,7 +64,7 @@ class Outages {
   /** the code of the outage that explains a failed start at `at` with `errorLines`, if any */
   explains(at: number, errorLines: string): string | undefined {
     const current = [...this.open.keys(), ...this.windows.filter((w) => at >= w.from && at <= w.to).map((w) => w.code)];
-    return current.find((code) => errorLines.includes(`"code":"${code}"`));
+    return current.find((code) => (SAME_OUTAGE[code] ?? [code]).some((c) => errorLines.includes(`"code":"${c}"`)));
   }
 }
 

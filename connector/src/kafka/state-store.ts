@@ -2,6 +2,7 @@
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
+import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 export interface ConnectorState {
   /** the slot's consistent point the finished snapshot was read at */
@@ -33,7 +34,11 @@ export class StateStore {
   }
 
   /** The latest state stored for `key`, or undefined. Reads the topic to its end. */
-  async read(key: string): Promise<ConnectorState | undefined> {
+  read(key: string): Promise<ConnectorState | undefined> {
+    return unavailable(this.readLatest(key), this.topic);
+  }
+
+  private async readLatest(key: string): Promise<ConnectorState | undefined> {
     await this.ensureTopic();
     const ends = await this.admin!.fetchTopicOffsets(this.topic);
     const end = BigInt(ends[0]?.high ?? '0');
@@ -59,7 +64,11 @@ export class StateStore {
     return latest;
   }
 
-  async write(key: string, state: ConnectorState | null): Promise<void> {
+  write(key: string, state: ConnectorState | null): Promise<void> {
+    return unavailable(this.store(key, state), this.topic);
+  }
+
+  private async store(key: string, state: ConnectorState | null): Promise<void> {
     await this.ensureTopic();
     if (!this.producer) {
       this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -71,5 +80,17 @@ export class StateStore {
   async close(): Promise<void> {
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/** A kafkajs failure of the state topic as the connector's Kafka errors read (code, retriable, remedy). */
+async function unavailable<T>(p: Promise<T>, topic: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof TracelakeError) throw err;
+    throw new TracelakeError(`Kafka request for the connector state (topic ${topic}) failed: ${(err as Error).message}`, {
+      code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err, remedy: 'check that the Kafka brokers (kafka.brokers) are reachable',
+    });
   }
 }
