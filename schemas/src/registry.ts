@@ -75,17 +75,26 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  * zero-filled body and copy it once more.
  */
 export function encodeWire(schema: RegisteredSchema, value: unknown): Buffer {
-  let end = schema.type.encode(value, scratch, 5);
+  let end = writeWire(schema, value, scratch, 0);
   if (end < 0) {
-    // the body did not fit: -end bytes were missing
     scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
-    end = schema.type.encode(value, scratch, 5);
+    end = writeWire(schema, value, scratch, 0);
   }
-  scratch.writeUInt8(MAGIC_BYTE, 0);
-  scratch.writeInt32BE(schema.id, 1);
   const out = Buffer.allocUnsafe(end);
   scratch.copy(out, 0, 0, end);
   return out;
+}
+
+/**
+ * Writes `value` in the wire format into `buf` at `pos`; returns where it ends, or, when it does not fit, minus the
+ * number of bytes missing (avsc's convention).
+ */
+export function writeWire(schema: RegisteredSchema, value: unknown, buf: Buffer, pos: number): number {
+  const end = schema.type.encode(value, buf, pos + 5);
+  if (end < 0) return end;
+  buf.writeUInt8(MAGIC_BYTE, pos);
+  buf.writeInt32BE(schema.id, pos + 1);
+  return end;
 }
 
 /** The schema id of a wire-format message, or an error saying why the bytes are not one. */

@@ -9,10 +9,10 @@ import { decodePgoutput, UNCHANGED_TOAST, type Tuple } from '../decode/pgoutput.
 import { changeEvent, truncateEvent, type Position, type SourceContext } from '../decode/change-event.ts';
 import { buildTableSchema } from '../table-schema.ts';
 import { readChangeItems, BEGIN, TRUNCATE } from './change-items.ts';
-import { avroType, type AvroSchema, type AvroType } from '../../../schemas/src/avro/types.ts';
+import { avroType, type AvroSchema } from '../../../schemas/src/avro/types.ts';
 import type { Envelope, TableSchema } from '../../../schemas/src/envelope.ts';
 import type { MappingOptions, PgTypeInfo } from '../../../schemas/src/pg-types.ts';
-import { MAGIC_BYTE } from '../../../schemas/src/registry.ts';
+import { writeWire, type RegisteredSchema } from '../../../schemas/src/registry.ts';
 
 /** What a table's schema is built from: the columns as Postgres reports them, the key, the types. */
 export interface TableSource {
@@ -57,10 +57,8 @@ export function buildTable(source: TableSource): TableSchema {
 interface KnownTable {
   ref: number;
   schema: TableSchema;
-  keyId: number;
-  key: AvroType;
-  valueId: number;
-  value: AvroType;
+  key: RegisteredSchema;
+  value: RegisteredSchema;
 }
 
 export interface EncoderSettings {
@@ -82,7 +80,7 @@ export class EventEncoder {
   define(def: TableDefinition): void {
     this.tables.set(def.ref, {
       ref: def.ref, schema: buildTable(def.source),
-      keyId: def.keyId, key: avroType(def.keySchema), valueId: def.valueId, value: avroType(def.valueSchema),
+      key: { id: def.keyId, type: avroType(def.keySchema) }, value: { id: def.valueId, type: avroType(def.valueSchema) },
     });
   }
 
@@ -179,8 +177,8 @@ class Output {
 
   /** Writes key (unless null) and value; returns where the key is, for a tombstone that follows. */
   message(t: KnownTable, op: keyof typeof OP_CODE, key: Record<string, unknown> | null, value: Envelope): [number, number] {
-    const [keyOff, keyLen] = key === null ? [0, -1] : this.wire(t.key, t.keyId, key);
-    const [valueOff, valueLen] = this.wire(t.value, t.valueId, value);
+    const [keyOff, keyLen] = key === null ? [0, -1] : this.wire(t.key, key);
+    const [valueOff, valueLen] = this.wire(t.value, value);
     this.index.push(t.ref, OP_CODE[op], keyOff, keyLen, valueOff, valueLen);
     return [keyOff, keyLen];
   }
@@ -193,17 +191,13 @@ class Output {
     return { bytes: this.buf.buffer as ArrayBuffer, index: Int32Array.from(this.index) };
   }
 
-  /** magic byte, schema id, Avro body */
-  private wire(type: AvroType, id: number, value: unknown): [number, number] {
+  private wire(schema: RegisteredSchema, value: unknown): [number, number] {
     const start = this.pos;
-    let end = type.encode(value, this.buf, start + 5);
+    let end = writeWire(schema, value, this.buf, start);
     if (end < 0) {
-      // -end bytes were missing
       this.grow(this.buf.length - end);
-      end = type.encode(value, this.buf, start + 5);
+      end = writeWire(schema, value, this.buf, start);
     }
-    this.buf.writeUInt8(MAGIC_BYTE, start);
-    this.buf.writeInt32BE(id, start + 1);
     this.pos = end;
     return [start, end - start];
   }
