@@ -24,6 +24,7 @@ import { TracelakeError } from '../../schemas/src/errors.ts';
 import { fault } from '../../runtime/faults.ts';
 import type { TableStatus, Worker } from '../../runtime/supervisor.ts';
 import type { SinkMetrics } from './metrics.ts';
+import { bounded } from '../../runtime/bounded.ts';
 
 export type SinkStatus = 'STARTING' | 'RUNNING' | 'RETRYING' | 'STOPPED' | 'FAILED';
 
@@ -36,9 +37,6 @@ export interface SinkStats {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Waits for `p` at most `ms` (kafkajs' disconnect can wait for a consumer loop that is backing off). */
-const bounded = (p: Promise<unknown> | undefined, ms: number) =>
-  Promise.race([Promise.resolve(p).catch(() => undefined), sleep(ms)]);
 
 interface TableProgress {
   rowsMerged: number;

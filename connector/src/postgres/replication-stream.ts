@@ -12,6 +12,7 @@ import { LogicalReplicationService } from 'pg-logical-replication';
 import { AbstractPlugin } from 'pg-logical-replication/dist/output-plugins/abstract.plugin.js';
 import { decodePgoutput, rowChange, type PgoutputMessage } from '../decode/pgoutput.ts';
 import { formatLsn, parseLsn } from '../../../schemas/src/lsn.ts';
+import { bounded } from '../../../runtime/bounded.ts';
 
 /** Session settings under which Postgres renders values the way schemas/src/pg-types.ts parses them. */
 export const TEXT_RENDERING_OPTIONS =
@@ -123,12 +124,12 @@ export class ReplicationStream {
     } finally {
       clearInterval(this.statusTimer);
       this.endRun = undefined;
-      await settledWithin(service.destroy(), 5000);
+      await bounded(service.destroy(), 5000);
       // stopped before the library created its client, it would still create one and stream: stop it again
       // until subscribe() settles (a client ended while connecting never lets it settle: 2 s is enough for that)
       for (let i = 0; i < 10 && !settled; i++) {
         await new Promise((r) => setTimeout(r, 200));
-        await settledWithin(service.stop(), 1000);
+        await bounded(service.stop(), 1000);
       }
       this.service = undefined;
     }
@@ -159,13 +160,7 @@ export class ReplicationStream {
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
     this.endRun?.();
-    await settledWithin(this.service?.stop(), 5000);
+    await bounded(this.service?.stop(), 5000);
   }
 }
 
-/** Waits for `p` (its failure ignored), at most `ms`: closing a connection that never opened may never finish. */
-async function settledWithin(p: Promise<unknown> | undefined, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p?.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
