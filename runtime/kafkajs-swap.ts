@@ -20,3 +20,29 @@ export function swapKafkajsModule<T>(module: string, replace: (own: T) => T, agr
     return false;
   }
 }
+
+/**
+ * For a kafkajs module that exports an async function, whose results can only be compared asynchronously: its
+ * exports become a function that calls kafkajs' own until `agrees` has found both give the same results, and the
+ * replacement from then on (the check runs at once, on sample data, long before the first request). Resolves to
+ * whether the replacement is in use.
+ */
+export function swapKafkajsFunction<F extends (...args: never[]) => unknown>(module: string, replace: (own: F) => F, agrees: (own: F, replacement: F) => Promise<boolean>): Promise<boolean> {
+  try {
+    const path = require.resolve(module);
+    const own = require(path) as F;
+    const replacement = replace(own);
+    let use: F = own;
+    const dispatch = ((...args: Parameters<F>) => use(...args)) as F;
+    require.cache[path]!.exports = dispatch;
+    return agrees(own, replacement).then(
+      (same) => {
+        if (same) use = replacement;
+        return same;
+      },
+      () => false,
+    );
+  } catch {
+    return Promise.resolve(false);
+  }
+}
