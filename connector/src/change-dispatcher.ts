@@ -87,6 +87,8 @@ export class ChangeDispatcher {
   private batchCommitLsn: bigint | null = null;
   private batchCommitTimeUs: bigint | null = null;
   private sending: Promise<void> = Promise.resolve();
+  /** the sends in flight, oldest first (each waits for the one before it, so they end in this order) */
+  private readonly sends: Promise<void>[] = [];
   private inFlight = 0;
   private lastSendAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -250,10 +252,12 @@ export class ChangeDispatcher {
         if (generation === this.generation) this.fail(err as Error);
         throw err;
       } finally {
+        this.sends.shift();
         this.inFlight--;
         this.observer.inFlight(this.inFlight);
       }
     })();
+    this.sends.push(this.sending);
     return this.sending;
   }
 
@@ -273,8 +277,9 @@ export class ChangeDispatcher {
     const lingered = atCommit && Date.now() - this.lastSendAt >= this.opts.lingerMs;
     if (!full && !lingered) return;
     if (this.inFlight >= MAX_IN_FLIGHT) {
+      // wait for the oldest send only: the others stay in flight (waiting for the newest drained all of them)
       this.observer.backpressure();
-      await this.sending;
+      while (this.inFlight >= MAX_IN_FLIGHT) await this.sends[0]!;
     }
     this.flush().catch(() => undefined); // a failure is kept in this.failure and stops the stream at the next message
   }
