@@ -197,18 +197,85 @@ const TS_RE = /^(\d{4,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?
  * is how Langfuse and Phoenix store it; `timestamptz` honours its offset (always +00 with TimeZone=UTC).
  */
 export function parseTimestampMicros(t: string, withZone: boolean): bigint {
+  const fast = usualTimestampMicros(t, withZone);
+  if (fast !== null) return BigInt(fast);
   const m = TS_RE.exec(t);
   if (!m) throw new ValueConversionError(`timestamp '${truncate(t)}' cannot be carried (infinity is not supported)`);
   if (withZone !== (m[8] !== undefined)) {
     throw new ValueConversionError(`timestamp '${t}' ${withZone ? 'lacks' : 'has'} a zone offset`);
   }
   const ms = Date.UTC(year(m[1]!, m[12]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  let us = BigInt(ms) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0'));
-  if (m[8]) {
-    const offsetSec = (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)) * (m[8] === '-' ? -1 : 1);
-    us -= BigInt(offsetSec) * 1_000_000n;
+  const fraction = m[7] ? Number(m[7]) * 10 ** (6 - m[7].length) : 0;
+  const offsetSec = m[8] ? (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)) * (m[8] === '-' ? -1 : 1) : 0;
+  // in doubles while every step is exact (years ~1685–2255; a span row has several timestamps, and bigint
+  // arithmetic made this a micro-second per value), in bigints beyond
+  if (Math.abs(ms) <= EXACT_MS) return BigInt(ms * 1000 + fraction - offsetSec * 1_000_000);
+  return BigInt(ms) * 1000n + BigInt(fraction) - BigInt(offsetSec) * 1_000_000n;
+}
+
+/** |ms| up to which ms × 1000 plus a fraction and a zone offset in microseconds stays below 2^53 */
+const EXACT_MS = 9_000_000_000_000;
+
+/**
+ * The timestamps Postgres writes for this century and its neighbours, read without a regular expression or
+ * bigints (several per span row; the general path below costs ~1 µs each): `YYYY-MM-DD HH:MM:SS[.f{1,6}]`, then
+ * for timestamptz `±HH[:MM]`. Null for anything else, which the general path reads (or rejects).
+ */
+function usualTimestampMicros(t: string, withZone: boolean): number | null {
+  const n = t.length;
+  if (n < 19 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 32 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return null;
+  const y = digits(t, 0, 4), mo = digits(t, 5, 2), d = digits(t, 8, 2), h = digits(t, 11, 2), mi = digits(t, 14, 2), sec = digits(t, 17, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return null;
+  let i = 19;
+  let fraction = 0;
+  if (i < n && t.charCodeAt(i) === 46) {
+    const start = ++i;
+    while (i < n && i - start < 6 && isDigit(t.charCodeAt(i))) fraction = fraction * 10 + t.charCodeAt(i++) - 48;
+    if (i === start) return null;
+    fraction *= 10 ** (6 - (i - start));
   }
-  return us;
+  let offsetSec = 0;
+  if (withZone) {
+    const sign = t.charCodeAt(i);
+    if ((sign !== 43 && sign !== 45) || i + 3 > n) return null;
+    const oh = digits(t, i + 1, 2);
+    let om = 0;
+    i += 3;
+    if (i < n) {
+      if (t.charCodeAt(i) !== 58 || i + 3 !== n) return null;
+      om = digits(t, i + 1, 2);
+      i += 3;
+    }
+    if (oh < 0 || om < 0) return null;
+    offsetSec = (oh * 3600 + om * 60) * (sign === 45 ? -1 : 1);
+  }
+  if (i !== n) return null;
+  const ms = (daysFromCivil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec) * 1000;
+  if (Math.abs(ms) > EXACT_MS) return null;
+  return ms * 1000 + fraction - offsetSec * 1_000_000;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** the decimal number in t[at, at + count), or -1 if a character is not a digit */
+function digits(t: string, at: number, count: number): number {
+  let v = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = t.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    v = v * 10 + c - 48;
+  }
+  return v;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); day overflow rolls on as in Date.UTC. */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 function year(y: string, bc: string | undefined): number {

@@ -9,6 +9,24 @@ const pgc = (name: string, oid = 0): PgTypeInfo => ({ oid, schema: 'pg_catalog',
 const map = (t: PgTypeInfo, typeMod = -1, opts = defaultMappingOptions) => mapColumn(t, typeMod, opts, 'public.spans', 'c');
 const numericMod = (p: number, s: number) => ((p << 16) | s) + 4;
 
+test('timestamps across years 1000–9999, fractions and zones read as Date.UTC and bigint arithmetic would', () => {
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n);
+  const pad = (v: number, w: number) => String(v).padStart(w, '0');
+  for (let i = 0; i < 20_000; i++) {
+    const [y, mo, d, h, mi, s] = [1000 + rnd(9000), 1 + rnd(12), 1 + rnd(28), rnd(24), rnd(60), rnd(60)];
+    const digits = rnd(7);
+    const fraction = digits === 0 ? '' : pad(rnd(10 ** digits), digits);
+    const withZone = rnd(2) === 1;
+    const [oh, om, sign] = [rnd(15), rnd(4) * 15, rnd(2) ? '+' : '-'];
+    const zone = !withZone ? '' : `${sign}${pad(oh, 2)}${om || rnd(2) ? `:${pad(om, 2)}` : ''}`;
+    const text = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${fraction ? '.' + fraction : ''}${zone}`;
+    const expected = BigInt(Date.UTC(y, mo - 1, d, h, mi, s)) * 1000n + BigInt(fraction.padEnd(6, '0') || '0')
+      - (withZone ? BigInt((oh * 3600 + om * 60) * (sign === '-' ? -1 : 1)) * 1_000_000n : 0n);
+    assert.equal(parseTimestampMicros(text, withZone), expected, text);
+  }
+});
+
 test('timestamps keep microseconds and are UTC whatever the process time zone', () => {
   assert.equal(parseTimestampMicros('2024-01-02 03:04:05.123456', false), 1704164645123456n);
   assert.equal(parseTimestampMicros('2024-01-02 03:04:05.123456+00', true), 1704164645123456n);
@@ -16,6 +34,12 @@ test('timestamps keep microseconds and are UTC whatever the process time zone', 
   assert.equal(parseTimestampMicros('2024-01-02 03:04:05', false), 1704164645000000n);
   assert.equal(parseTimestampMicros('2024-01-02 03:04:05.1', false), 1704164645100000n);
   assert.equal(parseTimestampMicros('1969-12-31 23:59:59.999999', false), -1n);
+  // beyond 1684–2255 the arithmetic is done in bigints; both sides of the boundaries are exact
+  assert.equal(parseTimestampMicros('2255-03-14 15:59:59.999999', false), 8999999999999999n);
+  assert.equal(parseTimestampMicros('2255-03-14 17:00:01.000001+01', true), 9000000001000001n);
+  assert.equal(parseTimestampMicros('100000-01-01 01:02:03.5', false), 3093527984523500000n);
+  assert.equal(parseTimestampMicros('1684-10-19 08:00:01.000001', false), -8999999998999999n);
+  assert.equal(parseTimestampMicros('1684-10-19 07:59:59.999999-00:30', true), -9000000000000001n + 1_800_000_000n);
   assert.throws(() => parseTimestampMicros('infinity', false), ValueConversionError);
   assert.throws(() => parseTimestampMicros('2024-01-02 03:04:05', true), /lacks a zone/);
 });
