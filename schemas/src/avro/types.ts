@@ -9,7 +9,7 @@ const scratch = Buffer.alloc(8);
 // avsc asks isValid of every branch of a nullable long's union for every value written: bounds computed once
 const MIN_LONG = -(2n ** 63n);
 const MAX_LONG = 2n ** 63n - 1n;
-const BigIntLong = avro.types.LongType.__with({
+const bigIntMethods = {
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
   toBuffer: (n: bigint) => {
     scratch.writeBigInt64LE(n);
@@ -19,7 +19,34 @@ const BigIntLong = avro.types.LongType.__with({
   toJSON: (n: bigint) => Number(n),
   isValid: (n: unknown) => typeof n === 'bigint' && n >= MIN_LONG && n <= MAX_LONG,
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
+};
+
+// avsc writes a custom long (LongType.__with) by asking for its 8 bytes and packing them into a zigzag varint a
+// bit at a time: with several longs per change event (key, LSNs, times) that was ~20% of the encoder thread for
+// small rows (docs/benchmarks.md). So the long type is avsc's custom long with one change: a bigint within
+// ±2^52 is written as avsc writes a plain long, from a double (exact there); anything else goes the way it went.
+// (avsc freezes its types, hence a subclass of its abstract long, given the methods as __with gives them.)
+interface LongTap { writeLong(n: number): void }
+interface AbstractLong { _write(tap: LongTap, v: unknown): void }
+const AbstractLongType = Object.getPrototypeOf(avro.types.LongType.__with(bigIntMethods)).constructor as new (noUnpack: boolean) => AbstractLong;
+const LONG_AS_DOUBLE = 2 ** 52;
+class BigIntLongType extends AbstractLongType {
+  override _write(tap: LongTap, v: unknown): void {
+    if (typeof v === 'bigint') {
+      const n = Number(v);
+      if (n >= -LONG_AS_DOUBLE && n <= LONG_AS_DOUBLE) return tap.writeLong(n);
+    }
+    super._write(tap, v);
+  }
+}
+const BigIntLong = Object.freeze(Object.assign(new BigIntLongType(false), {
+  _toBuffer: bigIntMethods.toBuffer,
+  _fromBuffer: bigIntMethods.fromBuffer,
+  _fromJSON: bigIntMethods.fromJSON,
+  _toJSON: bigIntMethods.toJSON,
+  _isValid: bigIntMethods.isValid,
+  compare: bigIntMethods.compare,
+})) as unknown as avro.Type;
 
 export type AvroType = avro.Type;
 export type AvroSchema = avro.Schema;

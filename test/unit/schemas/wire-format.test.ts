@@ -25,3 +25,29 @@ test('Avro longs are bigints over the full 64-bit range, in nullable unions too;
   }
   for (const v of [2n ** 63n, -(2n ** 63n) - 1n, 5]) assert.throws(() => nullable.toBuffer({ v }), `${v}`);
 });
+
+test('Avro longs are the zigzag varints of the Avro spec, however they are written', () => {
+  const long = avroType('"long"');
+  // the spec's encoding, computed here from the bigint: zigzag, then 7 bits a byte, least significant first
+  const spec = (v: bigint): Buffer => {
+    let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    const out: number[] = [];
+    do {
+      const b = Number(z & 0x7fn);
+      z >>= 7n;
+      out.push(z ? b | 0x80 : b);
+    } while (z);
+    return Buffer.from(out);
+  };
+  const values = [0n, 1n, -1n, 63n, 64n, -64n, -65n, 2n ** 31n, -(2n ** 31n), 2n ** 52n - 1n, 2n ** 52n, 2n ** 52n + 1n, -(2n ** 52n), -(2n ** 52n) - 1n,
+    2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 1_763_720_553_123_456n];
+  let x = 0x9e3779b97f4a7c15n;
+  for (let i = 0; i < 2000; i++) {
+    x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
+    values.push(BigInt.asIntN(64, x) >> BigInt(i % 64));
+  }
+  for (const v of values) {
+    assert.deepEqual(long.toBuffer(v), spec(v), `${v}`);
+    assert.equal(long.fromBuffer(spec(v)), v);
+  }
+});
