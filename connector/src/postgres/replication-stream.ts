@@ -4,6 +4,9 @@
 // Two library behaviours are worked around here (see ../shared/notes/libraries.md):
 // - its timer would confirm the last *received* LSN; acknowledge.timeoutSeconds 0 turns it off, and
 //   standby status updates are sent by us (on keepalive requests and every statusIntervalMs);
+// - its flow control pauses the socket whenever it starts handling messages and resumes it only once its queue
+//   is empty, so the walsender stopped at every turn; the stream's own queue (inbound-queue.ts) reads ahead up
+//   to a bound instead (the library's socket is reached through its private `_connection`, as it does itself);
 // - its acknowledge(lsn) reports lsn+1 as flushed. A commit record can start exactly where the previous
 //   commit ended, and Postgres skips on restart every commit that starts before the confirmed position, so
 //   lsn+1 could skip a transaction. confirm(lsn) therefore passes lsn-1, so that exactly lsn is reported.
@@ -13,6 +16,7 @@ import { AbstractPlugin } from 'pg-logical-replication/dist/output-plugins/abstr
 import { decodePgoutput, rowChange, type PgoutputMessage } from '../decode/pgoutput.ts';
 import { formatLsn, parseLsn } from '../../../schemas/src/lsn.ts';
 import { bounded } from '../../../runtime/bounded.ts';
+import { InboundQueue, type Pausable } from './inbound-queue.ts';
 
 /** Session settings under which Postgres renders values the way schemas/src/pg-types.ts parses them. */
 export const TEXT_RENDERING_OPTIONS =
@@ -62,6 +66,9 @@ export interface ReplicationStreamOptions {
   statusIntervalMs: number;
 }
 
+/** read ahead of the handler up to this much before the socket is paused (for ~2 KB rows about 4 MB) */
+const INBOUND_LIMITS = { maxMessages: 2000, maxBytes: 8 << 20 };
+
 export class ReplicationStream {
   private readonly opts: ReplicationStreamOptions;
   private service: LogicalReplicationService | undefined;
@@ -86,7 +93,7 @@ export class ReplicationStream {
     this.handled = 0;
     const service = new LogicalReplicationService(
       { ...this.opts.connection, options: [this.opts.connection.options, TEXT_RENDERING_OPTIONS].filter(Boolean).join(' ') },
-      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
     );
     this.service = service;
     // node-postgres never settles the connect of a client ended while connecting, so a stop() in the moment the
@@ -94,20 +101,26 @@ export class ReplicationStream {
     // run() ends on stop(), abort() or an error whether or not subscribe() settles
     const ended = new Promise<void>((resolve) => (this.endRun = resolve));
     let failure: Error | undefined;
-    service.on('data', async (lsn: string, msg: DecodedMessage) => {
-      try {
-        await handlers.onMessage(parseLsn(lsn), msg);
-      } finally {
-        this.handled++;
-      }
-    });
+    const inbound = new InboundQueue<[string, DecodedMessage]>(
+      async ([lsn, msg]) => {
+        try {
+          await handlers.onMessage(parseLsn(lsn), msg);
+        } finally {
+          this.handled++;
+        }
+      },
+      // a failing handler ends the run, so that nothing after the failure can be acknowledged
+      (err) => service.emit('error', err),
+      () => (service as unknown as { _connection?: { stream?: Pausable } })._connection?.stream,
+      INBOUND_LIMITS,
+    );
+    service.on('data', (lsn: string, msg: DecodedMessage) => inbound.push([lsn, msg], msg.tag === 'change' ? msg.message.length : 64));
     service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
       const durable = handlers.onKeepalive(parseLsn(lsn));
       if (shouldRespond || durable > this.confirmed) void this.confirm(durable);
     });
-    // a failing handler makes the library emit 'error' and go on with the next message: stop instead,
-    // so that nothing after the failure can be acknowledged
     service.on('error', (err: Error) => {
+      inbound.close();
       failure ??= err;
       this.endRun?.();
       void service.stop();
