@@ -23,7 +23,7 @@ export class ChangeItemsWriter {
   count = 0;
 
   constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.from(new ArrayBuffer(initialBytes));
+    this.buf = Buffer.allocUnsafeSlow(initialBytes); // not zero-filled: only the first `pos` bytes are read
   }
 
   get bytes(): number {
@@ -61,7 +61,7 @@ export class ChangeItemsWriter {
    */
   take(): { items: ArrayBuffer; length: number; count: number } {
     const taken = { items: this.buf.buffer as ArrayBuffer, length: this.pos, count: this.count };
-    this.buf = Buffer.from(new ArrayBuffer(Math.min(this.buf.length, 1 << 20)));
+    this.buf = Buffer.allocUnsafeSlow(Math.min(this.buf.length, 1 << 20));
     this.pos = 0;
     this.count = 0;
     return taken;
@@ -76,7 +76,7 @@ export class ChangeItemsWriter {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const grown = Buffer.from(new ArrayBuffer(Math.max(this.buf.length * 2, this.pos + n)));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }

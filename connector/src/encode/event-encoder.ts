@@ -172,7 +172,7 @@ class Output {
   private index: number[] = [];
 
   constructor(bytes: number) {
-    this.buf = Buffer.from(new ArrayBuffer(Math.max(4096, bytes)));
+    this.buf = Buffer.allocUnsafeSlow(Math.max(4096, bytes)); // not zero-filled: only written ranges are read
   }
 
   /** Writes key (unless null) and value; returns where the key is, for a tombstone that follows. */
@@ -203,7 +203,7 @@ class Output {
   }
 
   private grow(atLeast: number): void {
-    const grown = Buffer.from(new ArrayBuffer(Math.max(this.buf.length * 2, atLeast)));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, atLeast));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }
