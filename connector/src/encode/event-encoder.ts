@@ -12,7 +12,7 @@ import { readChangeItems, BEGIN, TRUNCATE } from './change-items.ts';
 import { avroType, type AvroSchema } from '../../../schemas/src/avro/types.ts';
 import type { Envelope, TableSchema } from '../../../schemas/src/envelope.ts';
 import type { MappingOptions, PgTypeInfo } from '../../../schemas/src/pg-types.ts';
-import { writeWire, type RegisteredSchema } from '../../../schemas/src/registry.ts';
+import { writeWire, type RegisteredSchema } from '../../../schemas/src/wire-format.ts';
 
 /** What a table's schema is built from: the columns as Postgres reports them, the key, the types. */
 export interface TableSource {

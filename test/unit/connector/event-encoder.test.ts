@@ -7,7 +7,7 @@ import { bySize } from '../../../connector/src/change-dispatcher.ts';
 import { changeEvent } from '../../../connector/src/decode/change-event.ts';
 import { avroType } from '../../../schemas/src/avro/types.ts';
 import { keySchema, valueSchema } from '../../../schemas/src/envelope.ts';
-import { encodeWire } from '../../../schemas/src/registry.ts';
+import { encodeWire } from '../../../schemas/src/wire-format.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
 

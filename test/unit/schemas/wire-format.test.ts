@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeWire, wireSchemaId } from '../../../schemas/src/registry.ts';
+import { encodeWire, wireSchemaId } from '../../../schemas/src/wire-format.ts';
 import { avroType } from '../../../schemas/src/avro/types.ts';
 
 const type = avroType({ type: 'record', name: 'r', fields: [{ name: 'id', type: 'long' }, { name: 'body', type: ['null', 'string'] }] });
