@@ -3,10 +3,16 @@
 
 export type Lsn = bigint;
 
+const LSN_RE = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
+
 export function parseLsn(text: string): Lsn {
-  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(text.trim());
+  const m = LSN_RE.exec(text.trim());
   if (!m) throw new Error(`not an LSN: '${text}' (expected two hex numbers such as 16/B374D848)`);
-  return (BigInt('0x' + m[1]) << 32n) | BigInt('0x' + m[2]);
+  const high = parseInt(m[1]!, 16);
+  const low = parseInt(m[2]!, 16);
+  // below 2^53 (8 PiB of WAL) the LSN is exact in a double: one bigint made, not four (one per replication message)
+  if (high < 2 ** 21) return BigInt(high * 4_294_967_296 + low);
+  return (BigInt(high) << 32n) | BigInt(low);
 }
 
 /** Postgres' own spelling: upper-case hex halves without padding. */
