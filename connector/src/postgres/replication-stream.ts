@@ -99,7 +99,6 @@ export class ReplicationStream {
     // node-postgres never settles the connect of a client ended while connecting, so a stop() in the moment the
     // stream (re)connects would leave subscribe() pending for ever (a stop right after start hung a CI run):
     // run() ends on stop(), abort() or an error whether or not subscribe() settles
-    const ended = new Promise<void>((resolve) => (this.endRun = resolve));
     let failure: Error | undefined;
     const inbound = new InboundQueue<[string, DecodedMessage]>(
       async ([lsn, msg]) => {
@@ -114,13 +113,18 @@ export class ReplicationStream {
       () => (service as unknown as { _connection?: { stream?: Pausable } })._connection?.stream,
       INBOUND_LIMITS,
     );
+    // what was read but not yet handled is dropped when the run ends (nothing of it was acknowledged): no
+    // message of this run may reach the handlers after it, when the connector may already stream again
+    const ended = new Promise<void>((resolve) => (this.endRun = () => {
+      inbound.close();
+      resolve();
+    }));
     service.on('data', (lsn: string, msg: DecodedMessage) => inbound.push([lsn, msg], msg.tag === 'change' ? msg.message.length : 64));
     service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
       const durable = handlers.onKeepalive(parseLsn(lsn));
       if (shouldRespond || durable > this.confirmed) void this.confirm(durable);
     });
     service.on('error', (err: Error) => {
-      inbound.close();
       failure ??= err;
       this.endRun?.();
       void service.stop();
@@ -135,6 +139,7 @@ export class ReplicationStream {
     } catch (err) {
       failure ??= err as Error;
     } finally {
+      inbound.close();
       clearInterval(this.statusTimer);
       this.endRun = undefined;
       await bounded(service.destroy(), 5000);
