@@ -1,6 +1,6 @@
-// The pieces of Kafka's wire format the kafkajs swaps write themselves (kafka-record.ts,
-// kafka-produce-request.ts): zigzag varints as the record format v2 has them, and an Encoder that holds
-// bytes written elsewhere, which is all kafkajs reads of an encoded record or request.
+// The pieces of Kafka's wire format the produce-request swap (kafka-produce-request.ts) writes itself: zigzag
+// varints and records as the record format v2 has them, and an Encoder that holds bytes written elsewhere, which
+// is all kafkajs reads of an encoded request.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -28,7 +28,7 @@ export function uvarintSize(v: number): number {
   return n;
 }
 
-export function writeUVarint(buf: Buffer, pos: number, v: number): number {
+function writeUVarint(buf: Buffer, pos: number, v: number): number {
   while (v >= 0x80) {
     buf[pos++] = (v & 0x7f) | 0x80;
     v >>>= 7;

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import './kafka-crc32c.ts'; // before kafkajs loads: native CRC-32C for its record batches
 import './kafka-grouping.ts'; // before kafkajs loads: messages grouped by partition in one pass
-import './kafka-record.ts'; // before kafkajs loads: each record encoded into one exact-size buffer
 import './kafka-produce-request.ts'; // before kafkajs loads: each produce request written into one exact-size buffer
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';

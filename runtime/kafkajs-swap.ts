@@ -1,5 +1,5 @@
 // How tracelake replaces a hot kafkajs internal that has no hook (kafka-crc32c.ts, kafka-grouping.ts,
-// kafka-record.ts): the CommonJS module is loaded, its replacement built from it, and the replacement becomes
+// kafka-produce-request.ts): the CommonJS module is loaded, its replacement built from it, and the replacement becomes
 // the module's exports — before the rest of kafkajs requires it, so import these files before kafkajs loads
 // (runtime/kafka.ts does) — but only when `agrees` finds both give the same results on sample data. If
 // anything does not fit (another kafkajs layout, a missing native binary), kafkajs keeps its own.
