@@ -7,7 +7,6 @@ import { avroType, type AvroSchema, type AvroType } from './avro/types.ts';
 import { TracelakeError } from './errors.ts';
 import { wireSchemaId, type RegisteredSchema } from './wire-format.ts';
 
-
 export interface WriterSchema {
   type: AvroType;
   /** the schema as registered, with tracelake's field attributes */
@@ -61,7 +60,6 @@ export class SchemaRegistry {
   }
 }
 
-/** Where messages are encoded before being copied out at their size (grows to the largest message seen). */
 export async function decodeWire(registry: SchemaRegistry, buf: Buffer): Promise<{ id: number; value: unknown; writer: WriterSchema }> {
   const id = wireSchemaId(buf);
   const writer = await registry.writerSchema(id);

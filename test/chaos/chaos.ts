@@ -42,16 +42,16 @@ const script = (name: string) => fileURLToPath(new URL(`../../scripts/stack/${na
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * When the harness itself had a dependency down: a service that starts inside such an outage fails its start
- * naming the dependency (by design: at start an unreachable dependency is a failure, exit 1, and the
- * orchestrator starts it again; once running, a service rides an outage out). Such exits are expected.
- */
-/**
  * Error codes a start may fail with while a dependency is away: the checks before the start say KAFKA_UNREACHABLE,
  * a Kafka that goes away after them (a restart a moment later) fails the start's first requests as KAFKA_UNAVAILABLE.
  */
 const SAME_OUTAGE: Record<string, string[]> = { KAFKA_UNREACHABLE: ['KAFKA_UNREACHABLE', 'KAFKA_UNAVAILABLE'] };
 
+/**
+ * When the harness itself had a dependency down: a service that starts inside such an outage fails its start
+ * naming the dependency (by design: at start an unreachable dependency is a failure, exit 1, and the
+ * orchestrator starts it again; once running, a service rides an outage out). Such exits are expected.
+ */
 class Outages {
   private readonly windows: { code: string; from: number; to: number }[] = [];
   private readonly open = new Map<string, number>();

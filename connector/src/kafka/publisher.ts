@@ -1,7 +1,7 @@
 // Kafka side of the connector: an idempotent kafkajs producer (acks=all) and topic creation.
 import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
-import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { kafkaError } from './kafka-error.ts';
 import { keyHashPartitioner } from './partitioner.ts';
 
 export interface OutMessage {
@@ -89,28 +89,4 @@ export class KafkaPublisher {
     await this.producer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
-}
-
-function kafkaError(err: unknown): TracelakeError {
-  const e = err as { message?: string; type?: string; retriable?: boolean };
-  if (e.type === 'SASL_AUTHENTICATION_FAILED' || /SASL|authentication failed|Authentication/i.test(e.message ?? '')) {
-    return new TracelakeError(`Kafka refused the connector's credentials: ${e.message}`, {
-      code: 'KAFKA_AUTH', cause: err, remedy: 'check kafka.sasl (mechanism, username, password) and that the listener at kafka.brokers expects SASL',
-    });
-  }
-  if (/certificate|SSL|TLS|self.signed/i.test(e.message ?? '')) {
-    return new TracelakeError(`TLS to Kafka failed: ${e.message}`, {
-      code: 'KAFKA_TLS', cause: err, remedy: 'check kafka.ssl.caFile (the CA that signed the brokers\' certificates) and that kafka.brokers names hosts in them',
-    });
-  }
-  const tooLarge = e.type === 'MESSAGE_TOO_LARGE' || /too large/i.test(e.message ?? '');
-  if (tooLarge) {
-    return new TracelakeError(`Kafka refused a message as too large: ${e.message}`, {
-      code: 'KAFKA_MESSAGE_TOO_LARGE', cause: err,
-      remedy: "raise the topic's max.message.bytes and the broker's message.max.bytes, or exclude the large column",
-    });
-  }
-  return new TracelakeError(`Kafka request failed: ${e.message ?? String(err)}`, {
-    code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err, remedy: 'check that the Kafka brokers (kafka.brokers) are reachable',
-  });
 }

@@ -2,7 +2,7 @@
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
-import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { kafkaError } from './kafka-error.ts';
 
 export interface ConnectorState {
   /** the slot's consistent point the finished snapshot was read at */
@@ -35,7 +35,7 @@ export class StateStore {
 
   /** The latest state stored for `key`, or undefined. Reads the topic to its end. */
   read(key: string): Promise<ConnectorState | undefined> {
-    return unavailable(this.readLatest(key), this.topic);
+    return asKafkaError(this.readLatest(key), this.topic);
   }
 
   private async readLatest(key: string): Promise<ConnectorState | undefined> {
@@ -65,7 +65,7 @@ export class StateStore {
   }
 
   write(key: string, state: ConnectorState | null): Promise<void> {
-    return unavailable(this.store(key, state), this.topic);
+    return asKafkaError(this.store(key, state), this.topic);
   }
 
   private async store(key: string, state: ConnectorState | null): Promise<void> {
@@ -83,14 +83,11 @@ export class StateStore {
   }
 }
 
-/** A kafkajs failure of the state topic as the connector's Kafka errors read (code, retriable, remedy). */
-async function unavailable<T>(p: Promise<T>, topic: string): Promise<T> {
+/** The state topic's kafkajs failures reported as the publisher's are (kafka-error.ts). */
+async function asKafkaError<T>(p: Promise<T>, topic: string): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof TracelakeError) throw err;
-    throw new TracelakeError(`Kafka request for the connector state (topic ${topic}) failed: ${(err as Error).message}`, {
-      code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err, remedy: 'check that the Kafka brokers (kafka.brokers) are reachable',
-    });
+    throw kafkaError(err, `Kafka request for the connector state (topic ${topic})`);
   }
 }

@@ -96,9 +96,6 @@ export class ReplicationStream {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
     );
     this.service = service;
-    // node-postgres never settles the connect of a client ended while connecting, so a stop() in the moment the
-    // stream (re)connects would leave subscribe() pending for ever (a stop right after start hung a CI run):
-    // run() ends on stop(), abort() or an error whether or not subscribe() settles
     let failure: Error | undefined;
     const inbound = new InboundQueue<[string, DecodedMessage]>(
       async ([lsn, msg]) => {
@@ -113,8 +110,11 @@ export class ReplicationStream {
       () => (service as unknown as { _connection?: { stream?: Pausable } })._connection?.stream,
       INBOUND_LIMITS,
     );
-    // what was read but not yet handled is dropped when the run ends (nothing of it was acknowledged): no
-    // message of this run may reach the handlers after it, when the connector may already stream again
+    // node-postgres never settles the connect of a client ended while connecting, so a stop() in the moment the
+    // stream (re)connects would leave subscribe() pending for ever (a stop right after start hung a CI run):
+    // run() ends on stop(), abort() or an error whether or not subscribe() settles. What was read but not yet
+    // handled is dropped then (nothing of it was acknowledged): no message of this run may reach the handlers
+    // after it, when the connector may already stream again
     const ended = new Promise<void>((resolve) => (this.endRun = () => {
       inbound.close();
       resolve();
@@ -181,4 +181,3 @@ export class ReplicationStream {
     await bounded(this.service?.stop(), 5000);
   }
 }
-
