@@ -63,6 +63,8 @@ export class Sink implements Worker {
   private epoch = 0;
   private heartbeat: () => Promise<void> = async () => undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** fires when the collected batch reaches maxWaitMs (the timer above only backs it up) */
+  private dueTimer: NodeJS.Timeout | undefined;
   private refresher: NodeJS.Timeout | undefined;
   private topics: string[] = [];
   private admin: Admin | undefined;
@@ -107,6 +109,7 @@ export class Sink implements Worker {
       throw err;
     } finally {
       clearInterval(this.timer);
+      clearTimeout(this.dueTimer);
       clearInterval(this.refresher);
       await bounded(this.consumer?.disconnect(), 15_000);
       await this.dlq?.disconnect().catch(() => undefined);
@@ -308,6 +311,7 @@ export class Sink implements Worker {
             if (!isRunning() || isStale() || this.paused || this.stopping) break;
             const ev = await this.decode(batch.topic, batch.partition, m);
             this.buffer.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
+            if (this.buffer.rows === 1) this.closeWhenDue();
             this.metrics?.buffered.set(this.buffer.events.length);
             this.stats.eventsConsumed++;
             this.metrics?.eventsConsumed.inc();
@@ -404,6 +408,18 @@ export class Sink implements Worker {
       this.buffer = new BatchBuffer(this.epoch);
       this.metrics?.buffered.set(0);
     });
+  }
+
+  /**
+   * Closes the batch just started the moment it is maxWaitMs old, unless one is merging then (its end closes
+   * it); the periodic check alone would add up to a quarter of maxWaitMs to every batch's wait.
+   */
+  private closeWhenDue(): void {
+    clearTimeout(this.dueTimer);
+    const wait = (this.buffer.firstAt ?? Date.now()) + this.cfg.batching.maxWaitMs - Date.now();
+    this.dueTimer = setTimeout(() => {
+      if (this.batchDue()) void this.locked(() => this.closeBatch()).catch(() => undefined);
+    }, Math.max(0, wait));
   }
 
   /** The buffered batch is old enough and no other batch is merging (one merging, the next collecting). */
