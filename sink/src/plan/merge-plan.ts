@@ -131,11 +131,13 @@ export function insertOnly(p: Pick<TablePlanInput, 'deleteMode'>, rows: FoldedRo
   return p.deleteMode === 'hard' && rows.length > 0 && rows.every((r) => r.op === 'upsert' && r.events.length > 0 && r.events.every((e) => e.op === 'c'));
 }
 
-/** MERGE statements for the rows, each under maxStatementBytes and maxStatementRows (a single larger row gets its own). */
-export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
-  if (rows.length === 0) return [];
+/**
+ * MERGE statements for the rows, each under maxStatementBytes and maxStatementRows (a single larger row gets its
+ * own), written one at a time as they are taken: only the statement being run is in memory.
+ */
+export function* planMerges(p: TablePlanInput, rows: FoldedRow[]): Generator<string, void, undefined> {
+  if (rows.length === 0) return;
   const overhead = Buffer.byteLength(mergeStatement(p, [], ['{}']));
-  const out: string[] = [];
   let chunk: FoldedRow[] = [];
   let chunkValues: string[] = [];
   let size = overhead;
@@ -143,7 +145,7 @@ export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
     const v = rowCells(p, r);
     const bytes = Buffer.byteLength(v) + 1;
     if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows)) {
-      out.push(mergeStatement(p, chunk, chunkValues));
+      yield mergeStatement(p, chunk, chunkValues);
       chunk = [];
       chunkValues = [];
       size = overhead;
@@ -152,8 +154,7 @@ export function planMerges(p: TablePlanInput, rows: FoldedRow[]): string[] {
     chunkValues.push(v);
     size += bytes;
   }
-  out.push(mergeStatement(p, chunk, chunkValues));
-  return out;
+  yield mergeStatement(p, chunk, chunkValues);
 }
 
 /** Hard mode: record the position of deleted keys first, so no later replay can resurrect them. */

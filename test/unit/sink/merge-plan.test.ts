@@ -26,8 +26,8 @@ function carried(sql: string): Array<Record<string, unknown>> {
 
 test('statements are split by rows and by bytes; every row lands in exactly one', () => {
   const rows = Array.from({ length: 10 }, (_, i) => row(i, 'x'.repeat(100)));
-  assert.equal(planMerges(plan(1 << 20, 3), rows).length, 4);
-  const bySize = planMerges(plan(2000, 1000), rows);
+  assert.equal([...planMerges(plan(1 << 20, 3), rows)].length, 4);
+  const bySize = [...planMerges(plan(2000, 1000), rows)];
   assert.ok(bySize.length > 1 && bySize.every((s) => Buffer.byteLength(s) <= 2000));
   const ids = bySize.flatMap((s) => carried(s).map((r) => r.c0 as number));
   assert.deepEqual(ids.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -63,7 +63,7 @@ test('a batch of inserts only gets an insert-only MERGE; anything else, or soft 
     topic: 't', partition: 0, offset: '0', raw: { key: null, value: null }, key: { id: BigInt(id) }, op, row: { id: BigInt(id), body: 'x' },
     unchanged: [], commitLsn: 10n, seq: BigInt(seq), sourceTsMs: 0n, schema: 's', table: 't', columns: [], keyFields: ['id'],
   });
-  const statement = (events: TableEvent[], mode: 'hard' | 'soft' = 'hard') => planMerges({ ...plan(1 << 20, 100), deleteMode: mode }, foldBatch(events).rows)[0]!;
+  const statement = (events: TableEvent[], mode: 'hard' | 'soft' = 'hard') => planMerges({ ...plan(1 << 20, 100), deleteMode: mode }, foldBatch(events).rows).next().value!;
   const inserts = statement([ev('c', 1, 0), ev('c', 2, 1)]);
   assert.ok(!inserts.includes('WHEN MATCHED'), inserts);
   assert.match(inserts, /WHEN NOT MATCHED AND s\._op = 'upsert' THEN INSERT/);
