@@ -36,11 +36,11 @@ export const sinkConfigSchema = z.strictObject({
     tablePrefix: z.string().default('').describe('prefix of every Delta table and view name'),
   }).describe('the Databricks SQL warehouse the Delta tables are written through'),
   batching: z.strictObject({
-    maxRows: z.number().int().positive().default(10_000).describe('a batch is merged when it holds this many events'),
+    maxRows: z.number().int().positive().default(20_000).describe('a batch is merged when it holds this many events'),
     maxBytes: z.number().int().positive().default(16 * 1024 * 1024).describe('… or this many bytes (two batches are in memory: one merging, one collecting)'),
     maxWaitMs: z.number().int().positive().default(2_000).describe('a batch is merged at most this long after its first event'),
     maxStatementBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('larger batches are split into several MERGE statements (keep under the warehouse\'s statement size limit)'),
-    maxStatementRows: z.number().int().positive().default(10_000).describe('rows per MERGE statement'),
+    maxStatementRows: z.number().int().positive().default(20_000).describe('rows per MERGE statement'),
   }).prefault({}).describe('micro-batches: closed by rows, bytes or time, whichever first'),
   platform: z.enum(['phoenix', 'langfuse', 'custom']).default('custom').describe('phoenix / langfuse: create the llm_spans, llm_spans_lean and llm_daily views over that platform\'s tables'),
   deleteMode: z.enum(['hard', 'soft']).default('hard').describe('hard: delete the row; soft: keep it with _deleted = true'),
