@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   const sinkConfig = {
     kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-sink`, topicPrefix: RUN }, registry: { url: env.registryUrl },
     warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: RUN },
+    // BENCH_SINK_BATCHING='{"maxRows": 20000}': the sink's batching other than its defaults (to weigh them)
+    ...(process.env.BENCH_SINK_BATCHING ? { batching: JSON.parse(process.env.BENCH_SINK_BATCHING) as Record<string, number> } : {}),
   };
   const topic = `${RUN}.${TABLE}`;
   const lines: string[] = [];

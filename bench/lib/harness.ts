@@ -104,7 +104,9 @@ export function startOurs(config: Record<string, unknown>, extraNodeArgs: string
   const dir = mkdtempSync(`${tmpdir()}/tracelake-bench-`);
   writeFileSync(`${dir}/c.json`, JSON.stringify({ http: { host: '127.0.0.1', port: 0 }, ...config }));
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...extraNodeArgs, ...serviceCommand(service, `${dir}/c.json`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // the allocator setting bin/tracelake and the image use (their NODE_OPTIONS come as extraNodeArgs)
+  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+  const child = spawn(process.execPath, [...extraNodeArgs, ...serviceCommand(service, `${dir}/c.json`)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let out = '';
   const lines: string[] = [];
   const seen = new Map<string, number>();

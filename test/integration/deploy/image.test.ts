@@ -119,7 +119,7 @@ test('the final stage holds the sources the services need and nothing else', (t)
     else cpSync(join(ROOT, src), join(app, dest));
   }
   assert.deepEqual(entry, ['node', 'cli/tracelake.ts']);
-  assert.deepEqual(env, { NODE_ENV: 'production', HOME: '/tmp', TMPDIR: '/tmp', TRACELAKE_LOG_LEVEL: 'info', NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=256' });
+  assert.deepEqual(env, { NODE_ENV: 'production', HOME: '/tmp', TMPDIR: '/tmp', TRACELAKE_LOG_LEVEL: 'info', NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=256', MALLOC_MMAP_THRESHOLD_: '131072' });
   const files = spawnSync('find', ['.', '-type', 'f', '-not', '-path', './node_modules/*'], { cwd: app, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   assert.ok(!files.some((f) => f.endsWith('.test.ts')), 'no test files');
   assert.ok(!files.some((f) => /^\.\/(test|bench|scripts|docs|deploy|\.cache|\.git)\//.test(f)), 'no tests, benchmarks, scripts, docs or caches');
