@@ -27,8 +27,8 @@ const SIZES = (process.env.BENCH_MERGE_SIZES ?? '1000,10000,100000').split(',').
 const RATES = (process.env.BENCH_RATES ?? '1000,5000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const log = pino({ level: 'warn' });
-/** the sink's default batching, which every measurement here uses */
-const BATCHING = sinkConfigSchema.shape.batching.parse({});
+/** the sink's batching in every measurement here: its defaults, or BENCH_SINK_BATCHING='{"maxStatementRows": 10000}' to weigh others */
+const BATCHING = sinkConfigSchema.shape.batching.parse(JSON.parse(process.env.BENCH_SINK_BATCHING ?? '{}'));
 
 const columns: PlanColumn[] = ([
   ['id', 'long', true], ['trace_id', 'string', false], ['name', 'string', false], ['attributes', 'string', false],
@@ -125,7 +125,7 @@ async function freshness(RATE: number): Promise<string> {
     kafka: { brokers: env.kafkaBrokers, topicPrefix: run, stateTopic: `${run}-state` }, registry: { url: env.registryUrl },
   }), log);
   const sinkCfg = parseSinkConfig({
-    kafka: { brokers: env.kafkaBrokers, groupId: `${run}-sink`, topicPrefix: run }, registry: { url: env.registryUrl },
+    kafka: { brokers: env.kafkaBrokers, groupId: `${run}-sink`, topicPrefix: run }, registry: { url: env.registryUrl }, batching: BATCHING,
     warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: run },
   });
   // BENCH_SINK_LOG=<file>: the sink's debug log (one line per merged batch: events, rows, ms)
