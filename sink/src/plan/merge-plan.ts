@@ -145,10 +145,11 @@ export function* planMerges(p: TablePlanInput, rows: FoldedRow[]): Generator<str
     const v = rowCells(p, r);
     const bytes = Buffer.byteLength(v) + 1;
     if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows)) {
-      yield mergeStatement(p, chunk, chunkValues);
+      const sql = mergeStatement(p, chunk, chunkValues);
       chunk = [];
-      chunkValues = [];
+      chunkValues = []; // let the rows' text go while the statement runs
       size = overhead;
+      yield sql;
     }
     chunk.push(r);
     chunkValues.push(v);
