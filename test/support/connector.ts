@@ -4,6 +4,7 @@ import pg from 'pg';
 import { Connector } from '../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../connector/src/config.ts';
 import { stack, uniqueName } from './stack.ts';
+import { parseLsn } from '../../schemas/src/lsn.ts';
 
 export const testLog = pino({ level: process.env.TL_LOG_LEVEL ?? 'silent' });
 
@@ -52,6 +53,35 @@ export async function connectorFixture(prefix: string): Promise<ConnectorFixture
   };
   await fixture.db.query(`CREATE SCHEMA ${name}`);
   return fixture;
+}
+
+export interface SlotFixture {
+  db: pg.Client;
+  /** the table, its publication and its pgoutput slot all have this name */
+  name: string;
+  /** the slot's consistent point */
+  startLsn: bigint;
+  /** drops slot, publication and table (stop any stream on the slot first) and ends `db` */
+  cleanup(): Promise<void>;
+}
+
+/** A one-column table with a publication and a pgoutput slot, for tests of the replication stream alone. */
+export async function slotFixture(prefix: string): Promise<SlotFixture> {
+  const db = new pg.Client({ connectionString: stack().pgUrl });
+  await db.connect();
+  const name = uniqueName(prefix);
+  await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
+  await db.query(`CREATE PUBLICATION ${name} FOR TABLE ${name}`);
+  const { rows: [slot] } = await db.query<{ lsn: string }>(`SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
+  return {
+    db, name, startLsn: parseLsn(slot!.lsn),
+    cleanup: async () => {
+      await db.query('SELECT pg_drop_replication_slot($1)', [name]).catch(() => undefined);
+      await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
+      await db.query(`DROP TABLE IF EXISTS ${name}`);
+      await db.end();
+    },
+  };
 }
 
 /** Starts a connector; resolves once it streams. `done` settles when it stops or fails. */

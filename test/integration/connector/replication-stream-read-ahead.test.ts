@@ -3,27 +3,18 @@
 // the socket at once) and then pauses the socket (not the whole backlog read into memory).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ReplicationStream } from '../../../connector/src/postgres/replication-stream.ts';
-import { stack, uniqueName } from '../../support/stack.ts';
-import { parseLsn } from '../../../schemas/src/lsn.ts';
+import { stack } from '../../support/stack.ts';
+import { slotFixture } from '../../support/connector.ts';
 
 const ROWS = 50_000;
 
 test('a busy handler: the stream reads ahead past the first message, pauses within its bound, then hands every message over in order', { timeout: 120_000 }, async (t) => {
-  const db = new pg.Client({ connectionString: stack().pgUrl });
-  await db.connect();
-  const name = uniqueName('readahead');
-  await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
-  await db.query(`CREATE PUBLICATION ${name} FOR TABLE ${name}`);
-  const { rows: [slot] } = await db.query<{ lsn: string }>(`SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
+  const { db, name, startLsn, cleanup } = await slotFixture('readahead');
   const stream = new ReplicationStream({ connection: { connectionString: stack().pgUrl }, slot: name, publications: [name], statusIntervalMs: 1000 });
   t.after(async () => {
     await stream.stop();
-    await db.query('SELECT pg_drop_replication_slot($1)', [name]).catch(() => undefined);
-    await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
-    await db.query(`DROP TABLE IF EXISTS ${name}`);
-    await db.end();
+    await cleanup();
   });
   await db.query(`INSERT INTO ${name} SELECT g FROM generate_series(1, ${ROWS}) g`); // BEGIN, 50,000 INSERTs, COMMIT
 
@@ -32,7 +23,7 @@ test('a busy handler: the stream reads ahead past the first message, pauses with
   const tags: string[] = [];
   let lastLsn = 0n;
   let outOfOrder = 0;
-  const running = stream.run(parseLsn(slot!.lsn), {
+  const running = stream.run(startLsn, {
     onMessage: async (lsn, msg) => {
       await busy; // the handler of the first message does not finish until released
       if (msg.tag === 'change') {

@@ -2,32 +2,21 @@
 // settles the connect of a client ended mid-connect, and a stop() in that moment hung a CI run for good.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ReplicationStream } from '../../../connector/src/postgres/replication-stream.ts';
-import { stack, uniqueName } from '../../support/stack.ts';
-import { parseLsn } from '../../../schemas/src/lsn.ts';
+import { stack } from '../../support/stack.ts';
+import { slotFixture } from '../../support/connector.ts';
 
 const bounded = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not return within ${ms} ms`)), ms).unref())]);
 
 test('stop() ends the stream at any moment of its start, and leaves no connection holding the slot', { timeout: 120_000 }, async (t) => {
-  const db = new pg.Client({ connectionString: stack().pgUrl });
-  await db.connect();
-  const name = uniqueName('stopstart');
-  await db.query(`CREATE TABLE ${name} (id int PRIMARY KEY)`);
-  await db.query(`CREATE PUBLICATION ${name} FOR TABLE ${name}`);
-  const { rows: [slot] } = await db.query<{ lsn: string }>(`SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
-  t.after(async () => {
-    await db.query('SELECT pg_drop_replication_slot($1)', [name]).catch(() => undefined);
-    await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
-    await db.query(`DROP TABLE IF EXISTS ${name}`);
-    await db.end();
-  });
+  const { db, name, startLsn, cleanup } = await slotFixture('stopstart');
+  t.after(cleanup);
   const handlers = { onMessage: async () => {}, onKeepalive: () => 0n };
   // stop right away, after the client exists, while it connects, and once it streams
   for (const delayMs of [0, 1, 5, 20, 500]) {
     const stream = new ReplicationStream({ connection: { connectionString: stack().pgUrl }, slot: name, publications: [name], statusIntervalMs: 1000 });
-    const running = stream.run(parseLsn(slot!.lsn), handlers);
+    const running = stream.run(startLsn, handlers);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     await bounded(stream.stop(), 10_000, `stop() after ${delayMs} ms`);
     await bounded(running.catch(() => undefined), 15_000, `run() after a stop at ${delayMs} ms`);
