@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import {
-  appendResults, cleanUp, createBenchTable, env, kafkaAdmin, load1, machine, sleep, startOurs, today, treePeakRssMb, waitForTopicCount,
+  appendResults, benchSinkBatching, cleanUp, createBenchTable, env, kafkaAdmin, load1, machine, MALLOC_MMAP_THRESHOLD, sleep, startOurs, today, treePeakRssMb, waitForTopicCount,
 } from './lib/harness.ts';
 import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
 import { parseConnectorConfig } from '../connector/src/config.ts';
@@ -36,8 +36,7 @@ async function main(): Promise<void> {
   const sinkConfig = {
     kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-sink`, topicPrefix: RUN }, registry: { url: env.registryUrl },
     warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: RUN },
-    // BENCH_SINK_BATCHING='{"maxRows": 20000}': the sink's batching other than its defaults (to weigh them)
-    ...(process.env.BENCH_SINK_BATCHING ? { batching: JSON.parse(process.env.BENCH_SINK_BATCHING) as Record<string, number> } : {}),
+    batching: benchSinkBatching(),
   };
   const topic = `${RUN}.${TABLE}`;
   const lines: string[] = [];
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
       `One \`INSERT … SELECT generate_series\` of ${ROWS} ~176 B rows (table ${wal!.b}) committed while the connector streams`,
       `(${((committed - writeStart) / 1000).toFixed(1)} s to write). The connector on its defaults (produce batches ≤ ${conn.batching.maxBytes} bytes, ≤ ${conn.batching.maxMessages} messages,`,
       'four in flight); then the sink, started after the connector finished, on its defaults (batches of ≤ ' + `${sink.batching.maxRows} events, MERGE statements of ≤ ${sink.batching.maxStatementRows} rows,`,
-      `one batch merging while the next is collected). Peak RSS is VmHWM of the process. Node flags: ${NODE_ARGS.join(' ') || 'none (V8 defaults)'}; MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072'}.`, '',
+      `one batch merging while the next is collected). Peak RSS is VmHWM of the process. Node flags: ${NODE_ARGS.join(' ') || 'none (V8 defaults)'}; MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}.`, '',
       '| stage | time | rate | peak RSS | goal |', '| --- | --- | --- | --- | --- |',
       `| connector: commit → all events in Kafka | ${connectorSeconds.toFixed(1)} s | ${Math.round(ROWS / connectorSeconds)} ev/s | ${connectorRss.toFixed(0)} MB | ≤ 300 MB: ${connectorRss <= 300 ? 'met' : '**not met**'} |`,
       `| sink: start → all rows in Delta | ${sinkSeconds.toFixed(1)} s | ${Math.round(ROWS / sinkSeconds)} rows/s | ${sinkRss.toFixed(0)} MB | ≤ 300 MB: ${sinkRss <= 300 ? 'met' : '**not met**'} |`,

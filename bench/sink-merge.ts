@@ -14,7 +14,7 @@ import { planMerges, type PlanColumn, type TablePlanInput } from '../sink/src/pl
 import { createTable, createTombstones } from '../sink/src/plan/ddl.ts';
 import type { FoldedRow } from '../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../sink/src/decode/table-event.ts';
-import { appendResults, machine, today } from './lib/harness.ts';
+import { appendResults, benchSinkBatching, machine, today } from './lib/harness.ts';
 import { sqlIdent } from '../sink/src/sql/literals.ts';
 import { Connector } from '../connector/src/connector.ts';
 import { parseConnectorConfig } from '../connector/src/config.ts';
@@ -27,8 +27,8 @@ const SIZES = (process.env.BENCH_MERGE_SIZES ?? '1000,10000,100000').split(',').
 const RATES = (process.env.BENCH_RATES ?? '1000,5000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const log = pino({ level: 'warn' });
-/** the sink's batching in every measurement here: its defaults, or BENCH_SINK_BATCHING='{"maxStatementRows": 10000}' to weigh others */
-const BATCHING = sinkConfigSchema.shape.batching.parse(JSON.parse(process.env.BENCH_SINK_BATCHING ?? '{}'));
+/** the sink's batching in every measurement here: its defaults unless BENCH_SINK_BATCHING says otherwise */
+const BATCHING = sinkConfigSchema.shape.batching.parse(benchSinkBatching());
 
 const columns: PlanColumn[] = ([
   ['id', 'long', true], ['trace_id', 'string', false], ['name', 'string', false], ['attributes', 'string', false],

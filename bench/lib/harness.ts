@@ -99,13 +99,20 @@ export interface OursRun {
   stop(): Promise<void>;
 }
 
+/** The allocator setting bin/tracelake and the image give both services (their NODE_OPTIONS come as node flags). */
+export const MALLOC_MMAP_THRESHOLD = process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072';
+
+/** BENCH_SINK_BATCHING='{"maxRows": 10000}': sink batching other than its defaults, to weigh them (make bench-sink, bench-burst). */
+export function benchSinkBatching(): Record<string, number> {
+  return JSON.parse(process.env.BENCH_SINK_BATCHING ?? '{}') as Record<string, number>;
+}
+
 /** Starts our connector (or sink) with `config` (JSON), REST API on a free loopback port; stdout is scanned for log lines. */
 export function startOurs(config: Record<string, unknown>, extraNodeArgs: string[] = [], service: 'connector' | 'sink' = 'connector'): OursRun {
   const dir = mkdtempSync(`${tmpdir()}/tracelake-bench-`);
   writeFileSync(`${dir}/c.json`, JSON.stringify({ http: { host: '127.0.0.1', port: 0 }, ...config }));
   const spawnedAt = performance.now();
-  // the allocator setting bin/tracelake and the image use (their NODE_OPTIONS come as extraNodeArgs)
-  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: MALLOC_MMAP_THRESHOLD };
   const child = spawn(process.execPath, [...extraNodeArgs, ...serviceCommand(service, `${dir}/c.json`)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   let out = '';
   const lines: string[] = [];
