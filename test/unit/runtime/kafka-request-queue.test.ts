@@ -33,6 +33,7 @@ test('a kafkajs connection queue with nothing pending arms no check; a queued re
     // and again after each: a loop for as long as the connection lives
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(q.throttleCheckTimeoutId, null, 'nothing pending: no check armed');
+    assert.deepEqual(answered, [1, 2], 'both answers reached their callers');
   } finally {
     q.destroy();
   }
