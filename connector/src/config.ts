@@ -2,7 +2,7 @@
 // documents every field (docs and the Helm values schema are generated from it).
 import { z } from 'zod';
 import { parseConfig } from '../../runtime/config/parse.ts';
-import { httpSchema, lifecycleSchema } from '../../runtime/config/common.ts';
+import { httpSchema, lifecycleSchema, registryFields } from '../../runtime/config/common.ts';
 import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 
 const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table, e.g. public.spans');
@@ -45,7 +45,7 @@ export const connectorConfigSchema = z.strictObject({
     stateTopic: z.string().default('tracelake-connector-state').describe('compacted topic for the connector state; must not look like a change topic'),
   }).describe('the Kafka cluster change events go to'),
   registry: z.strictObject({
-    url: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL of a Confluent-compatible registry API, e.g. http://registry:8081').describe('schema registry (Confluent API; for Apicurio …/apis/ccompat/v7)'),
+    ...registryFields,
   }).describe('schema registry the Avro schemas are registered in (TopicNameStrategy, BACKWARD)'),
   batching: z.strictObject({
     maxMessages: z.number().int().positive().default(5_000).describe('messages per produce batch'),

@@ -208,7 +208,7 @@ export class Connector implements Worker {
     if (source.platform !== 'custom') await this.reportPresetDrift(this.db, tables);
     await ensurePublication(this.db, source.publication.name, tables.map((t) => [t.schema, t.table]), source.publication.autocreate);
 
-    const registry = new SchemaRegistry(this.cfg.registry.url);
+    const registry = new SchemaRegistry(this.cfg.registry.url, this.cfg.registry);
     this.publisher = new KafkaPublisher({
       connection: kafka, clientId: 'tracelake-connector', partitions: kafka.partitions,
       replicationFactor: kafka.replicationFactor, topicConfig: kafka.topicConfig,

@@ -17,3 +17,14 @@ export const lifecycleSchema = {
   failurePolicy: z.enum(['stay', 'exit']).default('stay')
     .describe('on a non-retriable failure: stay FAILED (REST shows the trace; POST /restart) like Kafka Connect, or exit 1 for the orchestrator to restart'),
 };
+
+/**
+ * The schema registry section: where it is, and how long one request may take. Every request is bounded:
+ * a response that never comes (a registry that lost it, a connection dropped without a close) ends as a
+ * retriable error after requestTimeoutMs and is retried, instead of waiting for the server's idle timeout.
+ */
+export const registryFields = {
+  url: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL of a Confluent-compatible registry API, e.g. http://registry:8081').describe('schema registry (Confluent API; for Apicurio …/apis/ccompat/v7)'),
+  requestTimeoutMs: z.number().int().positive().default(10_000)
+    .describe('longest wait for one registry response; a request that times out is retried (3 times, with jittered backoff), then the service reports REGISTRY_UNAVAILABLE'),
+};

@@ -1,7 +1,7 @@
 // The sink's configuration: one zod schema for validation, defaults and documentation.
 import { z } from 'zod';
 import { parseConfig } from '../../runtime/config/parse.ts';
-import { httpSchema, lifecycleSchema } from '../../runtime/config/common.ts';
+import { httpSchema, lifecycleSchema, registryFields } from '../../runtime/config/common.ts';
 import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 
 const tableSettings = z.strictObject({
@@ -19,7 +19,7 @@ export const sinkConfigSchema = z.strictObject({
     topicRefreshMs: z.number().int().positive().default(10_000).describe('how often to look for new change topics'),
   }).describe('the Kafka cluster with the change topics'),
   registry: z.strictObject({
-    url: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL of a Confluent-compatible registry API, e.g. http://registry:8081').describe('schema registry (Confluent API; for Apicurio …/apis/ccompat/v7)'),
+    ...registryFields,
   }),
   warehouse: z.strictObject({
     host: z.string().min(1).describe('server hostname of the Databricks SQL warehouse'),

@@ -85,7 +85,7 @@ export class Sink implements Worker {
     this.log = log;
     this.metrics = metrics;
     this.kafka = kafkaClient(cfg.kafka, 'tracelake-sink');
-    this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url));
+    this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url, cfg.registry));
     this.isChangeTopic = changeTopicMatcher(cfg.kafka.topicPrefix);
   }
 
@@ -162,12 +162,13 @@ export class Sink implements Worker {
   }
 
   /**
-   * Ends the run with `err` — unless no Kafka broker answered (a broker restart): then, whichever path saw it
-   * (the consumer crashing, an offset commit, a dead-letter send), the consumer starts again with backoff and
-   * what was not committed is read again.
+   * Ends the run with `err` — unless no Kafka broker answered (a broker restart) or the schema registry did not
+   * answer within its retries: then, whichever path saw it (the consumer crashing, an offset commit, a
+   * dead-letter send, a schema look-up), the consumer starts again with backoff and what was not committed is
+   * read again.
    */
   private fail(err: Error): void {
-    if (kafkaUnreachable(err) && !this.stopping && !this.failure) {
+    if ((kafkaUnreachable(err) || registryUnavailable(err)) && !this.stopping && !this.failure) {
       void this.restartConsumerLater(err);
       return;
     }
@@ -332,12 +333,12 @@ export class Sink implements Worker {
   private async restartConsumerLater(err: Error): Promise<void> {
     if (this.restarting) return;
     this.restarting = true;
-    this.metrics?.errors.inc({ code: 'KAFKA_UNAVAILABLE' });
+    this.metrics?.errors.inc({ code: registryUnavailable(err) ? 'REGISTRY_UNAVAILABLE' : 'KAFKA_UNAVAILABLE' });
     try {
       await this.consumer?.disconnect().catch(() => undefined);
       await this.discardBuffer();
       for (let delay = 2000; !this.stopping; delay = Math.min(delay * 2, 30_000)) {
-        this.log.warn({ err: err.message, retryInMs: delay }, 'Kafka unreachable: restarting the consumer; uncommitted events are read again');
+        this.log.warn({ err: err.message, code: (err as Partial<TracelakeError>).code, retryInMs: delay }, 'Kafka or the schema registry unreachable: restarting the consumer; uncommitted events are read again');
         await sleep(delay);
         try {
           await this.startConsumer();
@@ -612,6 +613,11 @@ export function kafkaUnreachable(err: unknown): boolean {
       || /Connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection timeout|broker not found|Closed connection/i.test(e.message ?? '')) return true;
   }
   return false;
+}
+
+/** A schema look-up found no registry answer within its retries (not the record's fault). */
+export function registryUnavailable(err: unknown): boolean {
+  return err instanceof TracelakeError && err.code === 'REGISTRY_UNAVAILABLE';
 }
 
 /** The statement failed because its target (or tombstone) table does not exist. */
