@@ -1,6 +1,7 @@
 // What tracelake knows about the trace platforms it mirrors: the tables worth capturing (and those never to
 // capture), shared by the connector (which tables to publish) and the sink (which views to build).
-// Facts: ../shared/notes/trace-platforms.md, checked against Phoenix 20.26 running on the local stack.
+// The table lists come from the platforms' own schemas (Phoenix's and Langfuse's migrations), checked against
+// Phoenix 20.26 running on the local stack; docs/platforms.md says what is captured for each platform.
 
 export type Platform = 'phoenix' | 'langfuse' | 'custom';
 

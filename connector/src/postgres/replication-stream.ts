@@ -1,7 +1,7 @@
 // The replication connection: START_REPLICATION on a pgoutput slot through pg-logical-replication, with
 // our own pgoutput decoder, manual acknowledgement only, and keepalive answers.
 //
-// Two library behaviours are worked around here (see ../shared/notes/libraries.md):
+// Three behaviours of pg-logical-replication 2.5.0 are worked around here, each seen on the local stack:
 // - its timer would confirm the last *received* LSN; acknowledge.timeoutSeconds 0 turns it off, and
 //   standby status updates are sent by us (on keepalive requests and every statusIntervalMs);
 // - its flow control pauses the socket whenever it starts handling messages and resumes it only once its queue

@@ -1,5 +1,6 @@
 // Smoke: a publication + logical replication slot round trip through pg-logical-replication (pgoutput v1),
-// with manual acknowledgement only (the settings the connector uses; see shared notes on the ack trap).
+// with manual acknowledgement only (the settings the connector uses: with acknowledge.auto false alone, the
+// library's timer still confirms the last received LSN; timeoutSeconds 0 is what turns it off).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
