@@ -15,6 +15,7 @@ import { createEncoder, type Encoder } from './encode/encoder.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
+import { topicName } from '../../schemas/src/envelope.ts';
 import { LANGFUSE_TRACE_TABLES } from '../../schemas/src/platforms.ts';
 import { presetDrift } from './preset-schemas.ts';
 import { captureList } from './capture-list.ts';
@@ -249,6 +250,8 @@ export class Connector implements Worker {
       },
     );
 
+    await this.declareTables(tables);
+
     const slotName = source.slot.name;
     const mode = source.snapshot.mode;
     let slot = await slotState(this.db, slotName);
@@ -406,11 +409,7 @@ export class Connector implements Worker {
         current = { rows: 0, state: 'RUNNING', kind, startedAt };
         this.snapshots.set(name, current);
         const keys = source.keyColumns[name] ?? t.primaryKey;
-        const types = await catalog.resolve(t.columns.map((c) => c.typeOid));
-        const captured: CapturedTable = await this.dispatcher!.register({
-          schema: t.schema, table: t.table, columns: t.columns.map(({ name, typeOid, typeMod }) => ({ name, typeOid, typeMod })),
-          keyColumns: keys, types: [...types.values()], mapping: { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes },
-        });
+        const captured = await this.registerTable(t, catalog);
         const src = { schema: t.schema, table: t.table, columns: t.columns.map((c) => c.name), keyColumns: keys };
         const layout = await blockLayout(reader, src);
         const estimate = layout.estimatedRows;
@@ -444,6 +443,30 @@ export class Connector implements Worker {
       await Promise.all(readers.map((r) => r.end().catch(() => undefined)));
     }
     return Number(seq);
+  }
+
+  /** A captured table's topic and schemas, as its rows will be sent (the dispatcher registers each once). */
+  private async registerTable(t: TableInfo, catalog: TypeCatalog): Promise<CapturedTable> {
+    const { source } = this.cfg;
+    const types = await catalog.resolve(t.columns.map((c) => c.typeOid));
+    return this.dispatcher!.register({
+      schema: t.schema, table: t.table, columns: t.columns.map(({ name, typeOid, typeMod }) => ({ name, typeOid, typeMod })),
+      keyColumns: source.keyColumns[`${t.schema}.${t.table}`] ?? t.primaryKey, types: [...types.values()],
+      mapping: { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes },
+    });
+  }
+
+  /**
+   * Every captured table's topic is created (all in one request) and its schemas registered before the first
+   * row is read: a sink starting alongside finds all change topics at once — one subscription, no
+   * resubscription as topics appear one by one — and can prepare the Delta tables from the registered schemas
+   * while the snapshot is read.
+   */
+  private async declareTables(tables: TableInfo[]): Promise<void> {
+    const { kafka } = this.cfg;
+    await this.publisher!.ensureTopics(tables.map((t) => topicName(kafka.topicPrefix, t.schema, t.table)));
+    const catalog = new TypeCatalog(() => this.db!);
+    for (const t of tables) await this.registerTable(t, catalog);
   }
 
   /**

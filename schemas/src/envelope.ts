@@ -111,11 +111,16 @@ const SOURCE_SCHEMA = {
   ],
 };
 
-/** Every column is nullable with default null, so adding or dropping a column stays BACKWARD compatible. */
+/**
+ * Every column is nullable with default null, so adding or dropping a column stays BACKWARD compatible. The
+ * record names its source table exactly (`tracelake.schema`, `tracelake.table`: the topic name and the Avro
+ * namespace replace characters Kafka and Avro do not allow), so a sink can prepare the target table from the
+ * registered schema before the first event arrives.
+ */
 export function valueSchema(prefix: string, t: TableSchema): AvroSchema {
   const ns = namespaceOf(prefix, t);
   return {
-    type: 'record', name: 'Envelope', namespace: ns,
+    type: 'record', name: 'Envelope', namespace: ns, 'tracelake.schema': t.schema, 'tracelake.table': t.table,
     fields: [
       { name: 'before', type: ['null', { type: 'record', name: 'Value', fields: t.columns.map((c) => field(c, true)) }], default: null },
       { name: 'after', type: ['null', 'Value'], default: null },

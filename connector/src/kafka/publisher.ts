@@ -48,20 +48,24 @@ export class KafkaPublisher {
   }
 
   async ensureTopic(topic: string): Promise<void> {
-    if (this.known.has(topic)) return;
+    await this.ensureTopics([topic]);
+  }
+
+  /** Creates the topics that do not exist yet, all in one request (a consumer listing topics sees them together). */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const unknown = [...new Set(topics)].filter((t) => !this.known.has(t));
+    if (unknown.length === 0) return;
     try {
-      const existing = await this.admin.listTopics();
-      if (!existing.includes(topic)) {
-        const spec: ITopicConfig = {
-          topic, numPartitions: this.opts.partitions, replicationFactor: this.opts.replicationFactor,
-          configEntries: Object.entries(this.opts.topicConfig).map(([name, value]) => ({ name, value })),
-        };
-        await this.admin.createTopics({ topics: [spec], waitForLeaders: true });
-      }
+      const existing = new Set(await this.admin.listTopics());
+      const specs: ITopicConfig[] = unknown.filter((t) => !existing.has(t)).map((topic) => ({
+        topic, numPartitions: this.opts.partitions, replicationFactor: this.opts.replicationFactor,
+        configEntries: Object.entries(this.opts.topicConfig).map(([name, value]) => ({ name, value })),
+      }));
+      if (specs.length > 0) await this.admin.createTopics({ topics: specs, waitForLeaders: true });
     } catch (err) {
       throw kafkaError(err);
     }
-    this.known.add(topic);
+    for (const t of unknown) this.known.add(t);
   }
 
   /** Sends and waits until the broker has every message (acks=all). */
