@@ -55,6 +55,19 @@ export class SchemaRegistry {
     return registered;
   }
 
+  /** The newest schema registered under `subject`, or undefined when the subject has none. */
+  async latest(subject: string): Promise<WriterSchema | undefined> {
+    try {
+      const info = await withRetries(() => this.client.getLatestSchemaMetadata(subject), this.retry);
+      const schema = JSON.parse(info.schema!) as AvroSchema;
+      return { type: avroType(schema), schema };
+    } catch (err) {
+      const e = registryError(err, `subject ${subject}`);
+      if (e.code === 'SCHEMA_NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
   /** The writer schema of a schema id (fetched once). */
   writerSchema(id: number): Promise<WriterSchema> {
     let t = this.byId.get(id);

@@ -1,18 +1,22 @@
 // The sink: consumes change topics with a consumer group, collects micro-batches (closed by rows, bytes or
 // time), folds each table's events per key, MERGEs them into Delta, and only then commits the offsets.
-// One batch merges while the next is collected; a full batch waits for the one merging (backpressure), and
-// batches merge and commit in order. Warehouse trouble is retried with backoff
+// Each topic (one source table) has its own lane: its batches merge and commit in order while other tables'
+// lanes run beside it and the consumer collects on; what is collected and merging together is bounded
+// (consume/batch-scheduler.ts). // batches merge and commit in order. Warehouse trouble is retried with backoff
 // (status RETRYING); a poison record goes to the dead-letter topic or stops the sink, as configured.
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from '../../runtime/kafka.ts';
 import type { Logger } from 'pino';
 import type { SinkConfig } from './config.ts';
-import { BatchBuffer } from './consume/batch-buffer.ts';
+import type { BatchBuffer } from './consume/batch-buffer.ts';
+import { BatchScheduler } from './consume/batch-scheduler.ts';
 import { EventDecoder } from './decode/event-decoder.ts';
 import type { ColumnDef, TableEvent } from './decode/table-event.ts';
 import { foldBatch, type FoldedRow } from './fold/fold-batch.ts';
 import { planMerges, planTombstones, planTruncate, type TablePlanInput } from './plan/merge-plan.ts';
 import { TableManager } from './tables/table-manager.ts';
+import { TablePreparer } from './tables/table-preparer.ts';
+import { PRIORITY, withStatementPriority } from './warehouse/session-pool.ts';
 import { ViewManager } from './views/view-manager.ts';
 import { phoenixViews } from './views/phoenix-views.ts';
 import { langfuseViews } from './views/langfuse-views.ts';
@@ -54,17 +58,14 @@ export class Sink implements Worker {
   private tableManager: TableManager | undefined;
   private views: ViewManager | undefined;
   private decoder: EventDecoder;
-  private buffer = new BatchBuffer();
+  private readonly registry: SchemaRegistry;
+  private preparer: TablePreparer | undefined;
+  private readonly batches: BatchScheduler;
   private lock: Promise<void> = Promise.resolve();
-  /** the MERGE + commit chain: batches apply one after the other, in order */
-  private merging: Promise<void> = Promise.resolve();
-  private mergesInFlight = 0;
-  /** bumped when the consumer's assignment may have changed (rebalance, restart): older batches commit nothing */
-  private epoch = 0;
+  /** keeps the group membership alive while a MERGE runs (one statement can outlast the session timeout) */
+  private beat: NodeJS.Timeout | undefined;
   private heartbeat: () => Promise<void> = async () => undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** fires when the collected batch reaches maxWaitMs (the timer above only backs it up) */
-  private dueTimer: NodeJS.Timeout | undefined;
   private refresher: NodeJS.Timeout | undefined;
   private topics: string[] = [];
   private admin: Admin | undefined;
@@ -85,8 +86,22 @@ export class Sink implements Worker {
     this.log = log;
     this.metrics = metrics;
     this.kafka = kafkaClient(cfg.kafka, 'tracelake-sink');
-    this.decoder = new EventDecoder(new SchemaRegistry(cfg.registry.url, cfg.registry));
+    this.registry = new SchemaRegistry(cfg.registry.url, cfg.registry);
+    this.decoder = new EventDecoder(this.registry);
     this.isChangeTopic = changeTopicMatcher(cfg.kafka.topicPrefix);
+    const { maxRows, maxBytes, maxWaitMs } = cfg.batching;
+    this.batches = new BatchScheduler({
+      maxRows, maxBytes, maxWaitMs,
+      apply: (topic, batch) => this.mergeAndCommit(topic, batch),
+      onError: (err) => this.fail(err),
+      onBusy: (lanes) => {
+        if (lanes > 0) this.beat ??= setInterval(() => void this.heartbeat().catch(() => undefined), 3000);
+        else {
+          clearInterval(this.beat);
+          this.beat = undefined;
+        }
+      },
+    });
   }
 
   /** Runs until stop() (resolves) or a non-retriable error (rejects; status FAILED). */
@@ -109,7 +124,8 @@ export class Sink implements Worker {
       throw err;
     } finally {
       clearInterval(this.timer);
-      clearTimeout(this.dueTimer);
+      this.batches.stop();
+      clearInterval(this.beat);
       clearInterval(this.refresher);
       await bounded(this.consumer?.disconnect(), 15_000);
       await this.dlq?.disconnect().catch(() => undefined);
@@ -191,6 +207,8 @@ export class Sink implements Worker {
       await this.untilKafka('connect the dead-letter producer', () => this.dlq!.connect());
     }
     this.topics = await this.untilKafka('list the change topics', () => this.waitForTopics());
+    this.preparer = new TablePreparer(this.registry, this.tableManager, this.log);
+    this.prepareTables(this.topics);
     if (this.metrics) this.metrics.lagReader = () => this.consumerLag();
     await this.untilKafka('start the consumer', async () => {
       try {
@@ -202,12 +220,10 @@ export class Sink implements Worker {
     });
     this.status = 'RUNNING';
     this.timer = setInterval(() => {
-      if (this.batchDue()) {
-        void this.locked(() => this.closeBatch()).catch(() => undefined);
-      } else if (this.views && this.mergesInFlight === 0) {
-        // a table that appeared in the last batch before a quiet period still gets its views
-        this.merging = this.merging.then(() => this.ensureViews());
-      }
+      if (this.failure) return;
+      this.batches.startDue(); // backs up the per-topic timers
+      // a table that appeared in the last batch before a quiet period still gets its views
+      if (this.views && this.batches.busyLanes === 0) void this.ensureViews();
     }, Math.max(50, Math.floor(this.cfg.batching.maxWaitMs / 4)));
     this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => {
       this.log.warn({ err }, 'topic refresh failed');
@@ -281,6 +297,7 @@ export class Sink implements Worker {
       await this.consumer?.disconnect();
       await this.discardBuffer(); // consumed after the flush, not committed: replayed
       this.topics = now;
+      this.prepareTables(now);
       if (!this.stopping) await this.startConsumer();
     } finally {
       this.restarting = false;
@@ -288,7 +305,12 @@ export class Sink implements Worker {
   }
 
   private async startConsumer(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.cfg.kafka.groupId, sessionTimeout: this.cfg.kafka.sessionTimeoutMs, heartbeatInterval: 3000 });
+    // maxWaitTimeInMs: the Java consumer's fetch.max.wait.ms (kafkajs waits 5 s). A broker answers one connection's
+    // requests in order, and kafkajs sends offset commits and heartbeats on the connection an idle fetch is
+    // waiting on: each commit waited up to 5 s behind it
+    const consumer = this.kafka.consumer({
+      groupId: this.cfg.kafka.groupId, sessionTimeout: this.cfg.kafka.sessionTimeoutMs, heartbeatInterval: 3000, maxWaitTimeInMs: 500,
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
       // uncommitted work of revoked partitions is replayed by their next owner: drop it here
@@ -311,13 +333,12 @@ export class Sink implements Worker {
             // own eachMessage loop does when a partition is paused)
             if (!isRunning() || isStale() || this.paused || this.stopping) break;
             const ev = await this.decode(batch.topic, batch.partition, m);
-            this.buffer.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
-            if (this.buffer.rows === 1) this.closeWhenDue();
-            this.metrics?.buffered.set(this.buffer.events.length);
+            this.batches.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
+            this.metrics?.buffered.set(this.batches.collectedRows);
             this.stats.eventsConsumed++;
             this.metrics?.eventsConsumed.inc();
             resolveOffset(m.offset);
-            if (this.buffer.rows >= this.cfg.batching.maxRows || this.buffer.bytes >= this.cfg.batching.maxBytes) await this.closeBatch();
+            await this.batches.roomForMore(); // at the bound: lanes take batches, the consumer waits for room
           }
         });
       },
@@ -379,6 +400,23 @@ export class Sink implements Worker {
     }
   }
 
+  /**
+   * Prepares the Delta tables of `topics` ahead of their first events, in the background (one at a time, beside
+   * the MERGEs), the tables the curated views read first; views are checked as soon as one of theirs exists.
+   */
+  private prepareTables(topics: string[]): void {
+    const views = this.views;
+    const readByViews = (topic: string) => !!views && views.reads(topic.slice(topic.lastIndexOf('.') + 1));
+    const ordered = [...topics.filter(readByViews), ...topics.filter((t) => !readByViews(t))];
+    void this.preparer?.prepare(ordered, {
+      stopped: () => this.stopping || !!this.failure,
+      priority: (topic) => (readByViews(topic) ? PRIORITY.views : PRIORITY.background),
+      prepared: async (t) => {
+        if (views?.reads(t.table)) await views.ensure(true).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'curated views could not be created'));
+      },
+    });
+  }
+
   /** Views are derived: a failure to create them is reported, not a reason to stop the pipeline. */
   private async ensureViews(): Promise<void> {
     await this.views?.ensure().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'curated views could not be created'));
@@ -404,76 +442,32 @@ export class Sink implements Worker {
 
   /** Drops what was consumed and not merged (read again from the committed offsets). */
   private discardBuffer(): Promise<void> {
-    this.epoch++;
     return this.locked(async () => {
-      this.buffer = new BatchBuffer(this.epoch);
+      this.batches.discard();
       this.metrics?.buffered.set(0);
     });
   }
 
-  /**
-   * Closes the batch just started the moment it is maxWaitMs old, unless one is merging then (its end closes
-   * it); the periodic check alone would add up to a quarter of maxWaitMs to every batch's wait.
-   */
-  private closeWhenDue(): void {
-    clearTimeout(this.dueTimer);
-    const wait = (this.buffer.firstAt ?? Date.now()) + this.cfg.batching.maxWaitMs - Date.now();
-    this.dueTimer = setTimeout(() => {
-      if (this.batchDue()) void this.locked(() => this.closeBatch()).catch(() => undefined);
-    }, Math.max(0, wait));
-  }
-
-  /** The buffered batch is old enough and no other batch is merging (one merging, the next collecting). */
-  private batchDue(): boolean {
-    return !this.buffer.empty && this.mergesInFlight === 0 && !this.restarting && Date.now() - (this.buffer.firstAt ?? 0) >= this.cfg.batching.maxWaitMs;
-  }
-
-  /**
-   * Closes the buffered batch and queues its MERGE and commit behind the batch merging now, waiting for
-   * that one first if there is one (backpressure: at most one batch merges while the next is collected).
-   * Call under the lock.
-   */
-  private async closeBatch(): Promise<void> {
-    if (this.buffer.empty || this.failure) return;
-    if (this.mergesInFlight > 0) await this.merging;
-    if (this.buffer.empty || this.failure) return;
-    const batch = this.buffer;
-    this.buffer = new BatchBuffer(this.epoch);
-    this.metrics?.buffered.set(0);
-    this.mergesInFlight++;
-    this.merging = this.merging.then(() => this.mergeAndCommit(batch))
-      .catch((err: unknown) => this.fail(err as Error))
-      .finally(() => {
-        this.mergesInFlight--;
-        // events that arrived while it merged may be due already
-        if (this.batchDue()) void this.locked(() => this.closeBatch()).catch(() => undefined);
-      });
-  }
-
-  /** Merges and commits everything buffered, and waits for it. Call under the lock. */
+  /** Merges and commits everything collected, and waits for it. Call under the lock. */
   private async flush(): Promise<void> {
-    await this.closeBatch();
-    await this.merging;
+    await this.batches.drain();
     if (this.failure) throw this.failure;
   }
 
-  /** MERGEs a batch, then commits its offsets — unless the consumer's assignment changed meanwhile. */
-  private async mergeAndCommit(batch: BatchBuffer): Promise<void> {
+  /** MERGEs a topic's batch, then commits its offsets — unless the consumer's assignment changed meanwhile. */
+  private async mergeAndCommit(topic: string, batch: BatchBuffer): Promise<void> {
     if (this.failure) return;
     const started = Date.now();
     let rows = 0;
-    // one MERGE statement can outlast the session timeout: keep the group membership alive meanwhile
-    const beat = setInterval(() => void this.heartbeat().catch(() => undefined), 3000);
-    try {
-      for (const [, events] of batch.byTable()) rows += await this.mergeTable(events);
-    } finally {
-      clearInterval(beat);
+    // one table per topic, as the connector writes; the tables the curated views read get the warehouse first
+    for (const events of batch.byTable().values()) {
+      rows += await withStatementPriority(this.views?.reads(events[0]!.table) ? PRIORITY.views : PRIORITY.tables, () => this.mergeTable(events));
     }
     fault('after-merge'); // Delta has the batch, Kafka offsets are not committed yet
-    if (batch.epoch !== this.epoch || this.restarting) {
+    if (batch.epoch !== this.batches.currentEpoch || this.restarting) {
       // a rebalance or a consumer restart came while it merged: its partitions may have another owner, who
       // reads the batch again from the committed offsets — and replays change nothing
-      this.log.info({ events: batch.events.length }, 'offsets not committed: the consumer was reassigned while the batch merged; it will be replayed (idempotent)');
+      this.log.info({ topic, events: batch.events.length }, 'offsets not committed: the consumer was reassigned while the batch merged; it will be replayed (idempotent)');
       return;
     }
     try {
@@ -483,7 +477,7 @@ export class Sink implements Worker {
       // the group moved on (this member was evicted or a rebalance began): the batch is in Delta but its
       // offsets are not committed; whoever owns the partitions next replays it, and replays change nothing
       this.metrics?.errors.inc({ code: 'COMMIT_REBALANCED' });
-      this.log.warn({ err: (err as Error).message, events: batch.events.length }, 'offsets not committed: the consumer group rebalanced; the batch will be replayed (idempotent)');
+      this.log.warn({ topic, err: (err as Error).message, events: batch.events.length }, 'offsets not committed: the consumer group rebalanced; the batch will be replayed (idempotent)');
       return;
     }
     this.stats.batches++;
@@ -493,7 +487,7 @@ export class Sink implements Worker {
     this.metrics?.batchSeconds.observe(this.stats.lastMergeMs / 1000);
     this.metrics?.lastCommitAt.set(Date.now() / 1000);
     await this.ensureViews();
-    this.log.debug({ events: batch.events.length, rows, ms: this.stats.lastMergeMs }, 'batch merged and committed');
+    this.log.debug({ topic, events: batch.events.length, rows, waitedMs: started - (batch.firstAt ?? started), ms: this.stats.lastMergeMs }, 'batch merged and committed');
   }
 
   /** MERGEs one table's events; a target dropped behind the sink's back is created again, once. */

@@ -23,6 +23,10 @@ export class TableManager {
   private readonly tables = new Map<string, TargetTable>();
   /** target table → the source table it mirrors (two sources must never share one) */
   private readonly owners = new Map<string, string>();
+  /** tables in the target schema when the sink started (lower case) */
+  private existing = new Set<string>();
+  /** the ensure() running for a source, if any */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(wh: Warehouse, cfg: SinkConfig) {
     this.wh = wh;
@@ -36,10 +40,37 @@ export class TableManager {
 
   async init(): Promise<void> {
     await this.wh.query(`CREATE SCHEMA IF NOT EXISTS ${this.qualifiedSchema()}`);
+    const rows = await this.wh.query<{ tableName: string }>(`SHOW TABLES IN ${this.qualifiedSchema()}`);
+    this.existing = new Set(rows.map((r) => r.tableName.toLowerCase()));
   }
 
-  /** The target of a source table, made to hold every column in `columns`. */
+  /**
+   * The target of a source table, made to hold every column in `columns`. Calls for one source run one after
+   * the other (a table being prepared ahead of its first event is waited for, not created twice).
+   */
   async ensure(schema: string, table: string, columns: ColumnDef[], keyFields: string[]): Promise<TargetTable> {
+    const source = `${schema}.${table}`;
+    const previous = this.inFlight.get(source) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.ensureNow(schema, table, columns, keyFields));
+    const settled = run.catch(() => undefined);
+    this.inFlight.set(source, settled);
+    void settled.then(() => {
+      if (this.inFlight.get(source) === settled) this.inFlight.delete(source);
+    });
+    return run;
+  }
+
+  /** Whether the target of a source table is known already, or was in the target schema when the sink started. */
+  has(schema: string, table: string): boolean {
+    const source = `${schema}.${table}`;
+    return this.tables.has(source) || this.existing.has(this.targetName(source, table).toLowerCase());
+  }
+
+  private targetName(source: string, table: string): string {
+    return this.cfg.tables[source]?.name ?? `${this.cfg.warehouse.tablePrefix}${table}`;
+  }
+
+  private async ensureNow(schema: string, table: string, columns: ColumnDef[], keyFields: string[]): Promise<TargetTable> {
     const source = `${schema}.${table}`;
     const settings = this.cfg.tables[source];
     const wanted: PlanColumn[] = columns.map((c) => ({
@@ -47,7 +78,7 @@ export class TableManager {
     }));
     let t = this.tables.get(source);
     if (!t) {
-      const name = settings?.name ?? `${this.cfg.warehouse.tablePrefix}${table}`;
+      const name = this.targetName(source, table);
       const layout: TableLayout = {
         target: `${this.qualifiedSchema()}.${sqlIdent(name)}`,
         tombstones: `${this.qualifiedSchema()}.${sqlIdent(`${name}__tombstones`)}`,
@@ -64,8 +95,9 @@ export class TableManager {
       if (keyFields.length === 0) {
         throw new TracelakeError(`events of ${source} carry no key`, { code: 'MISSING_PRIMARY_KEY', remedy: 'the connector must key the topic by the primary key' });
       }
-      await this.wh.query(createTable(layout, wanted));
-      if (deleteMode === 'hard') await this.wh.query(createTombstones(layout, wanted));
+      // tables found at start are not created again (a restarted sink only reads their columns)
+      if (!this.existing.has(name.toLowerCase())) await this.wh.query(createTable(layout, wanted));
+      if (deleteMode === 'hard' && !this.existing.has(`${name}__tombstones`.toLowerCase())) await this.wh.query(createTombstones(layout, wanted));
       const existing = await this.describe(layout.target);
       t = { source, layout, deleteMode, columns: [] };
       for (const c of existing) {
@@ -93,6 +125,7 @@ export class TableManager {
   /** Forgets what is known about a source's target (it was dropped behind our back): the next ensure() creates it again. */
   forget(schema: string, table: string): void {
     this.tables.delete(`${schema}.${table}`);
+    this.existing.clear(); // what was listed at start is no longer to be trusted
   }
 
   private async describe(target: string): Promise<Array<{ name: string; type: string }>> {

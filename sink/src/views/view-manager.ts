@@ -15,6 +15,7 @@ export class ViewManager {
   private readonly log: Logger;
   private createdWith: string | null = null;
   private checkedAt = 0;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(wh: Warehouse, qualifiedSchema: string, tablePrefix: string, set: ViewSet, log: Logger) {
     this.wh = wh;
@@ -24,8 +25,22 @@ export class ViewManager {
     this.log = log;
   }
 
-  /** Checks at most every 10 s (or when `force`) whether the views need (re)creating. */
-  async ensure(force = false): Promise<void> {
+  /** Whether a view of the set reads the table of this (unprefixed) name. */
+  reads(table: string): boolean {
+    return this.set.required.includes(table) || this.set.optional.includes(table);
+  }
+
+  /**
+   * Checks at most every 10 s (or when `force`) whether the views need (re)creating. Calls run one after the
+   * other (the sink asks after batches and after preparing tables; two CREATE OR REPLACE of one view may clash).
+   */
+  ensure(force = false): Promise<void> {
+    const run = this.running.then(() => this.ensureNow(force));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ensureNow(force: boolean): Promise<void> {
     if (!force && Date.now() - this.checkedAt < RECHECK_MS) return;
     this.checkedAt = Date.now();
     const rows = await this.wh.query<{ tableName: string }>(`SHOW TABLES IN ${this.schema}`);

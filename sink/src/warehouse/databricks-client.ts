@@ -1,6 +1,7 @@
 // The sink's only door to the warehouse: a Databricks SQL warehouse reached with @databricks/sql.
 // Locally the same code talks to Spark+Delta through the stack's warehouse gateway.
 import { DBSQLClient } from '@databricks/sql';
+import { SessionPool } from './session-pool.ts';
 type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
 
 export interface WarehouseOptions {
@@ -13,6 +14,8 @@ export interface WarehouseOptions {
   auth: { token: string } | { clientId: string; clientSecret: string };
   /** Extra CA certificate(s) to trust, PEM (only needed for private CAs). */
   caCert?: Buffer | string;
+  /** Statements run at once, each on its own session (default 1); see session-pool.ts for who goes first. */
+  sessions?: number;
   /** Where the driver's own log lines go (default: dropped below warn, warn/error to stderr). */
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
 }
@@ -42,15 +45,17 @@ export async function connectWarehouse(opts: WarehouseOptions): Promise<Warehous
     telemetryEnabled: false,              // the driver phones home by default
     preserveBigNumericPrecision: true,    // DECIMAL as string, BIGINT as bigint where the result format allows
   });
-  let session: Session;
+  let first: Session;
   try {
-    session = await client.openSession();
+    first = await client.openSession();
   } catch (err) {
     await client.close().catch(() => undefined);
     throw err;
   }
+  const pool = new SessionPool(first, () => client.openSession(), Math.max(1, opts.sessions ?? 1));
   return {
     async query<Row>(sql: string): Promise<Row[]> {
+      const session = await pool.take();
       try {
         const op = await session.executeStatement(sql);
         try {
@@ -60,10 +65,12 @@ export async function connectWarehouse(opts: WarehouseOptions): Promise<Warehous
         }
       } catch (err) {
         throw withServerMessage(err);
+      } finally {
+        pool.give(session);
       }
     },
     async close() {
-      await session.close().catch(() => undefined);
+      await Promise.all(pool.sessions().map((session) => session.close().catch(() => undefined)));
       await client.close();
     },
   };

@@ -1,0 +1,172 @@
+// When the sink merges what it consumed. Events are collected per topic (one topic is one source table); each
+// topic has one lane that merges and commits that topic's events one batch after the other, in offset order.
+// Lanes of different topics run side by side, so a table whose MERGE is slow never holds back another's, and
+// while a lane is busy its topic's events keep collecting into its next batch (a slow table merges larger
+// batches instead of falling behind batch by batch).
+//
+// A topic's lane starts a MERGE at most once every batching.maxWaitMs: its batch is due maxWaitMs after the
+// lane's previous start, or — a table quiet for longer than that — QUIET_LINGER_MS after its first event (so
+// a quiet table's change is not held for maxWaitMs, and the statements per table stay within one per
+// maxWaitMs). Everything collected reaching maxRows / maxBytes makes every batch due at once. Memory is bounded as with one batch merging and one collecting: lanes start only while
+// the events they hold together stay within maxRows (or none is busy), and the consumer waits while what is
+// collected is at the bound.
+import { BatchBuffer } from './batch-buffer.ts';
+import type { TableEvent } from '../decode/table-event.ts';
+
+/** How long a quiet table's first event waits for others to join it (a transaction's rows arrive together). */
+export const QUIET_LINGER_MS = 200;
+
+export interface SchedulerOptions {
+  maxRows: number;
+  maxBytes: number;
+  maxWaitMs: number;
+  /** merges a topic's batch and commits its offsets; a failure ends the scheduler's work (see onError) */
+  apply: (topic: string, batch: BatchBuffer) => Promise<void>;
+  onError: (err: Error) => void;
+  /** told when a lane starts (how many are busy then) and ends (for heartbeats, metrics) */
+  onBusy?: (lanes: number) => void;
+}
+
+export class BatchScheduler {
+  private readonly opts: SchedulerOptions;
+  private pending = new Map<string, BatchBuffer>();
+  private readonly merging = new Map<string, { rows: number; done: Promise<void> }>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** when each topic's lane last started a MERGE */
+  private readonly lastStart = new Map<string, number>();
+  private waiters: Array<() => void> = [];
+  private epoch = 0;
+  private stopped = false;
+
+  constructor(opts: SchedulerOptions) {
+    this.opts = opts;
+  }
+
+  /** Adds a consumed record (null for one with nothing to merge: its offset is committed all the same). */
+  add(topic: string, partition: number, offset: string, event: TableEvent | null, bytes: number): void {
+    let batch = this.pending.get(topic);
+    const first = !batch;
+    if (!batch) this.pending.set(topic, (batch = new BatchBuffer(this.epoch)));
+    batch.add(topic, partition, offset, event, bytes);
+    if (first) this.armTimer(topic, batch);
+  }
+
+  /** Events collected and not yet merging, in all topics. */
+  get collectedRows(): number {
+    let n = 0;
+    for (const b of this.pending.values()) n += b.rows;
+    return n;
+  }
+
+  get busyLanes(): number {
+    return this.merging.size;
+  }
+
+  /**
+   * Call after add(): at the bound, starts every lane it can and waits (the consumer's backpressure) until
+   * what is collected is below the bound again.
+   */
+  async roomForMore(): Promise<void> {
+    while (!this.stopped && this.atBound()) {
+      this.startLanes(() => true);
+      if (!this.atBound()) return;
+      await this.laneFinished();
+    }
+  }
+
+  /** Starts the idle lanes whose batch is due (a periodic check backs up the per-topic timers). */
+  startDue(now = Date.now()): void {
+    const bound = this.atBound();
+    this.startLanes((b, topic) => bound || now >= this.dueAt(topic, b));
+  }
+
+  /** When a topic's collected batch is due (see the top of this file). */
+  private dueAt(topic: string, b: BatchBuffer): number {
+    const first = b.firstAt ?? Date.now();
+    return Math.max(first + Math.min(QUIET_LINGER_MS, this.opts.maxWaitMs), (this.lastStart.get(topic) ?? -Infinity) + this.opts.maxWaitMs);
+  }
+
+  /** Merges and commits everything collected, whether due or not, and waits until no lane is busy. */
+  async drain(): Promise<void> {
+    while (!this.stopped && (this.pending.size > 0 || this.merging.size > 0)) {
+      this.startLanes(() => true);
+      await this.laneFinished();
+    }
+  }
+
+  /** Drops what is collected and not merging (a rebalance: it is read again); lanes merging commit nothing. */
+  discard(): number {
+    this.epoch++;
+    this.pending = new Map();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    return this.epoch;
+  }
+
+  /** The generation batches are collected in now: a batch of an earlier one must not commit. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.wake();
+  }
+
+  private atBound(): boolean {
+    let rows = 0;
+    let bytes = 0;
+    for (const b of this.pending.values()) {
+      rows += b.rows;
+      bytes += b.bytes;
+    }
+    return rows >= this.opts.maxRows || bytes >= this.opts.maxBytes;
+  }
+
+  private startLanes(ready: (b: BatchBuffer, topic: string) => boolean): void {
+    if (this.stopped) return;
+    // oldest batches first
+    const candidates = [...this.pending].filter(([topic, b]) => !this.merging.has(topic) && ready(b, topic))
+      .sort(([, a], [, b]) => (a.firstAt ?? 0) - (b.firstAt ?? 0));
+    for (const [topic, batch] of candidates) {
+      const inFlight = [...this.merging.values()].reduce((n, m) => n + m.rows, 0);
+      if (this.merging.size > 0 && inFlight + batch.rows > this.opts.maxRows) break;
+      this.pending.delete(topic);
+      clearTimeout(this.timers.get(topic));
+      this.timers.delete(topic);
+      this.lastStart.set(topic, Date.now());
+      const done = this.opts.apply(topic, batch)
+        .catch((err: unknown) => this.opts.onError(err as Error))
+        .finally(() => {
+          this.merging.delete(topic);
+          this.opts.onBusy?.(this.merging.size);
+          this.wake();
+          this.startDue(); // its topic may have a due batch again, and others may have waited for room
+        });
+      this.merging.set(topic, { rows: batch.rows, done });
+      this.opts.onBusy?.(this.merging.size);
+    }
+  }
+
+  private armTimer(topic: string, batch: BatchBuffer): void {
+    this.timers.set(topic, setTimeout(() => {
+      this.timers.delete(topic);
+      this.startDue();
+      // a timer may fire a millisecond before Date.now() reaches its due time: then it waits once more
+      if (this.pending.get(topic) === batch && !this.merging.has(topic) && !this.stopped) this.armTimer(topic, batch);
+    }, Math.max(0, this.dueAt(topic, batch) - Date.now())));
+  }
+
+  private laneFinished(): Promise<void> {
+    if (this.merging.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+}
