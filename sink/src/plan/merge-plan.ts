@@ -58,8 +58,13 @@ const META_CELLS: Array<[string, string]> = [
   ['_op', 'STRING'], ['_commit_lsn', 'BIGINT'], ['_tx_seq', 'BIGINT'], ['_source_ts_ms', 'BIGINT'], ['_unchanged', 'ARRAY<STRING>'],
 ];
 
-/** JSON text made safe inside r'…': the only character that could end the literal, a quote, can only stand in a JSON string, where \u0027 means the same. */
-const rawSafe = (json: string) => json.replace(/'/g, '\\u0027');
+/**
+ * JSON text made safe inside r'…' and from the engine's rewriting of statement text: a quote (which could end
+ * the literal) and a dollar sign (Spark and Databricks replace `${…}` — variable substitution — in the whole
+ * statement text, raw literals included, before parsing) can only stand in a JSON string, where \u0027 and
+ * \u0024 mean the same. No row value reaches the statement text with either.
+ */
+const rawSafe = (json: string) => json.replace(/['$]/g, (c) => (c === "'" ? '\\u0027' : '\\u0024'));
 
 const cell = (c: PlanColumn, v: unknown) => (v === null || v === undefined ? 'null' : c.type.json(v));
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { insertOnly, planMerges, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
+import { insertOnly, planMerges, planTombstones, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
 import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
@@ -39,6 +39,19 @@ test('hostile text stays inside the one literal and arrives byte-identical', () 
   assert.ok(sql!.includes('\\u0027); DROP'), 'the quote is written as a JSON escape');
   assert.deepEqual(carried(sql!).map((r) => r.c1), [hostile, 'ok']);
   assert.match(sql!, /'ARRAY<STRUCT<c0: BIGINT, c1: STRING, _op: STRING, /);
+});
+
+test('text the engine would rewrite before parsing (${…} variable substitution) never reaches the statement text', () => {
+  const values = ['${interp}', 'a${hivevar:y}b', '${env:HOME}', '${system:user.name}', '${spark:spark.app.name}', '$${x}}', 'cost: $5', '{"${key}": "${value}"}'];
+  const rows = values.map((v, i) => row(i, v));
+  const [sql] = planMerges(plan(1 << 20, 100), rows);
+  assert.ok(!sql!.includes('$'), 'no dollar sign in the MERGE text: each is written \\u0024 inside its JSON string');
+  assert.deepEqual(carried(sql!).map((r) => r.c1), values, 'from_json reads them back byte for byte');
+  const keyed = [{ ...row(0, 'x'), op: 'delete' as const, values: { id: 0n, body: '${k}' } }];
+  for (const stmt of planTombstones({ ...plan(1 << 20, 100), columns: [{ field: 'k', name: 'k', isKey: true, type: deltaType('string', 'k') }] },
+    [{ ...keyed[0]!, values: { k: 'key ${with:substitution}' } }])) {
+    assert.ok(!stmt.includes('$'), 'nor in a tombstone statement (key columns)');
+  }
 });
 
 test('cells of every type are JSON that keeps the value exactly', () => {
