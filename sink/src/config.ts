@@ -15,7 +15,7 @@ export const sinkConfigSchema = z.strictObject({
     ...kafkaConnectionFields,
     groupId: z.string().default('tracelake-sink').describe('consumer group; sink replicas share it (at most one per partition is busy)'),
     topicPrefix: z.string().default('tracelake').describe('consume every topic <topicPrefix>.<schema>.<table>'),
-    sessionTimeoutMs: z.number().int().positive().default(45_000).describe('consumer group session timeout'),
+    sessionTimeoutMs: z.number().int().min(6_000).default(10_000).describe('consumer group session timeout: a replica that died without leaving the group (kill -9, a lost node) holds its partitions this long before a restarted or another replica takes them over (Kafka Connect\'s default; heartbeats go every 3 s, during MERGEs too)'),
     topicRefreshMs: z.number().int().positive().default(10_000).describe('how often to look for new change topics'),
   }).describe('the Kafka cluster with the change topics'),
   registry: z.strictObject({

@@ -125,8 +125,11 @@ export class Sink implements Worker {
     } finally {
       clearInterval(this.timer);
       this.batches.stop();
-      clearInterval(this.beat);
       clearInterval(this.refresher);
+      // statements in flight (a lane's MERGE, a table being prepared) finish before the warehouse closes: one
+      // cut off in the middle of a CREATE TABLE could leave its location behind, unusable
+      await bounded(Promise.all([this.batches.settled(), this.preparer?.idle()]), 15_000);
+      clearInterval(this.beat);
       await bounded(this.consumer?.disconnect(), 15_000);
       await this.dlq?.disconnect().catch(() => undefined);
       await this.admin?.disconnect().catch(() => undefined);

@@ -7,7 +7,7 @@ import { testLog } from './connector.ts';
 export function sinkConfig(topicPrefix: string, overrides: Partial<SinkConfigInput> = {}): SinkConfigInput {
   const w = stack().warehouse;
   return {
-    kafka: { brokers: stack().kafkaBrokers, groupId: `${topicPrefix}-sink`, topicPrefix, topicRefreshMs: 1000, sessionTimeoutMs: 10_000 },
+    kafka: { brokers: stack().kafkaBrokers, groupId: `${topicPrefix}-sink`, topicPrefix, topicRefreshMs: 1000 },
     registry: { url: stack().registryUrl },
     warehouse: { host: w.host, port: w.port, path: w.path, token: w.token, caCertFile: w.caFile, schema: topicPrefix },
     batching: { maxWaitMs: 500 },

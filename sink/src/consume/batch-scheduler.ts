@@ -7,8 +7,10 @@
 // A topic's lane starts a MERGE at most once every batching.maxWaitMs: its batch is due maxWaitMs after the
 // lane's previous start, or — a table quiet for longer than that — QUIET_LINGER_MS after its first event (so
 // a quiet table's change is not held for maxWaitMs, and the statements per table stay within one per
-// maxWaitMs). Everything collected reaching maxRows / maxBytes makes every batch due at once. Memory is bounded as with one batch merging and one collecting: lanes start only while
-// the events they hold together stay within maxRows (or none is busy), and the consumer waits while what is
+// maxWaitMs). Everything collected reaching maxRows / maxBytes makes every batch due at once.
+//
+// Memory is bounded as with one batch merging and one collecting: lanes start only while what they merge
+// together stays within maxRows and maxBytes (or none is busy), and the consumer waits while what is
 // collected is at the bound.
 import { BatchBuffer } from './batch-buffer.ts';
 import type { TableEvent } from '../decode/table-event.ts';
@@ -30,7 +32,7 @@ export interface SchedulerOptions {
 export class BatchScheduler {
   private readonly opts: SchedulerOptions;
   private pending = new Map<string, BatchBuffer>();
-  private readonly merging = new Map<string, { rows: number; done: Promise<void> }>();
+  private readonly merging = new Map<string, { rows: number; bytes: number; done: Promise<void> }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** when each topic's lane last started a MERGE */
   private readonly lastStart = new Map<string, number>();
@@ -108,6 +110,11 @@ export class BatchScheduler {
     return this.epoch;
   }
 
+  /** Resolves once no lane is busy (what merges then finishes; nothing new starts after stop()). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.merging.values()].map((m) => m.done));
+  }
+
   stop(): void {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
@@ -131,8 +138,13 @@ export class BatchScheduler {
     const candidates = [...this.pending].filter(([topic, b]) => !this.merging.has(topic) && ready(b, topic))
       .sort(([, a], [, b]) => (a.firstAt ?? 0) - (b.firstAt ?? 0));
     for (const [topic, batch] of candidates) {
-      const inFlight = [...this.merging.values()].reduce((n, m) => n + m.rows, 0);
-      if (this.merging.size > 0 && inFlight + batch.rows > this.opts.maxRows) break;
+      let rows = batch.rows;
+      let bytes = batch.bytes;
+      for (const m of this.merging.values()) {
+        rows += m.rows;
+        bytes += m.bytes;
+      }
+      if (this.merging.size > 0 && (rows > this.opts.maxRows || bytes > this.opts.maxBytes)) break;
       this.pending.delete(topic);
       clearTimeout(this.timers.get(topic));
       this.timers.delete(topic);
@@ -145,7 +157,7 @@ export class BatchScheduler {
           this.wake();
           this.startDue(); // its topic may have a due batch again, and others may have waited for room
         });
-      this.merging.set(topic, { rows: batch.rows, done });
+      this.merging.set(topic, { rows: batch.rows, bytes: batch.bytes, done });
       this.opts.onBusy?.(this.merging.size);
     }
   }

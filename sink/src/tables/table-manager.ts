@@ -7,6 +7,7 @@ import { addColumns, createTable, createTombstones, type TableLayout } from '../
 import { META_COLUMNS, type DeleteMode, type PlanColumn } from '../plan/merge-plan.ts';
 import { sqlIdent } from '../sql/literals.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { withRetries } from '../../../runtime/retry.ts';
 import type { SinkConfig } from '../config.ts';
 
 export interface TargetTable {
@@ -96,8 +97,8 @@ export class TableManager {
         throw new TracelakeError(`events of ${source} carry no key`, { code: 'MISSING_PRIMARY_KEY', remedy: 'the connector must key the topic by the primary key' });
       }
       // tables found at start are not created again (a restarted sink only reads their columns)
-      if (!this.existing.has(name.toLowerCase())) await this.wh.query(createTable(layout, wanted));
-      if (deleteMode === 'hard' && !this.existing.has(`${name}__tombstones`.toLowerCase())) await this.wh.query(createTombstones(layout, wanted));
+      if (!this.existing.has(name.toLowerCase())) await this.create(createTable(layout, wanted));
+      if (deleteMode === 'hard' && !this.existing.has(`${name}__tombstones`.toLowerCase())) await this.create(createTombstones(layout, wanted));
       const existing = await this.describe(layout.target);
       t = { source, layout, deleteMode, columns: [] };
       for (const c of existing) {
@@ -120,6 +121,15 @@ export class TableManager {
       t.columns.push(...missing);
     }
     return t;
+  }
+
+  /**
+   * CREATE TABLE IF NOT EXISTS, tried again while another writer is creating the same table (a second replica
+   * preparing it at the same moment): Delta then reports the protocol changed, the location not empty yet, or
+   * the table existing. Bounded (~8 s): a location that stays unusable fails with Delta's own message.
+   */
+  private create(sql: string): Promise<unknown> {
+    return withRetries(() => this.wh.query(sql), { attempts: 5, baseDelayMs: 500, maxDelayMs: 4000, retriable: isCreateRace });
   }
 
   /** Forgets what is known about a source's target (it was dropped behind our back): the next ensure() creates it again. */
@@ -149,6 +159,11 @@ export class TableManager {
       }
     }
   }
+}
+
+/** Another writer created the table at the same moment (Delta's messages for the race on Spark and Databricks). */
+export function isCreateRace(err: unknown): boolean {
+  return /DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION|DELTA_PROTOCOL_CHANGED|TABLE_OR_VIEW_ALREADY_EXISTS|TableAlreadyExistsException/.test(`${(err as Error)?.message ?? ''}`);
 }
 
 const normalize = (t: string) => t.toLowerCase().replace(/\s+/g, '');

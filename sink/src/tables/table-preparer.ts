@@ -37,6 +37,11 @@ export class TablePreparer {
   private readonly seen = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
 
+  /** Resolves once no table is being prepared (a failed or stopped run ends first, so no statement is cut off). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
   constructor(registry: SchemaRegistry, tables: TableManager, log: Logger) {
     this.registry = registry;
     this.tables = tables;
