@@ -404,8 +404,9 @@ export class Sink implements Worker {
   }
 
   /**
-   * Prepares the Delta tables of `topics` ahead of their first events, in the background (one at a time, beside
-   * the MERGEs), the tables the curated views read first; views are checked as soon as one of theirs exists.
+   * Prepares the Delta tables of `topics` ahead of their first events, in the background (one at a time): the
+   * tables the curated views read first and at once, the others while no table is merging. Views are checked as
+   * soon as one of theirs exists.
    */
   private prepareTables(topics: string[]): void {
     const views = this.views;
@@ -414,6 +415,8 @@ export class Sink implements Worker {
     void this.preparer?.prepare(ordered, {
       stopped: () => this.stopping || !!this.failure,
       priority: (topic) => (readByViews(topic) ? PRIORITY.views : PRIORITY.background),
+      // the views' tables at once; the others while no table is merging (their first event would create them anyway)
+      turn: (topic) => (readByViews(topic) ? Promise.resolve() : this.batches.whenIdle()),
       prepared: async (t) => {
         if (views?.reads(t.table)) await views.ensure(true).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'curated views could not be created'));
       },
@@ -462,9 +465,10 @@ export class Sink implements Worker {
     if (this.failure) return;
     const started = Date.now();
     let rows = 0;
-    // one table per topic, as the connector writes; the tables the curated views read get the warehouse first
+    // one table per topic, as the connector writes; the tables the curated views take their rows from get the
+    // warehouse first
     for (const events of batch.byTable().values()) {
-      rows += await withStatementPriority(this.views?.reads(events[0]!.table) ? PRIORITY.views : PRIORITY.tables, () => this.mergeTable(events));
+      rows += await withStatementPriority(this.views?.rowsFrom(events[0]!.table) ? PRIORITY.views : PRIORITY.tables, () => this.mergeTable(events));
     }
     fault('after-merge'); // Delta has the batch, Kafka offsets are not committed yet
     if (batch.epoch !== this.batches.currentEpoch || this.restarting) {

@@ -110,6 +110,11 @@ export class BatchScheduler {
     return this.epoch;
   }
 
+  /** Resolves at the next moment no lane is busy (work that can wait for a quiet warehouse). */
+  async whenIdle(): Promise<void> {
+    while (!this.stopped && this.merging.size > 0) await this.laneFinished();
+  }
+
   /** Resolves once no lane is busy (what merges then finishes; nothing new starts after stop()). */
   async settled(): Promise<void> {
     await Promise.all([...this.merging.values()].map((m) => m.done));

@@ -52,11 +52,18 @@ export class TablePreparer {
    * Queues the topics not seen before, in the order given; `prepared` is told each table prepared (e.g. to
    * create the views that read it).
    */
-  prepare(topics: string[], opts: { stopped: () => boolean; prepared: (t: DeclaredTable) => Promise<void>; priority: (topic: string) => number }): Promise<void> {
+  prepare(topics: string[], opts: {
+    stopped: () => boolean;
+    prepared: (t: DeclaredTable) => Promise<void>;
+    priority: (topic: string) => number;
+    /** resolves when the topic's table may be prepared (e.g. once the warehouse is not busy merging) */
+    turn: (topic: string) => Promise<void>;
+  }): Promise<void> {
     const fresh = topics.filter((t) => !this.seen.has(t));
     for (const t of fresh) this.seen.add(t);
     this.queue = this.queue.then(async () => {
       for (const topic of fresh) {
+        await opts.turn(topic);
         if (opts.stopped()) return;
         const declared = await withStatementPriority(opts.priority(topic), () => this.prepareOne(topic));
         if (declared) await opts.prepared(declared);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Warehouse } from '../warehouse/databricks-client.ts';
 import { curatedViews, type ViewSet } from './view-set.ts';
 import { sqlIdent } from '../sql/literals.ts';
+import { createHash } from 'node:crypto';
 
 const RECHECK_MS = 10_000;
 
@@ -30,6 +31,11 @@ export class ViewManager {
     return this.set.required.includes(table) || this.set.optional.includes(table);
   }
 
+  /** Whether the views' rows come from this table (a required one; optional tables only add columns by LEFT JOIN). */
+  rowsFrom(table: string): boolean {
+    return this.set.required.includes(table);
+  }
+
   /**
    * Checks at most every 10 s (or when `force`) whether the views need (re)creating. Calls run one after the
    * other (the sink asks after batches and after preparing tables; two CREATE OR REPLACE of one view may clash).
@@ -47,13 +53,24 @@ export class ViewManager {
     const existing = new Set(rows.map((r) => r.tableName.toLowerCase()));
     const present = new Set([...this.set.required, ...this.set.optional].filter((n) => existing.has(`${this.prefix}${n}`.toLowerCase())));
     if (!this.set.required.every((n) => present.has(n))) return;
-    const signature = [...present].sort().join(',');
-    if (signature === this.createdWith) return;
     const qualify = (name: string) => `${this.schema}.${sqlIdent(this.set.required.includes(name) || this.set.optional.includes(name) ? `${this.prefix}${name}` : name)}`;
-    for (const [name, select] of Object.entries(curatedViews(this.set, qualify, present))) {
-      await this.wh.query(`CREATE OR REPLACE VIEW ${this.schema}.${sqlIdent(name)} AS ${select}`);
+    const views = Object.entries(curatedViews(this.set, qualify, present));
+    // the views' definitions, hashed: kept as a property of each view, so a restarted sink leaves views that are
+    // already what it would create (one SHOW TBLPROPERTIES instead of a CREATE per view)
+    const version = createHash('sha256').update(JSON.stringify(views)).digest('hex').slice(0, 16);
+    if (version === this.createdWith) return;
+    if (this.createdWith === null && views.every(([name]) => existing.has(name.toLowerCase()))) {
+      const stored = await this.wh.query<{ value?: string }>(`SHOW TBLPROPERTIES ${this.schema}.${sqlIdent(views[0]![0])} ('tracelake.views')`).catch(() => []);
+      if (stored[0]?.value === version) {
+        this.createdWith = version;
+        return;
+      }
     }
-    this.createdWith = signature;
+    for (const [name, select] of views) {
+      await this.wh.query(`CREATE OR REPLACE VIEW ${this.schema}.${sqlIdent(name)} TBLPROPERTIES ('tracelake.views' = '${version}') AS ${select}`);
+    }
+    this.createdWith = version;
+    const signature = [...present].sort().join(',');
     this.log.info({ schema: this.schema, tables: signature }, 'curated views created');
   }
 }
