@@ -27,8 +27,8 @@ export class SchemaRegistry {
    * gone silent would be waited for until the server's idle timeout closes it — 30 minutes on Apicurio. The
    * client's own retries are off (with a timeout set they share one deadline, so a timed-out request is never
    * sent again); a request that times out, loses its connection or gets 408/429/5xx is retried here: 4 tries,
-   * full jitter from 200 ms to 2 s. One lost response costs requestTimeoutMs; a silent registry fails with
-   * REGISTRY_UNAVAILABLE after at most 4 × requestTimeoutMs + 1.4 s.
+   * each wait random up to a cap of 200 ms that doubles (full jitter). One lost response costs requestTimeoutMs;
+   * a silent registry fails with REGISTRY_UNAVAILABLE after at most 4 × requestTimeoutMs + 1.4 s.
    */
   constructor(baseUrl: string, opts: { requestTimeoutMs?: number } = {}) {
     this.client = new SchemaRegistryClient({

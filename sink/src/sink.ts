@@ -2,8 +2,8 @@
 // time), folds each table's events per key, MERGEs them into Delta, and only then commits the offsets.
 // Each topic (one source table) has its own lane: its batches merge and commit in order while other tables'
 // lanes run beside it and the consumer collects on; what is collected and merging together is bounded
-// (consume/batch-scheduler.ts). // batches merge and commit in order. Warehouse trouble is retried with backoff
-// (status RETRYING); a poison record goes to the dead-letter topic or stops the sink, as configured.
+// (consume/batch-scheduler.ts). Warehouse trouble is retried with backoff (status RETRYING); a poison record
+// goes to the dead-letter topic or stops the sink, as configured.
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from '../../runtime/kafka.ts';
 import type { Logger } from 'pino';
@@ -448,8 +448,9 @@ export class Sink implements Worker {
 
   /** Drops what was consumed and not merged (read again from the committed offsets). */
   private discardBuffer(): Promise<void> {
+    this.batches.newGeneration(); // at once: a lane whose MERGE ends from now on commits nothing
     return this.locked(async () => {
-      this.batches.discard();
+      this.batches.dropCollected(); // once the consumer's current loop is done: what it added goes too
       this.metrics?.buffered.set(0);
     });
   }

@@ -96,13 +96,22 @@ export class BatchScheduler {
     }
   }
 
-  /** Drops what is collected and not merging (a rebalance: it is read again); lanes merging commit nothing. */
-  discard(): number {
+  /** A new consumer generation (a rebalance, a restart): batches collected before it, merging or not, commit nothing. */
+  newGeneration(): void {
     this.epoch++;
+  }
+
+  /** Drops what is collected and not merging (it is read again from the committed offsets). */
+  dropCollected(): void {
     this.pending = new Map();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    return this.epoch;
+  }
+
+  /** Both: a new generation, and what was collected dropped. */
+  discard(): void {
+    this.newGeneration();
+    this.dropCollected();
   }
 
   /** The generation batches are collected in now: a batch of an earlier one must not commit. */
