@@ -26,6 +26,7 @@ up() {
   done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [ $failed = 0 ] || { say "tracelake stack: not all services started; 'make status' shows which"; exit 1; }
+  "$S/warehouse.sh" warm   # a new Spark process runs a small sink-shaped workload first (warehouse-warmup.ts)
   write_env
   status
 }

@@ -488,14 +488,16 @@ export class Sink implements Worker {
       this.log.warn({ topic, err: (err as Error).message, events: batch.events.length }, 'offsets not committed: the consumer group rebalanced; the batch will be replayed (idempotent)');
       return;
     }
+    const ms = Date.now() - started;
     this.stats.batches++;
     this.stats.rowsMerged += rows;
-    this.stats.lastMergeMs = Date.now() - started;
+    this.stats.lastMergeMs = ms;
     this.metrics?.batches.inc();
-    this.metrics?.batchSeconds.observe(this.stats.lastMergeMs / 1000);
+    this.metrics?.batchSeconds.observe(ms / 1000);
     this.metrics?.lastCommitAt.set(Date.now() / 1000);
-    await this.ensureViews();
-    this.log.debug({ topic, events: batch.events.length, rows, waitedMs: started - (batch.firstAt ?? started), ms: this.stats.lastMergeMs }, 'batch merged and committed');
+    this.log.debug({ topic, events: batch.events.length, rows, waitedMs: started - (batch.firstAt ?? started), ms }, 'batch merged and committed');
+    // not waited for: the lane is free for its next batch while the views are checked (they wait for a session)
+    void this.ensureViews();
   }
 
   /** MERGEs one table's events; a target dropped behind the sink's back is created again, once. */
