@@ -32,6 +32,9 @@ export interface SchedulerOptions {
 export class BatchScheduler {
   private readonly opts: SchedulerOptions;
   private pending = new Map<string, BatchBuffer>();
+  /** rows and bytes in `pending`, kept as records come and batches go (checked on every record) */
+  private pendingRows = 0;
+  private pendingBytes = 0;
   private readonly merging = new Map<string, { rows: number; bytes: number; done: Promise<void> }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** when each topic's lane last started a MERGE */
@@ -50,14 +53,14 @@ export class BatchScheduler {
     const first = !batch;
     if (!batch) this.pending.set(topic, (batch = new BatchBuffer(this.epoch)));
     batch.add(topic, partition, offset, event, bytes);
+    this.pendingRows++;
+    this.pendingBytes += bytes;
     if (first) this.armTimer(topic, batch);
   }
 
   /** Events collected and not yet merging, in all topics. */
   get collectedRows(): number {
-    let n = 0;
-    for (const b of this.pending.values()) n += b.rows;
-    return n;
+    return this.pendingRows;
   }
 
   get busyLanes(): number {
@@ -104,14 +107,10 @@ export class BatchScheduler {
   /** Drops what is collected and not merging (it is read again from the committed offsets). */
   dropCollected(): void {
     this.pending = new Map();
+    this.pendingRows = 0;
+    this.pendingBytes = 0;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-  }
-
-  /** Both: a new generation, and what was collected dropped. */
-  discard(): void {
-    this.newGeneration();
-    this.dropCollected();
   }
 
   /** The generation batches are collected in now: a batch of an earlier one must not commit. */
@@ -137,13 +136,7 @@ export class BatchScheduler {
   }
 
   private atBound(): boolean {
-    let rows = 0;
-    let bytes = 0;
-    for (const b of this.pending.values()) {
-      rows += b.rows;
-      bytes += b.bytes;
-    }
-    return rows >= this.opts.maxRows || bytes >= this.opts.maxBytes;
+    return this.pendingRows >= this.opts.maxRows || this.pendingBytes >= this.opts.maxBytes;
   }
 
   private startLanes(ready: (b: BatchBuffer, topic: string) => boolean): void {
@@ -160,6 +153,8 @@ export class BatchScheduler {
       }
       if (this.merging.size > 0 && (rows > this.opts.maxRows || bytes > this.opts.maxBytes)) break;
       this.pending.delete(topic);
+      this.pendingRows -= batch.rows;
+      this.pendingBytes -= batch.bytes;
       clearTimeout(this.timers.get(topic));
       this.timers.delete(topic);
       this.lastStart.set(topic, Date.now());

@@ -94,13 +94,16 @@ test('a registry that 404s (an endpoint it lacks, a lost schema): SCHEMA_NOT_FOU
 });
 
 test('a look-up that failed is asked again next time (the failure is not cached)', { timeout: 30_000 }, async (t) => {
-  const fake = await fakeRegistry(t, (_req, res, n) => {
-    if (n === 1) return void res.socket?.destroy();
+  const fake = await fakeRegistry(t, (req, res, n) => {
+    if (n <= 4) return void req.socket.destroy(); // the first look-up: all 4 tries lose their connection
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ schema: JSON.stringify(schema) }));
   });
   const registry = new SchemaRegistry(fake.url, { requestTimeoutMs: TIMEOUT_MS });
-  const writer = await registry.writerSchema(5); // the dropped connection is retried by the client itself
+  await failsWith(registry.writerSchema(5), 'REGISTRY_UNAVAILABLE', true);
+  const writer = await registry.writerSchema(5);
   assert.equal(writer.type.toBuffer({ a: 'x' }).length, 2);
-  assert.equal(fake.requests(), 2);
+  assert.equal(fake.requests(), 5, 'asked again after the failure, once');
+  await registry.writerSchema(5);
+  assert.equal(fake.requests(), 5, 'a schema found is cached');
 });

@@ -78,9 +78,11 @@ test('at maxRows the consumer waits for room; lanes start only while what merges
   for (let i = 0; i < 3; i++) add('a', i);
   await s.roomForMore(); // 3 < 4: no wait, nothing merged yet (not due)
   assert.equal(applied.length, 0);
+  assert.equal(s.collectedRows, 3);
   add('a', 3);
   await s.roomForMore(); // at the bound: a starts, room again
   assert.deepEqual(applied.map((a) => a.offsets), [['4']]);
+  assert.equal(s.collectedRows, 0, 'what a lane took is no longer counted as collected');
   for (let i = 0; i < 3; i++) add('b', i);
   add('b', 3);
   let waited = true;
@@ -104,7 +106,8 @@ test('discard drops what is collected (read again) and batches merging then carr
   await started(1);
   const old = applied[0]!.epoch;
   add('a', 1);
-  s.discard();
+  s.newGeneration(); // a rebalance: at once …
+  s.dropCollected(); // … and, once the consumer's loop is done, what it collected goes
   add('a', 2);
   applied[0]!.finish();
   await started(2);

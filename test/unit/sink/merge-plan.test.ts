@@ -47,11 +47,10 @@ test('text the engine would rewrite before parsing (${…} variable substitution
   const [sql] = planMerges(plan(1 << 20, 100), rows);
   assert.ok(!sql!.includes('$'), 'no dollar sign in the MERGE text: each is written \\u0024 inside its JSON string');
   assert.deepEqual(carried(sql!).map((r) => r.c1), values, 'from_json reads them back byte for byte');
-  const keyed = [{ ...row(0, 'x'), op: 'delete' as const, values: { id: 0n, body: '${k}' } }];
-  for (const stmt of planTombstones({ ...plan(1 << 20, 100), columns: [{ field: 'k', name: 'k', isKey: true, type: deltaType('string', 'k') }] },
-    [{ ...keyed[0]!, values: { k: 'key ${with:substitution}' } }])) {
-    assert.ok(!stmt.includes('$'), 'nor in a tombstone statement (key columns)');
-  }
+  const textKey: TablePlanInput = { ...plan(1 << 20, 100), columns: [{ field: 'k', name: 'k', isKey: true, type: deltaType('string', 'k') }] };
+  const tombstones = [...planTombstones(textKey, [{ ...row(0, 'x'), op: 'delete', values: { k: 'key ${with:substitution}' } }])];
+  assert.equal(tombstones.length, 1);
+  assert.ok(!tombstones[0]!.includes('$'), 'nor in a tombstone statement (key columns)');
 });
 
 test('cells of every type are JSON that keeps the value exactly', () => {
