@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       `One \`INSERT … SELECT generate_series\` of ${ROWS} ~176 B rows (table ${wal!.b}) committed while the connector streams`,
       `(${((committed - writeStart) / 1000).toFixed(1)} s to write). The connector on its defaults (produce batches ≤ ${conn.batching.maxBytes} bytes, ≤ ${conn.batching.maxMessages} messages,`,
       'four in flight); then the sink, started after the connector finished, on its defaults (batches of ≤ ' + `${sink.batching.maxRows} events, MERGE statements of ≤ ${sink.batching.maxStatementRows} rows,`,
-      `one batch merging while the next is collected). Peak RSS is VmHWM of the process. Node flags: ${NODE_ARGS.join(' ') || 'none (V8 defaults)'}; MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}.`, '',
+      `one lane per table, what merges and what is collected each within the batch bounds). Peak RSS is VmHWM of the process. Node flags: ${NODE_ARGS.join(' ') || 'none (V8 defaults)'}; MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}.`, '',
       '| stage | time | rate | peak RSS | goal |', '| --- | --- | --- | --- | --- |',
       `| connector: commit → all events in Kafka | ${connectorSeconds.toFixed(1)} s | ${Math.round(ROWS / connectorSeconds)} ev/s | ${connectorRss.toFixed(0)} MB | ≤ 300 MB: ${connectorRss <= 300 ? 'met' : '**not met**'} |`,
       `| sink: start → all rows in Delta | ${sinkSeconds.toFixed(1)} s | ${Math.round(ROWS / sinkSeconds)} rows/s | ${sinkRss.toFixed(0)} MB | ≤ 300 MB: ${sinkRss <= 300 ? 'met' : '**not met**'} |`,
