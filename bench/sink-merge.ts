@@ -53,15 +53,15 @@ async function mergeThroughput(): Promise<string[]> {
   const out: string[] = [];
   try {
     // warm-up: the engine's first MERGEs after a start include JIT and catalog loading
-    const warm: TablePlanInput = { target: `${RUN}.warm`, tombstones: `${RUN}.warm_t`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
-    await wh.query(createTable({ target: warm.target, tombstones: warm.tombstones, clusterBy: [] }, columns));
-    await wh.query(createTombstones({ target: warm.target, tombstones: warm.tombstones, clusterBy: [] }, columns));
+    const warm: TablePlanInput = { target: `${RUN}.warm`, tombstones: `${RUN}.warm_t`, staged: `${RUN}.warm_s`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
+    await wh.query(createTable({ ...warm, clusterBy: [] }, columns));
+    await wh.query(createTombstones({ ...warm, clusterBy: [] }, columns));
     for (let pass = 1; pass <= 3; pass++) for (const sql of planMerges(warm, rows(1000, pass, false))) await wh.query(sql);
     for (const n of SIZES) {
       const target = `${RUN}.${sqlIdent(`m${n}`)}`;
-      const plan: TablePlanInput = { target, tombstones: `${RUN}.${sqlIdent(`m${n}_t`)}`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
-      await wh.query(createTable({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
-      await wh.query(createTombstones({ target, tombstones: plan.tombstones, clusterBy: [] }, columns));
+      const plan: TablePlanInput = { target, tombstones: `${RUN}.${sqlIdent(`m${n}_t`)}`, staged: `${RUN}.${sqlIdent(`m${n}_s`)}`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
+      await wh.query(createTable({ ...plan, clusterBy: [] }, columns));
+      await wh.query(createTombstones({ ...plan, clusterBy: [] }, columns));
       const cells: string[] = [];
       // keys 0..n-1 arrive as inserts (insert-only MERGE), keys n..2n-1 as updates of keys not there yet (full
       // MERGE inserting them), then keys 0..n-1 are updated twice

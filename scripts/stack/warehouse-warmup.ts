@@ -14,9 +14,9 @@ import type { FoldedRow } from '../../sink/src/fold/fold-batch.ts';
 const [port, path, token, caFile] = process.argv.slice(2);
 const wh = await connectWarehouse({ host: '127.0.0.1', port: Number(port), path: path!, auth: { token: token! }, caCert: readFileSync(caFile!) });
 const schema = `tracelake_warmup_${process.pid}`;
-const layout = { target: `${schema}.spans`, tombstones: `${schema}.spans__tombstones`, clusterBy: [] };
+const layout = { target: `${schema}.spans`, tombstones: `${schema}.spans__tombstones`, staged: `${schema}.spans__staged`, clusterBy: [] };
 const plan: TablePlanInput = {
-  target: layout.target, tombstones: layout.tombstones, deleteMode: 'hard', maxStatementBytes: 4 << 20, maxStatementRows: 20_000,
+  target: layout.target, tombstones: layout.tombstones, staged: layout.staged, deleteMode: 'hard', maxStatementBytes: 4 << 20, maxStatementRows: 20_000,
   columns: [
     { field: 'id', name: 'id', isKey: true, type: deltaType('long', 'id') },
     { field: 'name', name: 'name', isKey: false, type: deltaType('string', 'name') },

@@ -522,7 +522,7 @@ export class Sink implements Worker {
     const keyFields = events.find((e) => e.keyFields.length > 0)?.keyFields ?? [];
     const target = await this.retrying(`prepare ${first.schema}.${first.table}`,
       () => this.tableManager!.ensure(first.schema, first.table, [...columns.values()], keyFields));
-    const plan = { target: target.layout.target, tombstones: target.layout.tombstones, columns: target.columns, deleteMode: target.deleteMode,
+    const plan = { target: target.layout.target, tombstones: target.layout.tombstones, staged: target.layout.staged, columns: target.columns, deleteMode: target.deleteMode,
       maxStatementBytes: this.cfg.batching.maxStatementBytes, maxStatementRows: this.cfg.batching.maxStatementRows };
     const folded = foldBatch(events);
     const setup = [

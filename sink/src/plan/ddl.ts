@@ -6,6 +6,8 @@ import { META_COLUMNS, type PlanColumn } from './merge-plan.ts';
 export interface TableLayout {
   target: string;
   tombstones: string;
+  /** rows too large for one statement are staged here (plan/staged-merge.ts; created when first needed) */
+  staged: string;
   /** columns to cluster by (liquid clustering), e.g. time and project */
   clusterBy: string[];
 }

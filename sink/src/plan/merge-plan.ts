@@ -9,6 +9,7 @@
 import { sqlIdent } from '../sql/literals.ts';
 import type { DeltaColumnType } from '../delta/column-types.ts';
 import type { FoldedRow } from '../fold/fold-batch.ts';
+import { planStagedMerge } from './staged-merge.ts';
 
 export type DeleteMode = 'hard' | 'soft';
 
@@ -24,6 +25,8 @@ export interface PlanColumn {
 export interface TablePlanInput {
   target: string;
   tombstones: string;
+  /** where a row too large for one statement is staged in parts (staged-merge.ts) */
+  staged: string;
   columns: PlanColumn[];
   deleteMode: DeleteMode;
   maxStatementBytes: number;
@@ -50,8 +53,13 @@ const newer = (s: string, t: string) =>
  * `bodies` come from rawSafe.
  */
 function jsonRows(fields: Array<[string, string]>, bodies: string[]): string {
+  return jsonDocRows(fields, `VALUES (r'[${bodies.join(',')}]') AS j(doc)`);
+}
+
+/** jsonRows over a document that comes from `docFrom`: a relation with one row and a column doc. */
+function jsonDocRows(fields: Array<[string, string]>, docFrom: string): string {
   const schema = `ARRAY<STRUCT<${fields.map(([n, t]) => `${n}: ${t}`).join(', ')}>>`;
-  return `SELECT inline(from_json(doc, '${schema}', map('mode', 'FAILFAST'))) FROM VALUES (r'[${bodies.join(',')}]') AS j(doc)`;
+  return `SELECT inline(from_json(doc, '${schema}', map('mode', 'FAILFAST'))) FROM ${docFrom}`;
 }
 
 const META_CELLS: Array<[string, string]> = [
@@ -69,18 +77,22 @@ const rawSafe = (json: string) => json.replace(/['$]/g, (c) => (c === "'" ? '\\u
 const cell = (c: PlanColumn, v: unknown) => (v === null || v === undefined ? 'null' : c.type.json(v));
 
 /** One folded row as a JSON object (rawSafe): data cells c0…, then _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged. */
-function rowCells(p: TablePlanInput, r: FoldedRow): string {
+export function rowCells(p: TablePlanInput, r: FoldedRow): string {
   const cells = p.columns.map((c, i) => `"c${i}":${r.op === 'delete' && !c.isKey ? 'null' : cell(c, r.values[c.field])}`);
   const unchanged = [...r.unchanged].map((f) => JSON.stringify(f));
   cells.push(`"_op":"${r.op}"`, `"_commit_lsn":${r.commitLsn}`, `"_tx_seq":${r.seq}`, `"_source_ts_ms":${r.sourceTsMs}`, `"_unchanged":[${unchanged.join(',')}]`);
   return rawSafe(`{${cells.join(',')}}`);
 }
 
-function sourceQuery(p: TablePlanInput, rows: string[]): string {
+/** The rows of a statement: row texts (rowCells) inline, or a staged document (staged-merge.ts). */
+export type RowSource = { rows: string[] } | { docFrom: string };
+
+function sourceQuery(p: TablePlanInput, source: RowSource): string {
   const fields = p.columns.map((c, i): [string, string] => [`c${i}`, c.type.cellType]).concat(META_CELLS);
   const projected = p.columns.map((c, i) => `${c.type.project(`v.c${i}`)} AS ${q(c.name)}`)
     .concat(['v._op', 'v._commit_lsn', 'v._tx_seq', 'timestamp_millis(v._source_ts_ms) AS _source_ts', 'v._unchanged']);
-  const values = `SELECT ${projected.join(', ')} FROM (${jsonRows(fields, rows)}) v`;
+  const rows = 'rows' in source ? jsonRows(fields, source.rows) : jsonDocRows(fields, source.docFrom);
+  const values = `SELECT ${projected.join(', ')} FROM (${rows}) v`;
   if (p.deleteMode === 'soft') return values;
   // hard deletes: drop upserts that are not newer than the key's tombstone (a replayed older insert)
   const keys = p.columns.filter((c) => c.isKey);
@@ -88,7 +100,7 @@ function sourceQuery(p: TablePlanInput, rows: string[]): string {
   return `SELECT s0.* FROM (${values}) s0 LEFT ANTI JOIN ${p.tombstones} d ON ${on} AND s0._op = 'upsert' AND NOT ${newer('s0', 'd')}`;
 }
 
-function mergeStatement(p: TablePlanInput, rows: FoldedRow[], valueRows: string[]): string {
+export function mergeStatement(p: TablePlanInput, rows: FoldedRow[], source: RowSource): string {
   const keys = p.columns.filter((c) => c.isKey);
   const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
   const mayBeUnchanged = new Set(rows.flatMap((r) => [...r.unchanged]));
@@ -113,12 +125,12 @@ function mergeStatement(p: TablePlanInput, rows: FoldedRow[], valueRows: string[
     // only new keys: Delta runs an insert-only MERGE as one anti-join pass that rewrites no file; a replay
     // finds its rows already there (a key present can only hold this insert or something newer)
     return `MERGE INTO ${p.target} t
-USING (${sourceQuery(p, valueRows)}) s
+USING (${sourceQuery(p, source)}) s
 ON ${on}
 WHEN NOT MATCHED AND s._op = 'upsert' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(false).join(', ')})`;
   }
   return `MERGE INTO ${p.target} t
-USING (${sourceQuery(p, valueRows)}) s
+USING (${sourceQuery(p, source)}) s
 ON ${on}
 ${whenDelete}
 WHEN MATCHED AND s._op = 'upsert' AND ${newer('s', 't')} THEN UPDATE SET ${set.concat(meta(false)).join(', ')}
@@ -137,30 +149,35 @@ export function insertOnly(p: Pick<TablePlanInput, 'deleteMode'>, rows: FoldedRo
 }
 
 /**
- * MERGE statements for the rows, each under maxStatementBytes and maxStatementRows (a single larger row gets its
- * own), written one at a time as they are taken: only the statement being run is in memory.
+ * MERGE statements for the rows, each under maxStatementBytes and maxStatementRows, written one at a time as
+ * they are taken: only the statement being run is in memory. A row too large for a statement of its own is
+ * staged in parts and merged from there (staged-merge.ts).
  */
 export function* planMerges(p: TablePlanInput, rows: FoldedRow[]): Generator<string, void, undefined> {
   if (rows.length === 0) return;
-  const overhead = Buffer.byteLength(mergeStatement(p, [], ['{}']));
+  const overhead = Buffer.byteLength(mergeStatement(p, [], { rows: ['{}'] }));
   let chunk: FoldedRow[] = [];
   let chunkValues: string[] = [];
   let size = overhead;
   for (const r of rows) {
     const v = rowCells(p, r);
     const bytes = Buffer.byteLength(v) + 1;
-    if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows)) {
-      const sql = mergeStatement(p, chunk, chunkValues);
+    if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows || overhead + bytes > p.maxStatementBytes)) {
+      const sql = mergeStatement(p, chunk, { rows: chunkValues });
       chunk = [];
       chunkValues = []; // let the rows' text go while the statement runs
       size = overhead;
       yield sql;
     }
+    if (overhead + bytes > p.maxStatementBytes) {
+      yield* planStagedMerge(p, r, v);
+      continue;
+    }
     chunk.push(r);
     chunkValues.push(v);
     size += bytes;
   }
-  yield mergeStatement(p, chunk, chunkValues);
+  if (chunk.length > 0) yield mergeStatement(p, chunk, { rows: chunkValues });
 }
 
 /** Hard mode: record the position of deleted keys first, so no later replay can resurrect them. */

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { insertOnly, planMerges, planTombstones, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
+import { insertOnly, planMerges, planTombstones, rowCells, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
+import { utf8Pieces } from '../../../sink/src/plan/staged-merge.ts';
 import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
 import type { FoldedRow } from '../../../sink/src/fold/fold-batch.ts';
 
 const plan = (maxStatementBytes: number, maxStatementRows: number): TablePlanInput => ({
-  target: 's.t', tombstones: 's.t__tombstones', deleteMode: 'hard', maxStatementBytes, maxStatementRows,
+  target: 's.t', tombstones: 's.t__tombstones', staged: 's.t__staged', deleteMode: 'hard', maxStatementBytes, maxStatementRows,
   columns: [
     { field: 'id', name: 'id', isKey: true, type: deltaType('long', 'id') },
     { field: 'body', name: 'body', isKey: false, type: deltaType('string', 'body') },
@@ -85,4 +86,33 @@ test('a batch of inserts only gets an insert-only MERGE; anything else, or soft 
   }
   assert.match(statement([ev('c', 1, 0)], 'soft'), /WHEN MATCHED/);
   assert.equal(insertOnly({ deleteMode: 'hard' }, []), false);
+});
+
+test('a row larger than a statement: staged parts within the limit whose text joins to the row, then MERGE and clean-up', () => {
+  const p = plan(2048, 100);
+  const body = '😀\\x'.repeat(3000);
+  const statements = [...planMerges(p, [row(1, body), row(2, 'small')])];
+  assert.match(statements[0]!, /^CREATE TABLE IF NOT EXISTS s\.t__staged /);
+  const inserts = statements.filter((s) => s.startsWith('INSERT INTO s.t__staged'));
+  assert.ok(inserts.length >= 8, String(inserts.length));
+  const parts = inserts.map((s) => /, r'(.*)', current_timestamp\(\)\)$/s.exec(s)![1]!);
+  assert.equal(parts.join(''), rowCells(p, row(1, body)), 'the parts joined are the row\'s text');
+  const merges = statements.filter((s) => s.startsWith('MERGE INTO s.t '));
+  assert.equal(merges.length, 2, 'the staged row, then the small one in a statement of its own');
+  assert.match(merges[0]!, /FROM s\.t__staged WHERE token = '1\.1'/);
+  assert.ok(statements.indexOf(merges[0]!) < statements.findIndex((s) => s.startsWith('DELETE FROM s.t__staged')));
+  for (const s of statements) assert.ok(Buffer.byteLength(s) <= 2048, `${Buffer.byteLength(s)} bytes`);
+});
+
+test('utf8Pieces cuts between characters only and joins back to the text', () => {
+  const text = 'a😀é\\€'.repeat(100);
+  for (const max of [4, 5, 7, 64]) {
+    const pieces = [...utf8Pieces(text, max)];
+    assert.equal(pieces.join(''), text);
+    for (const piece of pieces) {
+      assert.ok(Buffer.byteLength(piece) <= max);
+      assert.ok(!piece.includes('\ufffd'), 'no character cut in half');
+    }
+  }
+  assert.throws(() => [...utf8Pieces('😀', 3)], /cannot hold one character/);
 });
