@@ -5,6 +5,7 @@ import './kafka-crc32c.ts'; // before kafkajs loads: native CRC-32C for its reco
 import './kafka-grouping.ts'; // before kafkajs loads: messages grouped by partition in one pass
 import './kafka-produce-request.ts'; // before kafkajs loads: each produce request written into one exact-size buffer
 import './kafka-request-queue.ts'; // kafkajs connections stop polling an empty request queue every millisecond
+import './kafka-compression.ts'; // zstd for kafkajs, from node:zlib
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 

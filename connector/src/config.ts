@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { parseConfig } from '../../runtime/config/parse.ts';
 import { httpSchema, lifecycleSchema, registryFields } from '../../runtime/config/common.ts';
 import { kafkaConnectionFields } from '../../runtime/kafka.ts';
+import { compressionField } from '../../runtime/kafka-compression.ts';
+
+/** 96 MiB: a produce request of one such batch still fits the broker's default socket.request.max.bytes (100 MiB). */
+const MAX_MESSAGE_BYTES = 96 << 20;
 
 const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'write tables as schema.table, e.g. public.spans');
 const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _ (a Postgres identifier that needs no quoting)');
@@ -40,7 +44,10 @@ export const connectorConfigSchema = z.strictObject({
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('tracelake').describe('change topics are <topicPrefix>.<schema>.<table>'),
     partitions: z.number().int().positive().default(3).describe('partitions of each change topic it creates (events keyed by primary key)'),
     replicationFactor: z.number().int().positive().default(1).describe('replication factor of the topics it creates'),
-    topicConfig: z.record(z.string(), z.string()).default({}).describe('extra topic configs for created topics, e.g. {"retention.ms": "604800000"}'),
+    topicConfig: z.record(z.string(), z.string()).default({}).describe('extra topic configs for created topics, e.g. {"retention.ms": "604800000"} (these win over the ones below)'),
+    compression: compressionField,
+    maxMessageBytes: z.number().int().min(1 << 20).default(MAX_MESSAGE_BYTES)
+      .describe('max.message.bytes of the change topics it creates: the largest (compressed) record batch a topic accepts. The default fits a 64 MiB row and stays under the broker\'s socket.request.max.bytes (100 MiB by default); topics created elsewhere need their own (docs/connector.md, "Large values")'),
     tombstonesOnDelete: z.boolean().default(true).describe('send a tombstone (null value) after each delete, for log compaction'),
     stateTopic: z.string().default('tracelake-connector-state').describe('compacted topic for the connector state; must not look like a change topic'),
   }).describe('the Kafka cluster change events go to'),
@@ -50,9 +57,13 @@ export const connectorConfigSchema = z.strictObject({
   batching: z.strictObject({
     maxMessages: z.number().int().positive().default(5_000).describe('messages per produce batch'),
     maxBytes: z.number().int().positive().default(900_000)
-      .describe('bytes per produce batch; keep it below the topics\' max.message.bytes (broker default 1 MB): one partition\'s share of a batch is one Kafka record batch'),
+      .describe('bytes per produce batch (before compression); a larger event goes in a batch of its own'),
     lingerMs: z.number().int().nonnegative().default(20).describe('how long a batch may wait for more events after a commit'),
   }).prefault({}).describe('Kafka produce batching'),
+  limits: z.strictObject({
+    maxColumnBytes: z.number().int().positive().default(16 << 20).describe('largest value of one column (UTF-8 bytes of its text); a larger one fails the connector naming table, key and column, and nothing of it is sent'),
+    maxRowBytes: z.number().int().positive().default(64 << 20).describe('largest row image (all its values); a larger one fails the same way'),
+  }).prefault({}).describe('the size ceiling of captured rows (docs/connector.md, "Large values")'),
   encoder: z.strictObject({
     workerThread: z.boolean().default(true)
       .describe('decode row changes and encode Avro on a worker thread, a second core beside the one reading Postgres and writing Kafka (docs/benchmarks.md); false does all of it on the main thread'),

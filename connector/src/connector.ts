@@ -213,6 +213,7 @@ export class Connector implements Worker {
     this.publisher = new KafkaPublisher({
       connection: kafka, clientId: 'tracelake-connector', partitions: kafka.partitions,
       replicationFactor: kafka.replicationFactor, topicConfig: kafka.topicConfig,
+      maxMessageBytes: kafka.maxMessageBytes, compression: kafka.compression,
     });
     await this.publisher.connect();
     this.state = new StateStore(kafka, kafka.stateTopic);
@@ -222,7 +223,7 @@ export class Connector implements Worker {
     });
     const stream = this.stream;
     this.encoder = createEncoder(
-      { source: { name: kafka.topicPrefix, db: this.db.database ?? '' }, tombstonesOnDelete: kafka.tombstonesOnDelete },
+      { source: { name: kafka.topicPrefix, db: this.db.database ?? '' }, tombstonesOnDelete: kafka.tombstonesOnDelete, limits: this.cfg.limits },
       { workerThread: this.cfg.encoder.workerThread },
     );
     this.dispatcher = new ChangeDispatcher(

@@ -13,6 +13,7 @@ import { avroType, type AvroSchema } from '../../../schemas/src/avro/types.ts';
 import type { Envelope, TableSchema } from '../../../schemas/src/envelope.ts';
 import type { MappingOptions, PgTypeInfo } from '../../../schemas/src/pg-types.ts';
 import { writeWire, type RegisteredSchema } from '../../../schemas/src/wire-format.ts';
+import { findOversize, rowTooLarge, type RowLimits } from './row-limits.ts';
 
 /** What a table's schema is built from: the columns as Postgres reports them, the key, the types. */
 export interface TableSource {
@@ -65,6 +66,8 @@ export interface EncoderSettings {
   source: SourceContext;
   /** a tombstone (null value) after each delete, for log compaction */
   tombstonesOnDelete: boolean;
+  /** the size ceiling of a row image (row-limits.ts) */
+  limits: RowLimits;
 }
 
 export class EventEncoder {
@@ -101,6 +104,7 @@ export class EventEncoder {
     let seq = job.seq;
     const now = BigInt(Date.now());
     for (const row of job.rows) {
+      this.checkSize(t, row);
       const pos: Position = { commitLsn: job.commitLsn, seq: seq++, lsn: null, txId: null, commitTimeUs: job.commitTimeUs, snapshot: 'true' };
       const ev = changeEvent(this.settings.source, t.schema, 'r', null, row, pos, now);
       out.message(t, 'r', ev.key, ev.envelope);
@@ -145,9 +149,17 @@ export class EventEncoder {
   }
 
   private change(out: Output, t: KnownTable, op: 'c' | 'u' | 'd', before: Tuple | null, after: Tuple | null, walLsn: bigint, now: bigint): void {
+    if (before) this.checkSize(t, before);
+    if (after) this.checkSize(t, after);
     const ev = changeEvent(this.settings.source, t.schema, op, before, after, this.position(walLsn), now);
     const key = out.message(t, op, ev.key, ev.envelope);
     if (op === 'd' && this.settings.tombstonesOnDelete) out.tombstone(t, key);
+  }
+
+  /** A row image past the size ceiling fails the job: nothing of it (or after it) is sent. */
+  private checkSize(t: KnownTable, tuple: Tuple): void {
+    const found = findOversize(t.schema, tuple, this.settings.limits);
+    if (found) throw rowTooLarge(t.schema, tuple, found);
   }
 
   private position(walLsn: bigint): Position {

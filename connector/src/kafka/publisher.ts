@@ -1,6 +1,7 @@
 // Kafka side of the connector: an idempotent kafkajs producer (acks=all) and topic creation.
 import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
+import { compressionType, type Compression } from '../../../runtime/kafka-compression.ts';
 import { kafkaError } from './kafka-error.ts';
 import { keyHashPartitioner } from './partitioner.ts';
 
@@ -17,8 +18,11 @@ export interface PublisherOptions {
   /** partitions of topics the connector creates */
   partitions: number;
   replicationFactor: number;
-  /** extra topic configs for created topics, e.g. { 'cleanup.policy': 'compact' } */
+  /** extra topic configs for created topics, e.g. { 'cleanup.policy': 'compact' } (win over maxMessageBytes) */
   topicConfig: Record<string, string>;
+  /** max.message.bytes of created topics */
+  maxMessageBytes: number;
+  compression: Compression;
 }
 
 export class KafkaPublisher {
@@ -59,7 +63,7 @@ export class KafkaPublisher {
       const existing = new Set(await this.admin.listTopics());
       const specs: ITopicConfig[] = unknown.filter((t) => !existing.has(t)).map((topic) => ({
         topic, numPartitions: this.opts.partitions, replicationFactor: this.opts.replicationFactor,
-        configEntries: Object.entries(this.opts.topicConfig).map(([name, value]) => ({ name, value })),
+        configEntries: Object.entries({ 'max.message.bytes': String(this.opts.maxMessageBytes), ...this.opts.topicConfig }).map(([name, value]) => ({ name, value })),
       }));
       if (specs.length > 0) await this.admin.createTopics({ topics: specs, waitForLeaders: true });
     } catch (err) {
@@ -80,6 +84,7 @@ export class KafkaPublisher {
     try {
       await this.producer.sendBatch({
         acks: -1,
+        compression: compressionType(this.opts.compression),
         topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
       });
     } catch (err) {

@@ -22,7 +22,7 @@ const schema = buildTable(source);
 const def: TableDefinition = { ref: 7, source, keyId: 11, keySchema: keySchema('p', schema), valueId: 12, valueSchema: valueSchema('p', schema) };
 const keyType = avroType(def.keySchema);
 const valueType = avroType(def.valueSchema);
-const settings = { source: { name: 'p', db: 'd' }, tombstonesOnDelete: true };
+const settings = { source: { name: 'p', db: 'd' }, tombstonesOnDelete: true, limits: { maxColumnBytes: 16 << 20, maxRowBytes: 64 << 20 } };
 
 const insert = (id: string, name: string, day = '2026-11-22') => new W().c('I').i32(1).c('N').i16(3).text(id).text(name).text(day).done();
 const updateKey = (from: string, to: string) => new W().c('U').i32(1).c('K').i16(3).text(from).c('n').c('n').c('N').i16(3).text(to).text('moved').c('n').done();
@@ -132,4 +132,32 @@ test('sends are cut at maxBytes of keys and values; a larger message goes alone'
   const sizes = (parts: ReturnType<typeof bySize>) => parts.map((p) => p.map((x) => (x.key?.length ?? 0) + (x.value?.length ?? 0)));
   assert.deepEqual(sizes(bySize([m(4), m(4), m(4), m(10), m(1), m(0)], 8)), [[4, 4], [4], [10], [1, 1]]);
   assert.deepEqual(bySize([], 8), []);
+});
+
+test('a row past the size ceiling fails its job naming table, key and column; at the ceiling it is encoded', async () => {
+  const limits = { maxColumnBytes: 30, maxRowBytes: 45 };
+  const job = (name: string, id = '42') => {
+    const w = new ChangeItemsWriter();
+    w.begin(1n, 1, 0n);
+    w.change(7, 2n, insert(id, name));
+    return { kind: 'changes' as const, ...w.take() };
+  };
+  for (const e of [new InlineEncoder({ ...settings, limits }), new ThreadEncoder({ ...settings, limits })]) {
+    try {
+      e.define(def);
+      // 10 × '€' is 30 UTF-8 bytes: at the column limit, and the row (2 + 30 + 10 bytes) within its limit
+      assert.equal(decoded(await e.encode(job('€'.repeat(10)))).length, 1);
+      await assert.rejects(e.encode(job(`${'€'.repeat(10)}a`)), (err: Error) => {
+        assert.ok(err instanceof TracelakeError);
+        assert.equal(err.code, 'ROW_TOO_LARGE');
+        assert.match(err.message, /^public\.spans row id=42: column name holds 31 bytes, past limits\.maxColumnBytes \(30\); nothing of it was sent$/);
+        assert.match(err.remedy ?? '', /limits\.maxColumnBytes/);
+        return true;
+      });
+      await assert.rejects(e.encode(job('€'.repeat(10), '123456')), /public\.spans row id=123456: the row is 46 bytes, past limits\.maxRowBytes \(45\)/);
+      await assert.rejects(e.encode({ kind: 'rows', ref: 7, rows: [['7', 'x'.repeat(31), null]], commitLsn: 1n, seq: 0n, commitTimeUs: 0n }), /row id=7: column name holds 31 bytes/);
+    } finally {
+      await e.close();
+    }
+  }
 });

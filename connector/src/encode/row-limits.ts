@@ -1,0 +1,52 @@
+// The size ceiling of a captured row: values up to maxColumnBytes each and rows up to maxRowBytes (the text
+// Postgres sends, UTF-8) flow with no configuration; past them the default is a clear error that names the
+// table, the key and the column — nothing is sent, so nothing is acknowledged or lost (docs/connector.md,
+// "Large values"). Pure.
+import type { Tuple } from '../decode/pgoutput.ts';
+import type { TableSchema } from '../../../schemas/src/envelope.ts';
+import { TracelakeError } from '../../../schemas/src/errors.ts';
+
+export interface RowLimits {
+  maxColumnBytes: number;
+  maxRowBytes: number;
+}
+
+export interface Oversize {
+  /** the column past maxColumnBytes, or null when the row as a whole is past maxRowBytes */
+  column: string | null;
+  bytes: number;
+  limit: number;
+}
+
+/** The first limit `tuple` is past, or null. Cheap for ordinary rows: UTF-8 is measured only when a value could be near a limit. */
+export function findOversize(table: TableSchema, tuple: Tuple, limits: RowLimits): Oversize | null {
+  let chars = 0;
+  for (const v of tuple) if (typeof v === 'string') chars += v.length;
+  // a UTF-16 code unit is at most 3 UTF-8 bytes
+  if (chars * 3 <= Math.min(limits.maxColumnBytes, limits.maxRowBytes)) return null;
+  let total = 0;
+  for (let i = 0; i < tuple.length; i++) {
+    const v = tuple[i];
+    if (typeof v !== 'string') continue;
+    const bytes = Buffer.byteLength(v);
+    if (bytes > limits.maxColumnBytes) return { column: table.columns[i]?.name ?? `#${i}`, bytes, limit: limits.maxColumnBytes };
+    total += bytes;
+  }
+  return total > limits.maxRowBytes ? { column: null, bytes: total, limit: limits.maxRowBytes } : null;
+}
+
+/** The key of a row as Postgres wrote it, for messages: id=42, or (project_id=7, id=42). */
+export function describeKey(table: TableSchema, tuple: Tuple): string {
+  const parts = table.columns.flatMap((c, i) => (c.isKey ? [`${c.name}=${typeof tuple[i] === 'string' ? tuple[i] : 'null'}`] : []));
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}
+
+export function rowTooLarge(table: TableSchema, tuple: Tuple, found: Oversize): TracelakeError {
+  const where = `${table.schema}.${table.table} row ${describeKey(table, tuple)}`;
+  const what = found.column === null ? `the row is ${found.bytes} bytes` : `column ${found.column} holds ${found.bytes} bytes`;
+  const limit = found.column === null ? 'limits.maxRowBytes' : 'limits.maxColumnBytes';
+  return new TracelakeError(`${where}: ${what}, past ${limit} (${found.limit}); nothing of it was sent`, {
+    code: 'ROW_TOO_LARGE',
+    remedy: `raise ${limit} (and the topics' max.message.bytes if the record would not fit: docs/connector.md, "Large values"), or exclude the column from capture`,
+  });
+}
