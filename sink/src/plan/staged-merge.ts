@@ -34,8 +34,13 @@ export function* planStagedMerge(p: TablePlanInput, row: FoldedRow, text: string
 }
 
 /**
- * `text` in pieces of at most `maxBytes` UTF-8 bytes, cut only between characters (a piece never ends inside
- * a multi-byte sequence or between the halves of a surrogate pair), in order; joined they are `text`.
+ * `text` in pieces of at most `maxBytes` UTF-8 bytes, in order (joined they are `text`), each fit to stand in
+ * a raw literal r'…' of its own:
+ * - cut only between characters: never inside a multi-byte sequence or between the halves of a surrogate pair;
+ * - never after an odd run of backslashes. Every statement first meets the Delta SQL extension's parser, whose
+ *   lexer has no raw literals: to it r'…\' is a quote escaped by a backslash, so the literal runs on to the
+ *   statement's end and its error recovery spends time quadratic in the statement's length (seen: a 4 MiB
+ *   INSERT held a Spark core for 13 minutes). An even run reads as escaped backslashes, which end cleanly.
  */
 export function* utf8Pieces(text: string, maxBytes: number): Generator<string, void, undefined> {
   const bytes = Buffer.from(text, 'utf8');
@@ -43,10 +48,17 @@ export function* utf8Pieces(text: string, maxBytes: number): Generator<string, v
     let end = Math.min(bytes.length, start + maxBytes);
     // back off from a continuation byte (10xxxxxx): the cut lands before the character it belongs to
     while (end < bytes.length && end > start && (bytes[end]! & 0xc0) === 0x80) end--;
+    if (end < bytes.length && trailingBackslashes(bytes, start, end) % 2 === 1) end--; // the last one goes to the next piece
     if (end === start) throw new Error(`a piece of ${maxBytes} bytes cannot hold one character`);
     yield bytes.toString('utf8', start, end);
     start = end;
   }
+}
+
+function trailingBackslashes(bytes: Buffer, start: number, end: number): number {
+  let n = 0;
+  while (end - n > start && bytes[end - n - 1] === 0x5c) n++;
+  return n;
 }
 
 export const stagedTableName = (name: string): string => sqlIdent(`${name}__staged`);

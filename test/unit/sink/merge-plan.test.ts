@@ -115,4 +115,11 @@ test('utf8Pieces cuts between characters only and joins back to the text', () =>
     }
   }
   assert.throws(() => [...utf8Pieces('😀', 3)], /cannot hold one character/);
+  // no piece ends in an odd run of backslashes (a parser without raw literals would read \' as an escaped quote)
+  const slashes = 'ab\\\\\\c\\d\\\\e\\'.repeat(50);
+  for (const max of [2, 3, 4, 5, 8, 13]) {
+    const pieces = [...utf8Pieces(slashes, max)];
+    assert.equal(pieces.join(''), slashes);
+    for (const piece of pieces.slice(0, -1)) assert.equal((/\\*$/.exec(piece)![0].length) % 2, 0, JSON.stringify(piece));
+  }
 });
