@@ -61,7 +61,7 @@ export const connectorConfigSchema = z.strictObject({
     lingerMs: z.number().int().nonnegative().default(20).describe('how long a batch may wait for more events after a commit'),
   }).prefault({}).describe('Kafka produce batching'),
   limits: z.strictObject({
-    maxColumnBytes: z.number().int().positive().default(16 << 20).describe('largest value of one column (UTF-8 bytes of its text); a larger one fails the connector naming table, key and column, and nothing of it is sent'),
+    maxColumnBytes: z.number().int().positive().default(32 << 20).describe('largest value of one column (UTF-8 bytes of its text); a larger one fails the connector naming table, key and column, and nothing of it is sent. 32 MiB: Phoenix keeps a prompt twice in one attributes column, so a 16 MB prompt makes a 32 MB value'),
     maxRowBytes: z.number().int().positive().default(64 << 20).describe('largest row image (all its values); a larger one fails the same way'),
   }).prefault({}).describe('the size ceiling of captured rows (docs/connector.md, "Large values")'),
   encoder: z.strictObject({

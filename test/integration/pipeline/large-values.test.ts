@@ -65,7 +65,7 @@ test('values of 16 MB per column and a 64 MB row land in Delta unchanged with th
   assert.deepEqual(actual, pgSide, 'every value has the length and hash it has in Postgres');
 });
 
-test('a value past limits.maxColumnBytes stops the connector naming table, key and column; nothing of it is acknowledged', async (t) => {
+test('a value past limits.maxColumnBytes (32 MiB) stops the connector naming table, key and column; nothing of it is acknowledged', async (t) => {
   const { fx, stops } = await pipelineEnv(t, 'toolarge');
   await fx.db.query(`CREATE TABLE ${fx.schema}.spans (id int PRIMARY KEY, prompt text)`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.spans`] }));
@@ -73,13 +73,13 @@ test('a value past limits.maxColumnBytes stops the connector naming table, key a
   const slot = async () => lsnValue((await fx.db.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [fx.name])).rows[0]!.lsn);
   // a position inside the row's transaction: confirming the transaction would move the slot past it
   await fx.db.query('BEGIN');
-  await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (7, repeat('x', 17 * 1024 * 1024))`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (7, repeat('x', 33 * 1024 * 1024))`);
   const inside = lsnValue((await fx.db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn);
   await fx.db.query('COMMIT');
   await assert.rejects(c.done, (e: unknown) => {
     assert.ok(e instanceof TracelakeError, String(e));
     assert.equal(e.code, 'ROW_TOO_LARGE');
-    assert.ok(e.message.startsWith(`${fx.schema}.spans row id=7: column prompt holds 17825792 bytes, past limits.maxColumnBytes`), e.message);
+    assert.ok(e.message.startsWith(`${fx.schema}.spans row id=7: column prompt holds 34603008 bytes, past limits.maxColumnBytes`), e.message);
     return true;
   });
   assert.ok(await slot() < inside, 'the slot was not confirmed past the row');

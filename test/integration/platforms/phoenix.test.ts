@@ -36,6 +36,7 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
     for (const stop of stops) await stop().catch(() => undefined);
     await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [name]).catch(() => undefined);
     await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
+    await db.query('DELETE FROM projects WHERE name = $1', [name]); // its traces and spans go with it (the large span is ~18 MB)
     await db.end();
     await wh.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
     await wh.close();
@@ -109,6 +110,42 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
   assert.deepEqual(daily.map((d) => d.model).filter(Boolean).sort(), [...new Set(sent.map((x) => x.model).filter(Boolean))].sort());
   const lean = await wh.query<Record<string, unknown>>(`SELECT * FROM ${name}.llm_spans_lean LIMIT 1`);
   assert.ok(lean[0] && !('input_text' in lean[0]) && 'total_tokens' in lean[0]);
+
+  // a span whose prompt carries an 8 MB image data URL and a 1 MB text context (Phoenix keeps both in attributes
+  // twice: input.value and the message list) arrives intact in spans and in llm_spans
+  const large = JSON.parse(execFileSync(`${HOME}/phoenix/venv-20.26.1/bin/python`,
+    [`${ROOT}scripts/phoenix/send_large_span.py`, 'http://127.0.0.1:16006/v1/traces', name, String(8_000_000), String(1_000_000)],
+    { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<'input' | 'image_url' | 'context', { bytes: number; sha256: string }> & { span_id: string };
+  const imagePath = ['llm', 'input_messages', '0', 'message', 'contents', '1', 'message_content', 'image', 'image', 'url'];
+  const contextPath = ['llm', 'input_messages', '0', 'message', 'contents', '0', 'message_content', 'text'];
+  const storedLarge = () => db.query<Record<string, string>>(
+    `SELECT octet_length(attributes::text)::text AS attrs_len, encode(sha256(convert_to(attributes::text, 'UTF8')), 'hex') AS attrs_sha,
+            encode(sha256(convert_to(attributes #>> '{input,value}', 'UTF8')), 'hex') AS input_sha,
+            encode(sha256(convert_to(attributes #>> $2, 'UTF8')), 'hex') AS image_sha,
+            encode(sha256(convert_to(attributes #>> $3, 'UTF8')), 'hex') AS context_sha
+       FROM spans WHERE span_id = $1`, [large.span_id, `{${imagePath.join(',')}}`, `{${contextPath.join(',')}}`]);
+  let pgLarge: Record<string, string> | undefined;
+  for (let i = 0; i < 60 && !pgLarge; i++) { // Phoenix writes what it receives in the background
+    [pgLarge] = (await storedLarge()).rows;
+    if (!pgLarge) await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.ok(pgLarge, 'Phoenix stored the large span');
+  assert.deepEqual([pgLarge.input_sha, pgLarge.image_sha, pgLarge.context_sha], [large.input.sha256, large.image_url.sha256, large.context.sha256],
+    'Phoenix stored the values as sent');
+  assert.ok(Number(pgLarge.attrs_len) > 16_000_000, `attributes of ${pgLarge.attrs_len} bytes`);
+  const jsonPath = (path: string[]) => `$.${path.map((p) => (/^\d+$/.test(p) ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[')}`;
+  let deltaLarge: Record<string, unknown> | undefined;
+  for (let i = 0; i < 180 && !deltaLarge; i++) {
+    [deltaLarge] = await wh.query<Record<string, unknown>>(
+      `SELECT CAST(octet_length(s.attributes) AS STRING) AS attrs_len, sha2(s.attributes, 256) AS attrs_sha, sha2(l.input_text, 256) AS input_sha,
+              sha2(get_json_object(s.attributes, '${jsonPath(imagePath)}'), 256) AS image_sha,
+              sha2(get_json_object(s.attributes, '${jsonPath(contextPath)}'), 256) AS context_sha
+         FROM ${name}.spans s JOIN ${name}.llm_spans l ON l.span_id = s.span_id WHERE s.span_id = '${large.span_id}'`).catch(() => []);
+    if (!deltaLarge) await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.ok(deltaLarge, 'the large span reached spans and llm_spans');
+  assert.deepEqual({ ...deltaLarge }, { attrs_len: pgLarge.attrs_len, attrs_sha: pgLarge.attrs_sha, input_sha: large.input.sha256,
+    image_sha: large.image_url.sha256, context_sha: large.context.sha256 }, 'byte-identical in Delta');
 
   // annotations are upserts (the second overwrites the first); retention deletes a trace with everything under it
   const annotate = (score: number) => fetch('http://127.0.0.1:16006/v1/span_annotations?sync=true', {
