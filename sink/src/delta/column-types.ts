@@ -17,12 +17,15 @@ export interface DeltaColumnType {
   json: (v: unknown) => string;
   /** wraps the cell reference `ref` (of cellType) into the Delta type */
   project: (ref: string) => string;
+  /** for a STRING cell that can be long (text, bytes): the string the cell holds, so it can travel in parts */
+  text?: (v: unknown) => string;
 }
 
-function col(sql: string, cellType: string, json: (v: unknown) => string, convert?: (ref: string) => string): DeltaColumnType {
+function col(sql: string, cellType: string, json: (v: unknown) => string, convert?: (ref: string) => string, text?: (v: unknown) => string): DeltaColumnType {
   return {
     sql, cellType, json,
     project: convert ?? ((ref) => (cellType === sql ? ref : `CAST(${ref} AS ${sql})`)),
+    ...(text ? { text } : {}),
   };
 }
 
@@ -66,8 +69,8 @@ function primitive(t: string, where: string): DeltaColumnType {
     case 'long': return col('BIGINT', 'BIGINT', bigintJson);
     case 'float': return col('FLOAT', 'DOUBLE', doubleJson);
     case 'double': return col('DOUBLE', 'DOUBLE', doubleJson);
-    case 'string': return col('STRING', 'STRING', (v) => JSON.stringify(String(v)));
-    case 'bytes': return col('BINARY', 'STRING', (v) => `"${(v as Buffer).toString('base64')}"`, (r) => `unbase64(${r})`);
+    case 'string': return col('STRING', 'STRING', (v) => JSON.stringify(String(v)), undefined, (v) => String(v));
+    case 'bytes': return col('BINARY', 'STRING', (v) => `"${(v as Buffer).toString('base64')}"`, (r) => `unbase64(${r})`, (v) => (v as Buffer).toString('base64'));
     default: throw unsupported(where, t);
   }
 }

@@ -9,7 +9,7 @@
 import { sqlIdent } from '../sql/literals.ts';
 import type { DeltaColumnType } from '../delta/column-types.ts';
 import type { FoldedRow } from '../fold/fold-batch.ts';
-import { planStagedMerge } from './staged-merge.ts';
+import { planStagedMerge, stagedRow } from './staged-merge.ts';
 
 export type DeleteMode = 'hard' | 'soft';
 
@@ -72,24 +72,33 @@ const META_CELLS: Array<[string, string]> = [
  * statement text, raw literals included, before parsing) can only stand in a JSON string, where \u0027 and
  * \u0024 mean the same. No row value reaches the statement text with either.
  */
-const rawSafe = (json: string) => json.replace(/['$]/g, (c) => (c === "'" ? '\\u0027' : '\\u0024'));
+export const rawSafe = (json: string): string => json.replace(/['$]/g, (c) => (c === "'" ? '\\u0027' : '\\u0024'));
 
-const cell = (c: PlanColumn, v: unknown) => (v === null || v === undefined ? 'null' : c.type.json(v));
+export const cell = (c: PlanColumn, v: unknown): string => (v === null || v === undefined ? 'null' : c.type.json(v));
 
 /** One folded row as a JSON object (rawSafe): data cells c0…, then _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged. */
 export function rowCells(p: TablePlanInput, r: FoldedRow): string {
   const cells = p.columns.map((c, i) => `"c${i}":${r.op === 'delete' && !c.isKey ? 'null' : cell(c, r.values[c.field])}`);
-  const unchanged = [...r.unchanged].map((f) => JSON.stringify(f));
-  cells.push(`"_op":"${r.op}"`, `"_commit_lsn":${r.commitLsn}`, `"_tx_seq":${r.seq}`, `"_source_ts_ms":${r.sourceTsMs}`, `"_unchanged":[${unchanged.join(',')}]`);
+  cells.push(metaCells(r));
   return rawSafe(`{${cells.join(',')}}`);
+}
+
+/** The cells after the data cells: _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged (not yet rawSafe). */
+export function metaCells(r: FoldedRow): string {
+  const unchanged = [...r.unchanged].map((f) => JSON.stringify(f));
+  return `"_op":"${r.op}","_commit_lsn":${r.commitLsn},"_tx_seq":${r.seq},"_source_ts_ms":${r.sourceTsMs},"_unchanged":[${unchanged.join(',')}]`;
 }
 
 /** The rows of a statement: row texts (rowCells) inline, or a staged document (staged-merge.ts). */
 export type RowSource = { rows: string[] } | { docFrom: string };
 
-function sourceQuery(p: TablePlanInput, source: RowSource): string {
-  const fields = p.columns.map((c, i): [string, string] => [`c${i}`, c.type.cellType]).concat(META_CELLS);
-  const projected = p.columns.map((c, i) => `${c.type.project(`v.c${i}`)} AS ${q(c.name)}`)
+/** Columns whose cells travel as arrays of parts (staged-merge.ts: strings past what the engine's JSON reader takes). */
+export type PartedColumns = ReadonlySet<number>;
+const NONE: PartedColumns = new Set();
+
+function sourceQuery(p: TablePlanInput, source: RowSource, parted: PartedColumns): string {
+  const fields = p.columns.map((c, i): [string, string] => [`c${i}`, parted.has(i) ? 'ARRAY<STRING>' : c.type.cellType]).concat(META_CELLS);
+  const projected = p.columns.map((c, i) => `${c.type.project(parted.has(i) ? `array_join(v.c${i}, '')` : `v.c${i}`)} AS ${q(c.name)}`)
     .concat(['v._op', 'v._commit_lsn', 'v._tx_seq', 'timestamp_millis(v._source_ts_ms) AS _source_ts', 'v._unchanged']);
   const rows = 'rows' in source ? jsonRows(fields, source.rows) : jsonDocRows(fields, source.docFrom);
   const values = `SELECT ${projected.join(', ')} FROM (${rows}) v`;
@@ -100,7 +109,7 @@ function sourceQuery(p: TablePlanInput, source: RowSource): string {
   return `SELECT s0.* FROM (${values}) s0 LEFT ANTI JOIN ${p.tombstones} d ON ${on} AND s0._op = 'upsert' AND NOT ${newer('s0', 'd')}`;
 }
 
-export function mergeStatement(p: TablePlanInput, rows: FoldedRow[], source: RowSource): string {
+export function mergeStatement(p: TablePlanInput, rows: FoldedRow[], source: RowSource, parted: PartedColumns = NONE): string {
   const keys = p.columns.filter((c) => c.isKey);
   const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
   const mayBeUnchanged = new Set(rows.flatMap((r) => [...r.unchanged]));
@@ -125,12 +134,12 @@ export function mergeStatement(p: TablePlanInput, rows: FoldedRow[], source: Row
     // only new keys: Delta runs an insert-only MERGE as one anti-join pass that rewrites no file; a replay
     // finds its rows already there (a key present can only hold this insert or something newer)
     return `MERGE INTO ${p.target} t
-USING (${sourceQuery(p, source)}) s
+USING (${sourceQuery(p, source, parted)}) s
 ON ${on}
 WHEN NOT MATCHED AND s._op = 'upsert' THEN INSERT (${cols.join(', ')}) VALUES (${insertValues(false).join(', ')})`;
   }
   return `MERGE INTO ${p.target} t
-USING (${sourceQuery(p, source)}) s
+USING (${sourceQuery(p, source, parted)}) s
 ON ${on}
 ${whenDelete}
 WHEN MATCHED AND s._op = 'upsert' AND ${newer('s', 't')} THEN UPDATE SET ${set.concat(meta(false)).join(', ')}
@@ -160,8 +169,11 @@ export function* planMerges(p: TablePlanInput, rows: FoldedRow[]): Generator<str
   let chunkValues: string[] = [];
   let size = overhead;
   for (const r of rows) {
-    const v = rowCells(p, r);
-    const bytes = Buffer.byteLength(v) + 1;
+    // a row that is surely too large is staged without first writing it out whole (its text would be a copy
+    // of every value in the heap, twice over with the escaping)
+    const large = stagedRow(p, r);
+    const v = large ? '' : rowCells(p, r);
+    const bytes = large ? Infinity : Buffer.byteLength(v) + 1;
     if (chunk.length > 0 && (size + bytes > p.maxStatementBytes || chunk.length >= p.maxStatementRows || overhead + bytes > p.maxStatementBytes)) {
       const sql = mergeStatement(p, chunk, { rows: chunkValues });
       chunk = [];
@@ -170,7 +182,7 @@ export function* planMerges(p: TablePlanInput, rows: FoldedRow[]): Generator<str
       yield sql;
     }
     if (overhead + bytes > p.maxStatementBytes) {
-      yield* planStagedMerge(p, r, v);
+      yield* planStagedMerge(p, r);
       continue;
     }
     chunk.push(r);

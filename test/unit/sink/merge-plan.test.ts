@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertOnly, planMerges, planTombstones, rowCells, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
-import { utf8Pieces } from '../../../sink/src/plan/staged-merge.ts';
+import { literalParts, PART_CHARS, utf8Pieces } from '../../../sink/src/plan/staged-merge.ts';
 import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
@@ -122,4 +122,27 @@ test('utf8Pieces cuts between characters only and joins back to the text', () =>
     assert.equal(pieces.join(''), slashes);
     for (const piece of pieces.slice(0, -1)) assert.equal((/\\*$/.exec(piece)![0].length) % 2, 0, JSON.stringify(piece));
   }
+});
+
+test('a string past the engine\'s JSON string limit travels as an array of parts joined back by array_join', () => {
+  const p = plan(4 << 20, 100);
+  const body = `${'a'.repeat(PART_CHARS - 1)}😀${"'$\\".repeat(10)}`; // the pair straddles the first cut: it stays whole
+  const statements = [...planMerges(p, [row(1, body)])];
+  const parts = statements.filter((s) => s.startsWith('INSERT INTO s.t__staged')).map((s) => /, r'(.*)', current_timestamp\(\)\)$/s.exec(s)![1]!);
+  const doc = JSON.parse(parts.join('')) as { c1: string[]; _op: string };
+  assert.deepEqual(doc.c1.map((x) => x.length), [PART_CHARS - 1, 2 + 30]);
+  assert.equal(doc.c1.join(''), body, 'the parts joined are the value');
+  assert.equal(doc._op, 'upsert');
+  const merge = statements.find((s) => s.startsWith('MERGE INTO s.t '))!;
+  assert.match(merge, /c1: ARRAY<STRING>/);
+  assert.match(merge, /array_join\(v\.c1, ''\) AS `body`/);
+  assert.match(merge, /c0: BIGINT/, 'other columns keep their cell type');
+});
+
+test('literalParts joins texts and cuts them like one text', () => {
+  const texts = ['{"a":"', 'x😀'.repeat(500), '\\\\\\', 'é'.repeat(300), '"}'];
+  const whole = texts.join('');
+  const parts = [...literalParts(texts, 64)];
+  assert.equal(parts.join(''), whole);
+  assert.deepEqual(parts, [...utf8Pieces(whole, 64)]);
 });
