@@ -15,7 +15,10 @@ export const phoenixViews: ViewSet = {
       't.trace_id', 's.span_id', 's.parent_id AS parent_span_id', 'p.name AS project', 's.span_kind', 's.name',
       `${json('llm.model_name')} AS model`,
       's.llm_token_count_prompt AS prompt_tokens', 's.llm_token_count_completion AS completion_tokens',
-      `coalesce(CAST(${json('llm.token_count.total')} AS BIGINT), s.llm_token_count_prompt + s.llm_token_count_completion) AS total_tokens`,
+      // try_cast: an attribute holds whatever the instrumentation wrote ("12.0", "n/a"); with ANSI mode on (Databricks
+      // SQL warehouses, the local engine) a plain CAST of such text fails every query over the view, not just that
+      // row. Text that is not an integer counts as absent: the total is then prompt + completion.
+      `coalesce(try_cast(${json('llm.token_count.total')} AS BIGINT), s.llm_token_count_prompt + s.llm_token_count_completion) AS total_tokens`,
       `${costs ? 'c.total_cost' : 'CAST(NULL AS DOUBLE)'} AS cost_usd`,
       '(unix_micros(s.end_time) - unix_micros(s.start_time)) / 1000.0 AS latency_ms',
       's.status_code AS status', "nullif(s.status_message, '') AS error_message",
