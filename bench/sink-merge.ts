@@ -189,6 +189,13 @@ async function freshness(RATE: number): Promise<string> {
   return line;
 }
 
+/** The local engine's pinned versions (scripts/lib.sh), e.g. 'Spark 4.2.0 + Delta 4.4.0'. */
+function engine(): string {
+  const lib = readFileSync(fileURLToPath(new URL('../scripts/lib.sh', import.meta.url)), 'utf8');
+  const pin = (name: string) => new RegExp(`^${name}=(\\S+)`, 'm').exec(lib)![1]!;
+  return `Spark ${pin('TL_PYSPARK_VERSION')} + Delta ${pin('TL_DELTA_VERSION')}`;
+}
+
 async function main(): Promise<void> {
   const which = process.env.BENCH_SINK_PARTS ?? 'merge,freshness';
   const merge = which.includes('merge') ? await mergeThroughput() : [];
@@ -196,7 +203,7 @@ async function main(): Promise<void> {
   if (which.includes('freshness')) for (const rate of RATES) fresh.push(await freshness(rate));
   const parts = [`## Sink — ${today()}`, '', `Machine: ${machine()}; Spark (local[2]), Kafka and Postgres on the same cores.`, ''];
   if (merge.length) {
-    parts.push('MERGE throughput through the sink planner and `@databricks/sql` into the local Spark 3.5 + Delta 3.3',
+    parts.push(`MERGE throughput through the sink planner and \`@databricks/sql\` into the local ${engine()}`,
       `(span-like rows of ~1 KB, hard deletes, MERGE statements of ≤ ${BATCHING.maxStatementBytes / 2 ** 20} MB and ≤ ${BATCHING.maxStatementRows} rows). Insert = new keys, as an`,
       'insert-only MERGE (a batch of inserts) and as the full MERGE (a batch with other changes); update = every key matched.', '',
       '| batch rows | insert, insert-only MERGE | insert, full MERGE | update | update, TOAST-unchanged column kept |', '| --- | --- | --- | --- | --- |', ...merge, '');

