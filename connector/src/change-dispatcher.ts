@@ -12,7 +12,7 @@ import type { DecodedMessage } from './postgres/replication-stream.ts';
 import type { PgoutputMessage, Tuple } from './decode/pgoutput.ts';
 import { TypeCatalog, tableInfo } from './postgres/catalog.ts';
 import { ChangeItemsWriter } from './encode/change-items.ts';
-import { buildTable, INDEX_STRIDE, OPS, type EncodedBatch, type EncodeJob, type TableSource } from './encode/event-encoder.ts';
+import { buildTable, DEAD_LETTER, INDEX_STRIDE, OPS, type EncodedBatch, type EncodeJob, type TableSource } from './encode/event-encoder.ts';
 import type { Encoder } from './encode/encoder.ts';
 import { keySchema, topicName, valueSchema, type TableSchema } from '../../schemas/src/envelope.ts';
 import type { SchemaRegistry } from '../../schemas/src/registry.ts';
@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   maxBatchMessages: number;
   maxBatchBytes: number;
   lingerMs: number;
+  /** where rows past the size ceiling go when their table's choice is dead-letter */
+  deadLetterTopic: string;
 }
 
 export interface CapturedTable {
@@ -53,9 +55,11 @@ export interface DispatchObserver {
   acked(messages: number, commitTimeUs: bigint | null, durableLsn: bigint): void;
   inFlight(batches: number): void;
   backpressure(): void;
+  /** a row past the size ceiling went to the dead-letter topic instead of its change */
+  deadLettered(table: string): void;
 }
 
-const noObserver: DispatchObserver = { event() {}, transaction() {}, acked() {}, inFlight() {}, backpressure() {} };
+const noObserver: DispatchObserver = { event() {}, transaction() {}, acked() {}, inFlight() {}, backpressure() {}, deadLettered() {} };
 
 export class ChangeDispatcher {
   private readonly opts: DispatcherOptions;
@@ -317,13 +321,15 @@ export class ChangeDispatcher {
         const keyLen = index[i + 3]!;
         const valueLen = index[i + 5]!;
         out.push({
-          topic: t.topic,
+          topic: op === DEAD_LETTER ? this.opts.deadLetterTopic : t.topic,
           key: keyLen < 0 ? null : buf.subarray(index[i + 2]!, index[i + 2]! + keyLen),
           value: valueLen < 0 ? null : buf.subarray(index[i + 4]!, index[i + 4]! + valueLen),
         });
         if (op >= 0) {
           this.tableEvents.set(t.name, (this.tableEvents.get(t.name) ?? 0) + 1);
           this.observer.event(t.name, OPS[op]!);
+        } else if (op === DEAD_LETTER) {
+          this.observer.deadLettered(t.name);
         }
       }
     }

@@ -63,7 +63,13 @@ export const connectorConfigSchema = z.strictObject({
   limits: z.strictObject({
     maxColumnBytes: z.number().int().positive().default(32 << 20).describe('largest value of one column (UTF-8 bytes of its text); a larger one fails the connector naming table, key and column, and nothing of it is sent. 32 MiB: Phoenix keeps a prompt twice in one attributes column, so a 16 MB prompt makes a 32 MB value'),
     maxRowBytes: z.number().int().positive().default(64 << 20).describe('largest row image (all its values); a larger one fails the same way'),
-  }).prefault({}).describe('the size ceiling of captured rows (docs/connector.md, "Large values")'),
+    oversize: z.enum(['fail', 'dead-letter']).default('fail')
+      .describe('a row past the ceiling: fail (stop naming table, key and column; nothing acknowledged) or dead-letter (send a record naming the row, its position and sizes to deadLetterTopic instead of its change, and go on)'),
+    tables: z.record(tableName, z.strictObject({
+      oversize: z.enum(['fail', 'dead-letter']).describe('this table\'s choice'),
+    })).default({}).describe('per-table oversize choice, schema.table → { oversize }'),
+    deadLetterTopic: z.string().optional().describe('where dead-lettered rows go (default <topicPrefix>.dead-letter; created with the change topics)'),
+  }).prefault({}).describe('the size ceiling of captured rows and what happens past it (docs/connector.md, "Large values")'),
   encoder: z.strictObject({
     workerThread: z.boolean().default(true)
       .describe('decode row changes and encode Avro on a worker thread, a second core beside the one reading Postgres and writing Kafka (docs/benchmarks.md); false does all of it on the main thread'),

@@ -223,7 +223,7 @@ export class Connector implements Worker {
     });
     const stream = this.stream;
     this.encoder = createEncoder(
-      { source: { name: kafka.topicPrefix, db: this.db.database ?? '' }, tombstonesOnDelete: kafka.tombstonesOnDelete, limits: this.cfg.limits },
+      { source: { name: kafka.topicPrefix, db: this.db.database ?? '' }, tombstonesOnDelete: kafka.tombstonesOnDelete, limits: { ...this.cfg.limits, deadLetter: this.deadLetterTables() } },
       { workerThread: this.cfg.encoder.workerThread },
     );
     this.dispatcher = new ChangeDispatcher(
@@ -231,6 +231,7 @@ export class Connector implements Worker {
         topicPrefix: kafka.topicPrefix, mapping: { decimalMode: source.decimalMode, unknownTypes: source.unknownTypes },
         tombstonesOnDelete: kafka.tombstonesOnDelete, keyColumns: source.keyColumns,
         maxBatchMessages: this.cfg.batching.maxMessages, maxBatchBytes: this.cfg.batching.maxBytes, lingerMs: this.cfg.batching.lingerMs,
+        deadLetterTopic: this.deadLetterTopic(),
       },
       () => this.db!, registry, this.publisher, this.encoder,
       (lsn) => stream.confirm(lsn),
@@ -248,6 +249,10 @@ export class Connector implements Worker {
         },
         inFlight: (n) => this.metrics!.inFlight.set(n),
         backpressure: () => this.metrics!.backpressureWaits.inc(),
+        deadLettered: (table) => {
+          this.metrics!.errors.inc({ code: 'ROW_TOO_LARGE' });
+          this.log.warn({ table, topic: this.deadLetterTopic() }, 'a row past the size ceiling was sent to the dead-letter topic instead of its change');
+        },
       },
     );
 
@@ -457,6 +462,18 @@ export class Connector implements Worker {
     });
   }
 
+  /** Where rows past the size ceiling go (limits.deadLetterTopic). */
+  private deadLetterTopic(): string {
+    return this.cfg.limits.deadLetterTopic ?? `${this.cfg.kafka.topicPrefix}.dead-letter`;
+  }
+
+  /** The tables whose rows past the size ceiling are dead-lettered: limits.oversize, or the table's own choice. */
+  private deadLetterTables(): string[] {
+    const { oversize, tables } = this.cfg.limits;
+    const captured = (this.captured ?? []).map((t) => `${t.schema}.${t.table}`);
+    return [...new Set([...captured, ...Object.keys(tables)])].filter((t) => (tables[t]?.oversize ?? oversize) === 'dead-letter');
+  }
+
   /**
    * Every captured table's topic is created (all in one request) and its schemas registered before the first
    * row is read: a sink starting alongside finds all change topics at once — one subscription, no
@@ -465,7 +482,9 @@ export class Connector implements Worker {
    */
   private async declareTables(tables: TableInfo[]): Promise<void> {
     const { kafka } = this.cfg;
-    await this.publisher!.ensureTopics(tables.map((t) => topicName(kafka.topicPrefix, t.schema, t.table)));
+    const topics = tables.map((t) => topicName(kafka.topicPrefix, t.schema, t.table));
+    if (this.deadLetterTables().length > 0) topics.push(this.deadLetterTopic());
+    await this.publisher!.ensureTopics(topics);
     const catalog = new TypeCatalog(() => this.db!);
     for (const t of tables) await this.registerTable(t, catalog);
   }

@@ -1,4 +1,5 @@
 // Reading topics back in tests: every message decoded through the registry (Confluent wire format).
+import '../../runtime/kafka-compression.ts'; // the codecs the connector writes with
 import { Kafka, logLevel } from 'kafkajs';
 import { SchemaRegistry, decodeWire } from '../../schemas/src/registry.ts';
 import { stack } from './stack.ts';
@@ -64,4 +65,27 @@ function plain(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
   if (Array.isArray(v)) return v.map(plain);
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+}
+
+/** The raw values of `topic` (no registry decoding), read from the beginning until `count` are there or `timeoutMs` passes. */
+export async function readRawValues(topic: string, count: number, timeoutMs = 30_000): Promise<Buffer[]> {
+  const kafka = new Kafka({ clientId: 'tracelake-test-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `test-raw-reader-${process.pid}-${Date.now()}-${Math.random()}` });
+  const out: Buffer[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.value) out.push(message.value);
+          if (out.length >= count) { clearTimeout(timer); resolve(); }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
 }

@@ -7,13 +7,14 @@
 // transferred between threads without a copy.
 import { decodePgoutput, UNCHANGED_TOAST, type Tuple } from '../decode/pgoutput.ts';
 import { changeEvent, truncateEvent, type Position, type SourceContext } from '../decode/change-event.ts';
+import { keyOf, tupleToRow } from '../decode/row.ts';
 import { buildTableSchema } from '../table-schema.ts';
 import { readChangeItems, BEGIN, TRUNCATE } from './change-items.ts';
 import { avroType, type AvroSchema } from '../../../schemas/src/avro/types.ts';
 import type { Envelope, TableSchema } from '../../../schemas/src/envelope.ts';
 import type { MappingOptions, PgTypeInfo } from '../../../schemas/src/pg-types.ts';
 import { writeWire, type RegisteredSchema } from '../../../schemas/src/wire-format.ts';
-import { findOversize, rowTooLarge, type RowLimits } from './row-limits.ts';
+import { deadLetterRecord, findOversize, rowTooLarge, type RowLimits } from './row-limits.ts';
 
 /** What a table's schema is built from: the columns as Postgres reports them, the key, the types. */
 export interface TableSource {
@@ -49,6 +50,8 @@ export const INDEX_STRIDE = 6;
 /** op codes in the index; a tombstone (null value after a delete) is not an event of its own */
 export const OPS = ['r', 'c', 'u', 'd', 't'] as const;
 export const TOMBSTONE = -1;
+/** a row past the size ceiling, dead-lettered: the value is a JSON record (row-limits.ts), not Avro */
+export const DEAD_LETTER = -2;
 const OP_CODE = { r: 0, c: 1, u: 2, d: 3, t: 4 } as const;
 
 export function buildTable(source: TableSource): TableSchema {
@@ -73,11 +76,13 @@ export interface EncoderSettings {
 export class EventEncoder {
   private readonly settings: EncoderSettings;
   private readonly tables = new Map<number, KnownTable>();
+  private readonly deadLetter: Set<string>;
   /** the transaction the next changes belong to (a transaction may span jobs) */
   private tx: { finalLsn: bigint; xid: bigint; commitTimeUs: bigint; seq: bigint } | null = null;
 
   constructor(settings: EncoderSettings) {
     this.settings = settings;
+    this.deadLetter = new Set(settings.limits.deadLetter ?? []);
   }
 
   define(def: TableDefinition): void {
@@ -104,8 +109,8 @@ export class EventEncoder {
     let seq = job.seq;
     const now = BigInt(Date.now());
     for (const row of job.rows) {
-      this.checkSize(t, row);
       const pos: Position = { commitLsn: job.commitLsn, seq: seq++, lsn: null, txId: null, commitTimeUs: job.commitTimeUs, snapshot: 'true' };
+      if (!this.fits(out, t, 'r', row, pos)) continue;
       const ev = changeEvent(this.settings.source, t.schema, 'r', null, row, pos, now);
       out.message(t, 'r', ev.key, ev.envelope);
     }
@@ -149,17 +154,28 @@ export class EventEncoder {
   }
 
   private change(out: Output, t: KnownTable, op: 'c' | 'u' | 'd', before: Tuple | null, after: Tuple | null, walLsn: bigint, now: bigint): void {
-    if (before) this.checkSize(t, before);
-    if (after) this.checkSize(t, after);
-    const ev = changeEvent(this.settings.source, t.schema, op, before, after, this.position(walLsn), now);
+    const pos = this.position(walLsn);
+    if ((before && !this.fits(out, t, op, before, pos)) || (after && !this.fits(out, t, op, after, pos))) return;
+    const ev = changeEvent(this.settings.source, t.schema, op, before, after, pos, now);
     const key = out.message(t, op, ev.key, ev.envelope);
     if (op === 'd' && this.settings.tombstonesOnDelete) out.tombstone(t, key);
   }
 
-  /** A row image past the size ceiling fails the job: nothing of it (or after it) is sent. */
-  private checkSize(t: KnownTable, tuple: Tuple): void {
+  /**
+   * Whether a row image is within the size ceiling. Past it, the job fails (nothing of it or after it is
+   * sent) — or, for a table whose choice is dead-letter, a record naming the row takes the change's place.
+   */
+  private fits(out: Output, t: KnownTable, op: string, tuple: Tuple, pos: Position): boolean {
     const found = findOversize(t.schema, tuple, this.settings.limits);
-    if (found) throw rowTooLarge(t.schema, tuple, found);
+    if (!found) return true;
+    const name = `${t.schema.schema}.${t.schema.table}`;
+    if (!this.deadLetter.has(name)) throw rowTooLarge(t.schema, tuple, found);
+    const position = {
+      commit_lsn: pos.commitLsn.toString(), tx_seq: pos.seq.toString(), lsn: pos.lsn?.toString() ?? null,
+      tx_id: pos.txId?.toString() ?? null, commit_ts_us: pos.commitTimeUs.toString(), snapshot: pos.snapshot,
+    };
+    out.deadLetter(t, keyOf(t.schema, tupleToRow(t.schema, keyOnly(t.schema, tuple)).record), deadLetterRecord(t.schema, tuple, found, op, position));
+    return false;
   }
 
   private position(walLsn: bigint): Position {
@@ -195,6 +211,19 @@ class Output {
     return [keyOff, keyLen];
   }
 
+  /** A dead-lettered row: its Avro key, and the JSON record in place of a value. */
+  deadLetter(t: KnownTable, key: Record<string, unknown>, record: Buffer): void {
+    const [keyOff, keyLen] = this.wire(t.key, key);
+    this.ensure(record.length);
+    record.copy(this.buf, this.pos);
+    this.index.push(t.ref, DEAD_LETTER, keyOff, keyLen, this.pos, record.length);
+    this.pos += record.length;
+  }
+
+  private ensure(bytes: number): void {
+    if (this.pos + bytes > this.buf.length) this.grow(this.pos + bytes);
+  }
+
   tombstone(t: KnownTable, [keyOff, keyLen]: [number, number]): void {
     this.index.push(t.ref, TOMBSTONE, keyOff, keyLen, 0, -1);
   }
@@ -219,6 +248,11 @@ class Output {
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }
+}
+
+/** Only the key columns of a row (the others null): enough to build its key without converting large values. */
+function keyOnly(t: TableSchema, tuple: Tuple): Tuple {
+  return tuple.map((v, i) => (t.columns[i]!.isKey ? v : null));
 }
 
 /** With REPLICA IDENTITY FULL the old row carries the values an UPDATE left TOASTed and unchanged. */

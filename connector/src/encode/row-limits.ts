@@ -4,11 +4,14 @@
 // "Large values"). Pure.
 import type { Tuple } from '../decode/pgoutput.ts';
 import type { TableSchema } from '../../../schemas/src/envelope.ts';
+import { createHash } from 'node:crypto';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 export interface RowLimits {
   maxColumnBytes: number;
   maxRowBytes: number;
+  /** tables (schema.table) whose rows past the ceiling are dead-lettered instead of failing the connector */
+  deadLetter?: string[];
 }
 
 export interface Oversize {
@@ -49,4 +52,29 @@ export function rowTooLarge(table: TableSchema, tuple: Tuple, found: Oversize): 
     code: 'ROW_TOO_LARGE',
     remedy: `raise ${limit} (and the topics' max.message.bytes if the record would not fit: docs/connector.md, "Large values"), or exclude the column from capture`,
   });
+}
+
+/**
+ * What a dead-lettered row's record says (JSON): the table, the key, the position the change had, why, and
+ * every column's size with its SHA-256; the values themselves as far as they fit in maxColumnBytes together
+ * (the row is past a Kafka-sized ceiling, so all of it may not fit a record). The row stays in Postgres.
+ */
+export function deadLetterRecord(table: TableSchema, tuple: Tuple, found: Oversize, op: string, position: Record<string, string | null>): Buffer {
+  const columns: Record<string, { bytes: number; sha256: string; value?: string }> = {};
+  let room = found.limit;
+  table.columns.forEach((c, i) => {
+    const v = tuple[i];
+    if (typeof v !== 'string') return;
+    const bytes = Buffer.byteLength(v);
+    const entry: { bytes: number; sha256: string; value?: string } = { bytes, sha256: createHash('sha256').update(v).digest('hex') };
+    if (bytes <= room && c.name !== found.column) {
+      entry.value = v;
+      room -= bytes;
+    }
+    columns[c.name] = entry;
+  });
+  return Buffer.from(JSON.stringify({
+    table: `${table.schema}.${table.table}`, key: describeKey(table, tuple), op, position,
+    error: { code: 'ROW_TOO_LARGE', message: rowTooLarge(table, tuple, found).message }, columns,
+  }));
 }

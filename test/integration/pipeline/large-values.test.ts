@@ -9,6 +9,7 @@ import { startConnector } from '../../support/connector.ts';
 import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { readRawValues, readTopic } from '../../support/kafka.ts';
 
 const MB = 1_000_000;
 
@@ -85,4 +86,24 @@ test('a value past limits.maxColumnBytes (32 MiB) stops the connector naming tab
     return true;
   });
   assert.ok(await slot() < inside, 'the slot was not confirmed past the row');
+});
+
+test('limits.tables oversize dead-letter: the row goes to the dead-letter topic with its key, position and sizes; the rows after it flow', async (t) => {
+  const { fx, stops } = await pipelineEnv(t, 'dlq');
+  await fx.db.query(`CREATE TABLE ${fx.schema}.spans (id int PRIMARY KEY, prompt text)`);
+  const c = await startConnector({ ...fx.config({ tables: [`${fx.schema}.spans`] }), limits: { tables: { [`${fx.schema}.spans`]: { oversize: 'dead-letter' } } } });
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (7, repeat('x', 33 * 1024 * 1024))`);
+  await fx.db.query(`INSERT INTO ${fx.schema}.spans VALUES (8, 'after it')`);
+  const changes = await readTopic(`${fx.name}.${fx.schema}.spans`, (m) => m.some((x) => x.key?.id === 8));
+  assert.deepEqual(changes.map((m) => m.key?.id), [8], 'the oversize row has no change event; the next row does');
+  const [raw] = await readRawValues(`${fx.name}.dead-letter`, 1);
+  assert.ok(raw, 'a dead-letter record');
+  const record = JSON.parse(raw.toString()) as { table: string; key: string; op: string; position: { commit_lsn: string; lsn: string }; error: { code: string }; columns: Record<string, { bytes: number; sha256: string; value?: string }> };
+  const { rows: [pgSide] } = await fx.db.query<{ sha: string }>(`SELECT encode(sha256(convert_to(prompt, 'UTF8')), 'hex') AS sha FROM ${fx.schema}.spans WHERE id = 7`);
+  assert.deepEqual([record.table, record.key, record.op, record.error.code], [`${fx.schema}.spans`, 'id=7', 'c', 'ROW_TOO_LARGE']);
+  assert.deepEqual(record.columns.prompt, { bytes: 33 * 1024 * 1024, sha256: pgSide!.sha });
+  assert.equal(record.columns.id!.value, '7');
+  assert.ok(BigInt(record.position.commit_lsn) > 0n && BigInt(record.position.lsn) > 0n, JSON.stringify(record.position));
+  assert.equal(c.connector.status, 'RUNNING');
 });

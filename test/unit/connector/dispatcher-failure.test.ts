@@ -26,7 +26,7 @@ test('a failed send takes the batches queued behind it along, and the dispatcher
   const durable: bigint[] = [];
   const failures: Error[] = [];
   const d = new ChangeDispatcher(
-    { topicPrefix: 'p', mapping: { decimalMode: 'precise', unknownTypes: 'fail' }, tombstonesOnDelete: false, keyColumns: { 'public.t': ['id'] }, maxBatchMessages: 100, maxBatchBytes: 1 << 20, lingerMs: 0 },
+    { topicPrefix: 'p', mapping: { decimalMode: 'precise', unknownTypes: 'fail' }, tombstonesOnDelete: false, keyColumns: { 'public.t': ['id'] }, deadLetterTopic: 'p.dead-letter', maxBatchMessages: 100, maxBatchBytes: 1 << 20, lingerMs: 0 },
     () => catalog, registry, publisher, new InlineEncoder({ source: { name: 'p', db: 'd' }, tombstonesOnDelete: false, limits: { maxColumnBytes: 16 << 20, maxRowBytes: 64 << 20 } }), async (lsn) => { durable.push(lsn); }, () => true, (err) => failures.push(err),
   );
   t.after(() => d.close());

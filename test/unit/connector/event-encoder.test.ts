@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeItemsWriter } from '../../../connector/src/encode/change-items.ts';
-import { buildTable, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch, type TableDefinition, type TableSource } from '../../../connector/src/encode/event-encoder.ts';
+import { buildTable, DEAD_LETTER, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch, type TableDefinition, type TableSource } from '../../../connector/src/encode/event-encoder.ts';
 import { InlineEncoder, ThreadEncoder, type Encoder } from '../../../connector/src/encode/encoder.ts';
 import { bySize } from '../../../connector/src/change-dispatcher.ts';
 import { changeEvent } from '../../../connector/src/decode/change-event.ts';
@@ -156,6 +157,41 @@ test('a row past the size ceiling fails its job naming table, key and column; at
       });
       await assert.rejects(e.encode(job('€'.repeat(10), '123456')), /public\.spans row id=123456: the row is 46 bytes, past limits\.maxRowBytes \(45\)/);
       await assert.rejects(e.encode({ kind: 'rows', ref: 7, rows: [['7', 'x'.repeat(31), null]], commitLsn: 1n, seq: 0n, commitTimeUs: 0n }), /row id=7: column name holds 31 bytes/);
+    } finally {
+      await e.close();
+    }
+  }
+});
+
+test('a table whose oversize choice is dead-letter: the row past the ceiling becomes a record naming it, the next rows go on', async () => {
+  const limits = { maxColumnBytes: 30, maxRowBytes: 45, deadLetter: ['public.spans'] };
+  const w = new ChangeItemsWriter();
+  w.begin(500n, 9, 1_700_000_000_000_000n);
+  w.change(7, 100n, insert('42', `${'€'.repeat(10)}a`));
+  w.change(7, 110n, insert('43', 'ok'));
+  const job = { kind: 'changes' as const, ...w.take() };
+  for (const e of [new InlineEncoder({ ...settings, limits }), new ThreadEncoder({ ...settings, limits })]) {
+    try {
+      e.define(def);
+      const batch = await e.encode({ ...job, items: job.items.slice(0) });
+      const buf = Buffer.from(batch.bytes);
+      assert.equal(batch.index.length, 2 * INDEX_STRIDE);
+      const [ref, op, keyOff, keyLen, valueOff, valueLen] = batch.index.subarray(0, INDEX_STRIDE);
+      assert.deepEqual([ref, op], [7, DEAD_LETTER]);
+      assert.deepEqual({ ...keyType.fromBuffer(buf.subarray(keyOff! + 5, keyOff! + keyLen!)) }, { id: 42 }, 'keyed like the change');
+      const record = JSON.parse(buf.toString('utf8', valueOff!, valueOff! + valueLen!)) as Record<string, any>;
+      assert.equal(record.table, 'public.spans');
+      assert.equal(record.key, 'id=42');
+      assert.equal(record.op, 'c');
+      assert.deepEqual(record.position, { commit_lsn: '500', tx_seq: '0', lsn: '100', tx_id: '9', commit_ts_us: '1700000000000000', snapshot: 'false' });
+      assert.equal(record.error.code, 'ROW_TOO_LARGE');
+      assert.match(record.error.message, /column name holds 31 bytes/);
+      assert.equal(record.columns.name.bytes, 31);
+      assert.equal(record.columns.name.value, undefined, 'the oversize value is not in the record');
+      assert.equal(record.columns.name.sha256, createHash('sha256').update(`${'€'.repeat(10)}a`).digest('hex'));
+      assert.equal(record.columns.id.value, '42');
+      assert.deepEqual(decoded({ bytes: batch.bytes, index: batch.index.slice(INDEX_STRIDE) }).map((m) => [m.op, m.key, m.value?.source]).map(([o, k, s]) => [o, k, (s as Record<string, unknown>).sequence]),
+        [['c', { id: 43 }, JSON.stringify(['500', '110'])]], 'the next row is an ordinary change');
     } finally {
       await e.close();
     }
