@@ -14,6 +14,8 @@ const SPAN_ROWS = Number(process.env.BENCH_SPAN_ROWS ?? 50_000);
 /** the connector is measured with its encoder on a worker thread (the default) and on the main thread */
 const MODES = [{ slot: 'thread', workerThread: true, label: 'worker thread' }, { slot: 'inline', workerThread: false, label: 'main thread' }] as const;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_COMPRESSION=none|gzip|zstd: the connector's kafka.compression (default: its own default, zstd) */
+const COMPRESSION = process.env.BENCH_COMPRESSION;
 const SLOTS = Array.from({ length: ROUNDS }, (_, r) => ['recv', ...MODES.map((m) => m.slot)].map((s) => `${s}${r + 1}`)).flat();
 
 async function prepare(db: pg.Client, kind: 'small' | 'spans', rows: number): Promise<{ endLsn: string; bytes: number }> {
@@ -34,7 +36,7 @@ async function connector(db: pg.Client, kind: string, endLsn: string, mode: (typ
   const slot = `${RUN}_${kind}_${mode.slot}${round}`;
   const run = startOurs({
     source: { url: env.pgUrl, tables: [`${RUN}.${kind}`], publication: { name: `${RUN}_${kind}` }, slot: { name: slot }, snapshot: { mode: 'no_data' } },
-    kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${mode.slot}`, partitions: 3, stateTopic: `${RUN}-${mode.slot}-state` },
+    kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${mode.slot}`, partitions: 3, stateTopic: `${RUN}-${mode.slot}-state`, ...(COMPRESSION ? { compression: COMPRESSION } : {}) },
     registry: { url: env.registryUrl },
     encoder: { workerThread: mode.workerThread },
   }, profile);
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   }
   appendResults([
     `## Connector streaming PG → Kafka — ${today()}`, '',
-    `Machine: ${machine()}; Postgres, Kafka and the registry on the same cores.`,
+    `Machine: ${machine()}; Postgres, Kafka and the registry on the same cores. Record compression: ${COMPRESSION ?? 'zstd (the default)'}.`,
     'Backlog written first (1000-row transactions), then read from three pgoutput slots in turn: `pg_recvlogical` to',
     '/dev/null (decode ceiling: Postgres decoding + transfer, no processing) and the connector (decode, Avro, Kafka',
     'acks=all, slot confirmation) twice: decoding and encoding on its worker thread (the default), and on its main',
