@@ -141,7 +141,7 @@ export function startOurs(config: Record<string, unknown>, extraNodeArgs: string
     },
     tail: () => lines.join('\n'),
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return; // gone already (an exit event would never come)
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;

@@ -335,8 +335,10 @@ export class Sink implements Worker {
             // paused or stopping: leave the rest unresolved — kafkajs fetches it again from there (as its
             // own eachMessage loop does when a partition is paused)
             if (!isRunning() || isStale() || this.paused || this.stopping) break;
+            const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0);
+            await this.batches.roomFor(bytes); // a large row waits for what is before it to be merged
             const ev = await this.decode(batch.topic, batch.partition, m);
-            this.batches.add(batch.topic, batch.partition, m.offset, ev, (m.value?.length ?? 0) + (m.key?.length ?? 0));
+            this.batches.add(batch.topic, batch.partition, m.offset, ev, bytes);
             this.metrics?.buffered.set(this.batches.collectedRows);
             this.stats.eventsConsumed++;
             this.metrics?.eventsConsumed.inc();

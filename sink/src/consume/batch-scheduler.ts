@@ -79,6 +79,15 @@ export class BatchScheduler {
     }
   }
 
+  /**
+   * Call before decoding a record of `bytes`: a record at or past maxBytes (a multi-megabyte row) waits until
+   * everything collected before it is merged and no lane is busy, so at most one such row is held decoded at a
+   * time (two 60 MB rows, decoded, were past the sink's heap bound).
+   */
+  async roomFor(bytes: number): Promise<void> {
+    if (bytes >= this.opts.maxBytes) await this.drain();
+  }
+
   /** Starts the idle lanes whose batch is due (a periodic check backs up the per-topic timers). */
   startDue(now = Date.now()): void {
     const bound = this.atBound();

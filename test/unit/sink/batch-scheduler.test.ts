@@ -13,12 +13,12 @@ interface Applied {
 }
 
 /** A scheduler whose merges are held until the test finishes them. */
-function harness(opts: { maxRows?: number; maxWaitMs?: number } = {}) {
+function harness(opts: { maxRows?: number; maxWaitMs?: number; maxBytes?: number } = {}) {
   const applied: Applied[] = [];
   const errors: Error[] = [];
   let notify: (() => void) | undefined;
   const s = new BatchScheduler({
-    maxRows: opts.maxRows ?? 100, maxBytes: 1 << 30, maxWaitMs: opts.maxWaitMs ?? 20,
+    maxRows: opts.maxRows ?? 100, maxBytes: opts.maxBytes ?? 1 << 30, maxWaitMs: opts.maxWaitMs ?? 20,
     apply: (topic, batch: BatchBuffer) => new Promise<void>((resolve, reject) => {
       applied.push({ topic, offsets: batch.commits().map((c) => c.offset), epoch: batch.epoch, finish: resolve, fail: reject });
       notify?.();
@@ -144,5 +144,28 @@ test('a quiet table\'s batch merges after a short linger; a table merged recentl
   assert.deepEqual(applied[1]!.offsets, ['2']);
   applied[1]!.finish();
   await draining;
+  s.stop();
+});
+
+test('a record of maxBytes or more waits until everything before it is merged and no lane is busy', async () => {
+  const { s, applied, add, started } = harness({ maxBytes: 100 });
+  add('a', 0);
+  add('b', 0);
+  let roomy = false;
+  const large = s.roomFor(100).then(() => { roomy = true; });
+  await started(2);
+  applied[0]!.finish();
+  await tick();
+  assert.equal(roomy, false, 'one lane still merges');
+  applied[1]!.finish();
+  await large;
+  assert.equal(s.busyLanes, 0);
+  let small = false;
+  add('a', 1);
+  await s.roomFor(99).then(() => { small = true; });
+  assert.equal(small, true, 'a smaller record does not wait');
+  await started(3);
+  applied[2]!.finish();
+  await s.drain();
   s.stop();
 });
