@@ -74,11 +74,17 @@ const META_CELLS: Array<[string, string]> = [
  */
 export const rawSafe = (json: string): string => json.replace(/['$]/g, (c) => (c === "'" ? '\\u0027' : '\\u0024'));
 
-export const cell = (c: PlanColumn, v: unknown): string => (v === null || v === undefined ? 'null' : c.type.json(v));
+const cell = (c: PlanColumn, v: unknown): string => (v === null || v === undefined ? 'null' : c.type.json(v));
+
+/** Data cell i of a folded row as JSON (not yet rawSafe): "ci":value; a delete carries its key only. */
+export function dataCell(p: TablePlanInput, r: FoldedRow, i: number): string {
+  const c = p.columns[i]!;
+  return `"c${i}":${r.op === 'delete' && !c.isKey ? 'null' : cell(c, r.values[c.field])}`;
+}
 
 /** One folded row as a JSON object (rawSafe): data cells c0…, then _op, _commit_lsn, _tx_seq, _source_ts_ms, _unchanged. */
 export function rowCells(p: TablePlanInput, r: FoldedRow): string {
-  const cells = p.columns.map((c, i) => `"c${i}":${r.op === 'delete' && !c.isKey ? 'null' : cell(c, r.values[c.field])}`);
+  const cells = p.columns.map((_, i) => dataCell(p, r, i));
   cells.push(metaCells(r));
   return rawSafe(`{${cells.join(',')}}`);
 }

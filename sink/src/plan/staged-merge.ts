@@ -21,23 +21,27 @@
 // the document is built from the distinct (part, text) pairs, so a part inserted twice (a retried INSERT whose
 // first try had committed, a replay after a crash) is counted once. Parts left behind by a crash are
 // removed by the next staged row of the table after a day.
-import { sqlIdent } from '../sql/literals.ts';
 import type { FoldedRow } from '../fold/fold-batch.ts';
-import { cell, mergeStatement, metaCells, rawSafe, type PartedColumns, type TablePlanInput } from './merge-plan.ts';
+import { dataCell, mergeStatement, metaCells, rawSafe, type PartedColumns, type TablePlanInput } from './merge-plan.ts';
 
 /** Room for the INSERT around a part. */
 const INSERT_OVERHEAD = 512;
 /** Characters per part of a long string (the engine's JSON reader takes at most 20,000,000 in one string). */
 export const PART_CHARS = 8_000_000;
 
-/** Whether a row goes the staged way without measuring its text: a long string, or values surely past a statement. */
+/** Characters a value's cell holds at least: a string's length, bytes' base64 length, else 0. */
+const cellChars = (v: unknown): number => (typeof v === 'string' ? v.length : Buffer.isBuffer(v) ? Math.ceil(v.length / 3) * 4 : 0);
+
+/**
+ * Whether a row goes the staged way, decided without writing its text out: its values surely exceed a statement,
+ * or one of them must travel in parts (a string past PART_CHARS, which maxStatementBytes up to 8 MB covers too).
+ */
 export function stagedRow(p: TablePlanInput, r: FoldedRow): boolean {
-  if (partedColumns(p, r).size > 0) return true;
   let chars = 0;
   for (const c of p.columns) {
-    const v = r.values[c.field];
-    if (typeof v === 'string') chars += v.length;
-    else if (Buffer.isBuffer(v)) chars += Math.ceil(v.length / 3) * 4;
+    const n = cellChars(r.values[c.field]);
+    if (n > PART_CHARS && c.type.text) return true;
+    chars += n;
   }
   return chars > p.maxStatementBytes;
 }
@@ -45,11 +49,9 @@ export function stagedRow(p: TablePlanInput, r: FoldedRow): boolean {
 /** The columns of a row whose value is a string (or bytes' base64) longer than PART_CHARS. */
 export function partedColumns(p: TablePlanInput, r: FoldedRow): PartedColumns {
   const out = new Set<number>();
+  if (r.op === 'delete') return out; // only its key travels
   p.columns.forEach((c, i) => {
-    const v = r.values[c.field];
-    if (!c.type.text || v === null || v === undefined || r.op === 'delete') return;
-    const length = typeof v === 'string' ? v.length : Buffer.isBuffer(v) ? Math.ceil(v.length / 3) * 4 : 0;
-    if (length > PART_CHARS) out.add(i);
+    if (c.type.text && cellChars(r.values[c.field]) > PART_CHARS) out.add(i);
   });
   return out;
 }
@@ -76,13 +78,11 @@ export function* planStagedMerge(p: TablePlanInput, row: FoldedRow): Generator<s
 export function* rowTexts(p: TablePlanInput, r: FoldedRow, parted: PartedColumns): Generator<string, void, undefined> {
   yield '{';
   for (let i = 0; i < p.columns.length; i++) {
-    const c = p.columns[i]!;
-    const v = r.op === 'delete' && !c.isKey ? null : r.values[c.field];
     if (!parted.has(i)) {
-      yield rawSafe(`"c${i}":${cell(c, v)},`);
+      yield rawSafe(`${dataCell(p, r, i)},`);
       continue;
     }
-    const text = c.type.text!(v);
+    const text = p.columns[i]!.type.text!(r.values[p.columns[i]!.field]);
     yield `"c${i}":[`;
     for (let start = 0; start < text.length;) {
       let end = Math.min(text.length, start + PART_CHARS);
@@ -130,11 +130,6 @@ export function* literalParts(texts: Iterable<string>, maxBytes: number): Genera
   }
 }
 
-/** `text` in pieces for raw literals (see literalParts). */
-export function utf8Pieces(text: string, maxBytes: number): Generator<string, void, undefined> {
-  return literalParts([text], maxBytes);
-}
-
 /** Where the piece of `bytes` starting at `start` ends: at most maxBytes on, by the rules of literalParts. */
 function cutAt(bytes: Buffer, start: number, maxBytes: number): number {
   let end = Math.min(bytes.length, start + maxBytes);
@@ -150,5 +145,3 @@ function trailingBackslashes(bytes: Buffer, start: number, end: number): number 
   while (end - n > start && bytes[end - n - 1] === 0x5c) n++;
   return n;
 }
-
-export const stagedTableName = (name: string): string => sqlIdent(`${name}__staged`);

@@ -5,7 +5,6 @@ import type { ColumnDef } from '../decode/table-event.ts';
 import { deltaType } from '../delta/column-types.ts';
 import { addColumns, createTable, createTombstones, type TableLayout } from '../plan/ddl.ts';
 import { META_COLUMNS, type DeleteMode, type PlanColumn } from '../plan/merge-plan.ts';
-import { stagedTableName } from '../plan/staged-merge.ts';
 import { sqlIdent } from '../sql/literals.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { withRetries } from '../../../runtime/retry.ts';
@@ -84,7 +83,7 @@ export class TableManager {
       const layout: TableLayout = {
         target: `${this.qualifiedSchema()}.${sqlIdent(name)}`,
         tombstones: `${this.qualifiedSchema()}.${sqlIdent(`${name}__tombstones`)}`,
-        staged: `${this.qualifiedSchema()}.${stagedTableName(name)}`,
+        staged: `${this.qualifiedSchema()}.${sqlIdent(`${name}__staged`)}`,
         clusterBy: settings?.clusterBy ?? [],
       };
       const owner = this.owners.get(layout.target);

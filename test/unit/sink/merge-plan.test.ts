@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertOnly, planMerges, planTombstones, rowCells, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
-import { literalParts, PART_CHARS, utf8Pieces } from '../../../sink/src/plan/staged-merge.ts';
+import { literalParts, PART_CHARS } from '../../../sink/src/plan/staged-merge.ts';
 import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
@@ -104,21 +104,21 @@ test('a row larger than a statement: staged parts within the limit whose text jo
   for (const s of statements) assert.ok(Buffer.byteLength(s) <= 2048, `${Buffer.byteLength(s)} bytes`);
 });
 
-test('utf8Pieces cuts between characters only and joins back to the text', () => {
+test('literalParts cuts between characters only and joins back to the text', () => {
   const text = 'a😀é\\€'.repeat(100);
   for (const max of [4, 5, 7, 64]) {
-    const pieces = [...utf8Pieces(text, max)];
+    const pieces = [...literalParts([text], max)];
     assert.equal(pieces.join(''), text);
     for (const piece of pieces) {
       assert.ok(Buffer.byteLength(piece) <= max);
       assert.ok(!piece.includes('\ufffd'), 'no character cut in half');
     }
   }
-  assert.throws(() => [...utf8Pieces('😀', 3)], /cannot hold one character/);
+  assert.throws(() => [...literalParts(['😀'], 3)], /cannot hold one character/);
   // no piece ends in an odd run of backslashes (a parser without raw literals would read \' as an escaped quote)
   const slashes = 'ab\\\\\\c\\d\\\\e\\'.repeat(50);
   for (const max of [2, 3, 4, 5, 8, 13]) {
-    const pieces = [...utf8Pieces(slashes, max)];
+    const pieces = [...literalParts([slashes], max)];
     assert.equal(pieces.join(''), slashes);
     for (const piece of pieces.slice(0, -1)) assert.equal((/\\*$/.exec(piece)![0].length) % 2, 0, JSON.stringify(piece));
   }
@@ -144,5 +144,5 @@ test('literalParts joins texts and cuts them like one text', () => {
   const whole = texts.join('');
   const parts = [...literalParts(texts, 64)];
   assert.equal(parts.join(''), whole);
-  assert.deepEqual(parts, [...utf8Pieces(whole, 64)]);
+  assert.deepEqual(parts, [...literalParts([whole], 64)]);
 });
