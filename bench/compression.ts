@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { ROOT, appendResults, load1, machine, today } from './lib/harness.ts';
+import { ROOT, appendResults, load1, machine, median, today } from './lib/harness.ts';
 
 const REPEATS = 5;
 
@@ -55,7 +55,6 @@ const codecs: Codec[] = [
   { name: 'zstd (level 3)', compress: (b) => promisify(zlib.zstdCompress)(b, zstdLevel3), decompress: (b) => promisify(zlib.zstdDecompress)(b) },
 ];
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t0 = process.hrtime.bigint();

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { parseLsn } from '../schemas/src/lsn.ts';
 import { cpuWindow, formatCpu, type CpuShare } from './lib/cpu.ts';
-import { appendResults, createBenchTable, env, fillBenchTable, lsnNow, machine, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb } from './lib/harness.ts';
+import { appendResults, createBenchTable, env, fillBenchTable, lsnNow, machine, median, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb } from './lib/harness.ts';
 
 const RUN = `bench_${Date.now().toString(36)}`;
 const SMALL_ROWS = Number(process.env.BENCH_SMALL_ROWS ?? 200_000);
@@ -116,11 +116,6 @@ async function dropSlots(db: pg.Client, kind: string): Promise<void> {
   for (const s of SLOTS) {
     await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [`${RUN}_${kind}_${s}`]).catch(() => undefined);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 main().catch((err: unknown) => {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { parseLsn } from '../schemas/src/lsn.ts';
 import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
 import {
-  appendResults, cleanUp, env, kafkaAdmin, load1, lsnNow, machine, MALLOC_MMAP_THRESHOLD, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb,
+  appendResults, cleanUp, env, kafkaAdmin, load1, lsnNow, machine, MALLOC_MMAP_THRESHOLD, median, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb,
 } from './lib/harness.ts';
 
 const RUN = `bench_large_${Date.now().toString(36)}`;
@@ -42,7 +42,6 @@ function rowValues(bytes: number, seed: number): [string, string] {
   return [`data:image/jpeg;base64,${randomBytes(Math.floor((bytes / 2) * 0.75)).toString('base64')}`, prose(bytes / 2, seed)];
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 async function waitForSlot(db: pg.Client, slot: string, endLsn: string, alive: () => boolean): Promise<void> {
   const target = parseLsn(endLsn);
