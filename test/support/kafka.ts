@@ -1,6 +1,6 @@
 // Reading topics back in tests: every message decoded through the registry (Confluent wire format).
 import '../../runtime/kafka-compression.ts'; // the codecs the connector writes with
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { SchemaRegistry, decodeWire } from '../../schemas/src/registry.ts';
 import { stack } from './stack.ts';
 
@@ -20,11 +20,40 @@ export interface DecodedMessage {
 export async function readTopic(
   topic: string, until: (msgs: DecodedMessage[]) => boolean, timeoutMs = 30_000, settleMs = 0,
 ): Promise<DecodedMessage[]> {
-  const kafka = new Kafka({ clientId: 'tracelake-test-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry(stack().registryUrl);
-  const consumer = kafka.consumer({ groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
   const out: DecodedMessage[] = [];
-  // the connector creates a topic with the table's first event: wait for it
+  await consumeFromStart(topic, async (partition, message) => {
+    const k = message.key ? await decodeWire(registry, message.key) : null;
+    const v = message.value ? await decodeWire(registry, message.value) : null;
+    out.push({
+      partition, offset: message.offset,
+      key: k ? (plain(k.value) as Record<string, unknown>) : null,
+      value: v ? (plain(v.value) as Record<string, unknown>) : null,
+      keySchemaId: k?.id ?? null, valueSchemaId: v?.id ?? null,
+    });
+    return until(out);
+  }, timeoutMs, settleMs);
+  return out;
+}
+
+/** The raw values of `topic` (no registry decoding), read from the beginning until `count` are there or `timeoutMs` passes. */
+export async function readRawValues(topic: string, count: number, timeoutMs = 30_000): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  await consumeFromStart(topic, async (_, message) => {
+    if (message.value) out.push(message.value);
+    return out.length >= count;
+  }, timeoutMs, 0);
+  return out;
+}
+
+/**
+ * Hands every message of `topic`, from the beginning, to `take` until it returns true (then `settleMs` longer)
+ * or `timeoutMs` passes. Waits for the topic first: the connector creates it with the table's first event.
+ */
+async function consumeFromStart(
+  topic: string, take: (partition: number, message: KafkaMessage) => Promise<boolean>, timeoutMs: number, settleMs: number,
+): Promise<void> {
+  const kafka = new Kafka({ clientId: 'tracelake-test-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   for (const end = Date.now() + timeoutMs; !(await admin.listTopics()).includes(topic);) {
@@ -32,6 +61,7 @@ export async function readTopic(
     await new Promise((r) => setTimeout(r, 100));
   }
   await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -39,15 +69,7 @@ export async function readTopic(
       const timer = setTimeout(() => resolve(), timeoutMs);
       consumer.run({
         eachMessage: async ({ partition, message }) => {
-          const k = message.key ? await decodeWire(registry, message.key) : null;
-          const v = message.value ? await decodeWire(registry, message.value) : null;
-          out.push({
-            partition, offset: message.offset,
-            key: k ? (plain(k.value) as Record<string, unknown>) : null,
-            value: v ? (plain(v.value) as Record<string, unknown>) : null,
-            keySchemaId: k?.id ?? null, valueSchemaId: v?.id ?? null,
-          });
-          if (until(out)) {
+          if (await take(partition, message)) {
             clearTimeout(timer);
             setTimeout(resolve, settleMs);
           }
@@ -57,7 +79,6 @@ export async function readTopic(
   } finally {
     await consumer.disconnect();
   }
-  return out;
 }
 
 /** avsc records are class instances; tests compare plain objects. */
@@ -65,27 +86,4 @@ function plain(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
   if (Array.isArray(v)) return v.map(plain);
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-}
-
-/** The raw values of `topic` (no registry decoding), read from the beginning until `count` are there or `timeoutMs` passes. */
-export async function readRawValues(topic: string, count: number, timeoutMs = 30_000): Promise<Buffer[]> {
-  const kafka = new Kafka({ clientId: 'tracelake-test-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `test-raw-reader-${process.pid}-${Date.now()}-${Math.random()}` });
-  const out: Buffer[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      consumer.run({
-        eachMessage: async ({ message }) => {
-          if (message.value) out.push(message.value);
-          if (out.length >= count) { clearTimeout(timer); resolve(); }
-        },
-      }).catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
 }
