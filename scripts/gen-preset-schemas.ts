@@ -4,11 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import { PRESETS } from '../schemas/src/platforms.ts';
-import { tableInfo, TypeCatalog } from '../connector/src/postgres/catalog.ts';
-import { buildTableSchema } from '../connector/src/table-schema.ts';
+import { tableInfo, TypeCatalog } from '../sources/postgres/catalog.ts';
+import { buildTableSchema } from '../sources/postgres/table-schema.ts';
 import { valueSchema } from '../schemas/src/envelope.ts';
 import { defaultMappingOptions } from '../schemas/src/pg-types.ts';
-import { presetSchemaPath } from '../connector/src/preset-schemas.ts';
+import { presetSchemaPath } from '../sources/postgres/preset-schemas.ts';
 
 const [platform, url, schema = 'public'] = process.argv.slice(2) as ['phoenix' | 'langfuse', string, string?];
 if (!platform || !url || !(platform in PRESETS)) {

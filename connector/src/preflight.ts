@@ -2,9 +2,9 @@
 // REPLICATION, each table readable with a key, publication and slot usable), Kafka and the registry.
 import pg from 'pg';
 import type { ConnectorConfig } from './config.ts';
-import { captureList } from './capture-list.ts';
-import { tableInfo } from './postgres/catalog.ts';
-import { checkWalLevel, slotState, assertSlotUsable } from './postgres/slot.ts';
+import { captureList } from '../../sources/postgres/capture-list.ts';
+import { tableInfo } from '../../sources/postgres/catalog.ts';
+import { checkWalLevel, slotState, assertSlotUsable } from '../../sources/postgres/slot.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { registryCheck, runChecks, withKafkaAdmin, type CheckResult } from '../../runtime/checks.ts';
 

@@ -3,11 +3,11 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorConfigSchema, type ConnectorConfig } from './config.ts';
-import { Connector } from './connector.ts';
+import { Connector } from '../../sources/postgres/postgres-source.ts';
 import { ConnectorMetrics } from './metrics.ts';
 import { connectorChecks } from './preflight.ts';
-import { StateStore } from './kafka/state-store.ts';
-import { dropSlot, slotLag, slotState } from './postgres/slot.ts';
+import { StateStore } from '../../emitter/kafka/state-store.ts';
+import { dropSlot, slotLag, slotState } from '../../sources/postgres/slot.ts';
 import { serviceMetrics } from '../../runtime/metrics.ts';
 import { configProblems } from '../../runtime/config/parse.ts';
 import type { HostedService } from '../../runtime/service-host.ts';

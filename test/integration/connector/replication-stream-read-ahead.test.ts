@@ -3,7 +3,7 @@
 // the socket at once) and then pauses the socket (not the whole backlog read into memory).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationStream } from '../../../connector/src/postgres/replication-stream.ts';
+import { ReplicationStream } from '../../../sources/postgres/replication-stream.ts';
 import { stack } from '../../support/stack.ts';
 import { slotFixture } from '../../support/connector.ts';
 

@@ -2,7 +2,7 @@
 // settles the connect of a client ended mid-connect, and a stop() in that moment hung a CI run for good.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplicationStream } from '../../../connector/src/postgres/replication-stream.ts';
+import { ReplicationStream } from '../../../sources/postgres/replication-stream.ts';
 import { stack } from '../../support/stack.ts';
 import { slotFixture } from '../../support/connector.ts';
 

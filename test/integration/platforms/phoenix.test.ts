@@ -11,8 +11,8 @@ import { connectTestWarehouse } from '../../support/warehouse.ts';
 import { stack, uniqueName } from '../../support/stack.ts';
 import { compareTable } from '../../support/compare.ts';
 import { PRESETS } from '../../../schemas/src/platforms.ts';
-import { presetDrift } from '../../../connector/src/preset-schemas.ts';
-import { tableInfo } from '../../../connector/src/postgres/catalog.ts';
+import { presetDrift } from '../../../sources/postgres/preset-schemas.ts';
+import { tableInfo } from '../../../sources/postgres/catalog.ts';
 import { defaultMappingOptions } from '../../../schemas/src/pg-types.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -1,7 +1,7 @@
 // Which errors mean "Postgres went away" (start over when it is back) and which a retry cannot fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isConnectionLoss } from '../../../connector/src/postgres/connection-loss.ts';
+import { isConnectionLoss } from '../../../sources/postgres/connection-loss.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });

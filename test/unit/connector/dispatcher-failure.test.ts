@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeDispatcher } from '../../../connector/src/change-dispatcher.ts';
-import type { KafkaPublisher } from '../../../connector/src/kafka/publisher.ts';
-import { InlineEncoder } from '../../../connector/src/encode/encoder.ts';
+import { ChangeDispatcher } from '../../../emitter/emitter.ts';
+import type { KafkaPublisher } from '../../../emitter/kafka/publisher.ts';
+import { InlineEncoder } from '../../../emitter/encode/encoder.ts';
 import { avroType } from '../../../schemas/src/avro/types.ts';
 import type { SchemaRegistry } from '../../../schemas/src/registry.ts';
 import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeItemsWriter } from '../../../connector/src/encode/change-items.ts';
-import { buildTable, DEAD_LETTER, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch, type TableDefinition, type TableSource } from '../../../connector/src/encode/event-encoder.ts';
-import { InlineEncoder, ThreadEncoder, type Encoder } from '../../../connector/src/encode/encoder.ts';
-import { bySize } from '../../../connector/src/change-dispatcher.ts';
-import { changeEvent } from '../../../connector/src/decode/change-event.ts';
+import { ChangeItemsWriter } from '../../../sources/postgres/change-items.ts';
+import { buildTable, DEAD_LETTER, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch, type TableDefinition, type TableSource } from '../../../emitter/encode/event-encoder.ts';
+import { InlineEncoder, ThreadEncoder, type Encoder } from '../../../emitter/encode/encoder.ts';
+import { bySize } from '../../../emitter/emitter.ts';
+import { changeEvent } from '../../../emitter/encode/change-event.ts';
 import { avroType } from '../../../schemas/src/avro/types.ts';
 import { keySchema, valueSchema } from '../../../schemas/src/envelope.ts';
 import { encodeWire } from '../../../schemas/src/wire-format.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InboundQueue } from '../../../connector/src/postgres/inbound-queue.ts';
+import { InboundQueue } from '../../../sources/postgres/inbound-queue.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Partitioners } from 'kafkajs';
-import { keyHashPartitioner, murmur2 } from '../../../connector/src/kafka/partitioner.ts';
+import { keyHashPartitioner, murmur2 } from '../../../emitter/kafka/partitioner.ts';
 
 const require = createRequire(import.meta.url);
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: Buffer) => number;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePgoutput, UNCHANGED_TOAST, PgoutputDecodeError } from '../../../connector/src/decode/pgoutput.ts';
+import { decodePgoutput, UNCHANGED_TOAST, PgoutputDecodeError } from '../../../sources/postgres/pgoutput.ts';
 import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
 
 const PG_EPOCH_US = 946_684_800_000_000n;

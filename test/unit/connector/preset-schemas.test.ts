@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkedInFields, schemaDrift } from '../../../connector/src/preset-schemas.ts';
+import { checkedInFields, schemaDrift } from '../../../sources/postgres/preset-schemas.ts';
 import { PRESETS } from '../../../schemas/src/platforms.ts';
 import type { TableSchema } from '../../../schemas/src/envelope.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { blockRanges, readChunks, readRangesInParallel, type SnapshotSource } from '../../../connector/src/snapshot.ts';
+import { blockRanges, readChunks, readRangesInParallel, type SnapshotSource } from '../../../sources/postgres/snapshot-reads.ts';
 
 const src: SnapshotSource = { schema: 'public', table: 'spans', columns: ['id', 'name'], keyColumns: ['id'] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { TableSchema } from '../../schemas/src/envelope.ts';
 import type { MappingOptions } from '../../schemas/src/pg-types.ts';
-import { TypeCatalog, type TableInfo } from './postgres/catalog.ts';
+import { TypeCatalog, type TableInfo } from './catalog.ts';
 import { buildTableSchema } from './table-schema.ts';
 
 export interface PresetField {

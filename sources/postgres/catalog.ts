@@ -1,7 +1,7 @@
 // What the connector asks pg_catalog: column types (with array elements and domain bases resolved),
 // primary keys, and replica identities. Results feed the pure schema builder (connector/src/table-schema.ts).
 import type pg from 'pg';
-import type { PgTypeInfo } from '../../../schemas/src/pg-types.ts';
+import type { PgTypeInfo } from '../../schemas/src/pg-types.ts';
 
 interface TypeRow { oid: string; schema: string; name: string; kind: PgTypeInfo['kind']; elem: string; base: string }
 

@@ -5,15 +5,15 @@
 // The output of a job is one buffer holding every key and value back to back, and an index of six int32 per
 // message: table ref, op, key offset, key length, value offset, value length (-1: null). Both can be
 // transferred between threads without a copy.
-import { decodePgoutput, UNCHANGED_TOAST, type Tuple } from '../decode/pgoutput.ts';
-import { changeEvent, truncateEvent, type Position, type SourceContext } from '../decode/change-event.ts';
-import { keyOf, tupleToRow } from '../decode/row.ts';
-import { buildTableSchema } from '../table-schema.ts';
-import { readChangeItems, BEGIN, TRUNCATE } from './change-items.ts';
-import { avroType, type AvroSchema } from '../../../schemas/src/avro/types.ts';
-import type { Envelope, TableSchema } from '../../../schemas/src/envelope.ts';
-import type { MappingOptions, PgTypeInfo } from '../../../schemas/src/pg-types.ts';
-import { writeWire, type RegisteredSchema } from '../../../schemas/src/wire-format.ts';
+import { decodePgoutput, UNCHANGED_TOAST, type Tuple } from '../../sources/postgres/pgoutput.ts';
+import { changeEvent, truncateEvent, type Position, type SourceContext } from './change-event.ts';
+import { keyOf, tupleToRow } from './row.ts';
+import { buildTableSchema } from '../../sources/postgres/table-schema.ts';
+import { readChangeItems, BEGIN, TRUNCATE } from '../../sources/postgres/change-items.ts';
+import { avroType, type AvroSchema } from '../../schemas/src/avro/types.ts';
+import type { Envelope, TableSchema } from '../../schemas/src/envelope.ts';
+import type { MappingOptions, PgTypeInfo } from '../../schemas/src/pg-types.ts';
+import { writeWire, type RegisteredSchema } from '../../schemas/src/wire-format.ts';
 import { deadLetterRecord, findOversize, rowTooLarge, type RowLimits } from './row-limits.ts';
 
 /** What a table's schema is built from: the columns as Postgres reports them, the key, the types. */

@@ -1,6 +1,6 @@
 // A kafkajs failure as the connector reports it: a code and a remedy (credentials, TLS, message size), anything
 // else a retriable KAFKA_UNAVAILABLE. Used by the publisher and the state topic.
-import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
 
 /** `what` names the request in the message of the catch-all case. */
 export function kafkaError(err: unknown, what = 'Kafka request'): TracelakeError {

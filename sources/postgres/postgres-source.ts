@@ -2,16 +2,16 @@
 // Kafka, reconnecting with backoff, until stopped or a non-retriable error (state FAILED, with the reason).
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ConnectorConfig } from './config.ts';
-import { ChangeDispatcher, type CapturedTable } from './change-dispatcher.ts';
-import { KafkaPublisher } from './kafka/publisher.ts';
-import { StateStore } from './kafka/state-store.ts';
-import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './postgres/replication-stream.ts';
-import { tableInfo, TypeCatalog, type TableInfo } from './postgres/catalog.ts';
-import { isConnectionLoss } from './postgres/connection-loss.ts';
-import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState, type ExportedSlot } from './postgres/slot.ts';
-import { beginSnapshot, blockLayout, blockRanges, readChunks, readRangesInParallel } from './snapshot.ts';
-import { createEncoder, type Encoder } from './encode/encoder.ts';
+import type { ConnectorConfig } from '../../connector/src/config.ts';
+import { ChangeDispatcher, type CapturedTable } from '../../emitter/emitter.ts';
+import { KafkaPublisher } from '../../emitter/kafka/publisher.ts';
+import { StateStore } from '../../emitter/kafka/state-store.ts';
+import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './replication-stream.ts';
+import { tableInfo, TypeCatalog, type TableInfo } from './catalog.ts';
+import { isConnectionLoss } from './connection-loss.ts';
+import { assertSlotUsable, checkServer, createSlot, dropSlot, ensurePublication, qualifiedIdent, slotState, type ExportedSlot } from './slot.ts';
+import { beginSnapshot, blockLayout, blockRanges, readChunks, readRangesInParallel } from './snapshot-reads.ts';
+import { createEncoder, type Encoder } from '../../emitter/encode/encoder.ts';
 import { SchemaRegistry } from '../../schemas/src/registry.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
@@ -22,7 +22,7 @@ import { captureList } from './capture-list.ts';
 import { fault } from '../../runtime/faults.ts';
 import { Gate } from '../../runtime/gate.ts';
 import { ConflictError, type TableStatus, type Worker } from '../../runtime/supervisor.ts';
-import type { ConnectorMetrics } from './metrics.ts';
+import type { ConnectorMetrics } from '../../connector/src/metrics.ts';
 
 /** RUNNING = streaming; STANDBY = another process streams the slot and this one waits for it. */
 export type ConnectorStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STANDBY' | 'STOPPED' | 'FAILED';

@@ -1,7 +1,7 @@
 // Postgres tuples (text values, in relation column order) → Avro records of a table schema.
-import { UNCHANGED_TOAST, type Tuple } from './pgoutput.ts';
-import type { TableSchema } from '../../../schemas/src/envelope.ts';
-import { ValueConversionError } from '../../../schemas/src/pg-types.ts';
+import { UNCHANGED_TOAST, type Tuple } from '../../sources/postgres/pgoutput.ts';
+import type { TableSchema } from '../../schemas/src/envelope.ts';
+import { ValueConversionError } from '../../schemas/src/pg-types.ts';
 
 export interface Row {
   record: Record<string, unknown>;

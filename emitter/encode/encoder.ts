@@ -4,7 +4,7 @@
 // false). Either way jobs complete in the order they were given.
 import { Worker } from 'node:worker_threads';
 import { EventEncoder, type EncodedBatch, type EncodeJob, type EncoderSettings, type TableDefinition } from './event-encoder.ts';
-import { TracelakeError } from '../../../schemas/src/errors.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
 
 export interface Encoder {
   /** Makes a table ref known to the jobs given after this call. */

@@ -8,19 +8,19 @@
 // durable and is confirmed to the slot. Nothing else moves the slot, except keepalives when nothing at all is
 // outstanding.
 import type pg from 'pg';
-import type { DecodedMessage } from './postgres/replication-stream.ts';
-import type { PgoutputMessage, Tuple } from './decode/pgoutput.ts';
-import { TypeCatalog, tableInfo } from './postgres/catalog.ts';
-import { ChangeItemsWriter } from './encode/change-items.ts';
+import type { DecodedMessage } from '../sources/postgres/replication-stream.ts';
+import type { PgoutputMessage, Tuple } from '../sources/postgres/pgoutput.ts';
+import { TypeCatalog, tableInfo } from '../sources/postgres/catalog.ts';
+import { ChangeItemsWriter } from '../sources/postgres/change-items.ts';
 import { buildTable, DEAD_LETTER, INDEX_STRIDE, OPS, type EncodedBatch, type EncodeJob, type TableSource } from './encode/event-encoder.ts';
 import type { Encoder } from './encode/encoder.ts';
-import { keySchema, topicName, valueSchema, type TableSchema } from '../../schemas/src/envelope.ts';
-import type { SchemaRegistry } from '../../schemas/src/registry.ts';
-import type { RegisteredSchema } from '../../schemas/src/wire-format.ts';
-import type { MappingOptions } from '../../schemas/src/pg-types.ts';
-import { TracelakeError } from '../../schemas/src/errors.ts';
+import { keySchema, topicName, valueSchema, type TableSchema } from '../schemas/src/envelope.ts';
+import type { SchemaRegistry } from '../schemas/src/registry.ts';
+import type { RegisteredSchema } from '../schemas/src/wire-format.ts';
+import type { MappingOptions } from '../schemas/src/pg-types.ts';
+import { TracelakeError } from '../schemas/src/errors.ts';
 import type { KafkaPublisher, OutMessage } from './kafka/publisher.ts';
-import { fault } from '../../runtime/faults.ts';
+import { fault } from '../runtime/faults.ts';
 
 export interface DispatcherOptions {
   topicPrefix: string;

@@ -13,9 +13,9 @@
 import pg from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
 import { AbstractPlugin } from 'pg-logical-replication/dist/output-plugins/abstract.plugin.js';
-import { decodePgoutput, rowChange, type PgoutputMessage } from '../decode/pgoutput.ts';
-import { formatLsn, parseLsn } from '../../../schemas/src/lsn.ts';
-import { bounded } from '../../../runtime/bounded.ts';
+import { decodePgoutput, rowChange, type PgoutputMessage } from './pgoutput.ts';
+import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
+import { bounded } from '../../runtime/bounded.ts';
 import { InboundQueue, type Pausable } from './inbound-queue.ts';
 
 /** Session settings under which Postgres renders values the way schemas/src/pg-types.ts parses them. */

@@ -1,7 +1,7 @@
 // Kafka side of the connector: an idempotent kafkajs producer (acks=all) and topic creation.
 import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
-import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
-import { compressionType, type Compression } from '../../../runtime/kafka-compression.ts';
+import { kafkaClient, type KafkaConnection } from '../../runtime/kafka.ts';
+import { compressionType, type Compression } from '../../runtime/kafka-compression.ts';
 import { kafkaError } from './kafka-error.ts';
 import { keyHashPartitioner } from './partitioner.ts';
 

@@ -1,7 +1,7 @@
 // The connector's own state (which snapshot finished, at which LSN) in a compacted Kafka topic, keyed by
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { kafkaClient, type KafkaConnection } from '../../../runtime/kafka.ts';
+import { kafkaClient, type KafkaConnection } from '../../runtime/kafka.ts';
 import { kafkaError } from './kafka-error.ts';
 
 export interface ConnectorState {

@@ -1,9 +1,9 @@
 // A decoded change of a table row → the Kafka key and the Debezium-shaped envelope. Pure.
 import {
   CONNECTOR_NAME, CONNECTOR_VERSION, type Envelope, type Op, type SourceInfo, type TableSchema,
-} from '../../../schemas/src/envelope.ts';
+} from '../../schemas/src/envelope.ts';
 import { keyOf, tupleToRow } from './row.ts';
-import type { Tuple } from './pgoutput.ts';
+import type { Tuple } from '../../sources/postgres/pgoutput.ts';
 
 export interface Position {
   /** commit LSN of the transaction (the snapshot point for snapshot reads) */

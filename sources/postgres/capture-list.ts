@@ -1,6 +1,6 @@
 // Which tables a configuration captures: the ones named, or the platform preset's.
 import { PRESETS } from '../../schemas/src/platforms.ts';
-import type { ConnectorConfig } from './config.ts';
+import type { ConnectorConfig } from '../../connector/src/config.ts';
 
 export interface CaptureList {
   /** schema.table */

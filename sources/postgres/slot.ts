@@ -1,7 +1,7 @@
 // Publication and replication-slot management, and the server checks that come before streaming.
 import pg from 'pg';
-import { TracelakeError } from '../../../schemas/src/errors.ts';
-import { parseLsn } from '../../../schemas/src/lsn.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
+import { parseLsn } from '../../schemas/src/lsn.ts';
 import { TEXT_RENDERING_OPTIONS } from './replication-stream.ts';
 
 export type PublicationMode = 'filtered' | 'disabled';
