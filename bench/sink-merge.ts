@@ -16,7 +16,7 @@ import type { FoldedRow } from '../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../sink/src/decode/table-event.ts';
 import { appendResults, benchSinkBatching, machine, today } from './lib/harness.ts';
 import { sqlIdent } from '../sink/src/sql/literals.ts';
-import { Connector } from '../sources/postgres/postgres-source.ts';
+import { Connector } from '../connector/src/connector.ts';
 import { parseConnectorConfig } from '../connector/src/config.ts';
 import { Sink } from '../sink/src/sink.ts';
 import { parseSinkConfig, sinkConfigSchema } from '../sink/src/config.ts';

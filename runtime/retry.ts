@@ -34,3 +34,42 @@ export async function withRetries<T>(
     }
   }
 }
+
+/**
+ * The waits of a loop that retries for as long as it runs (a reconnect loop): exponential, capped, jittered
+ * (each wait between half and all of the capped delay: never a busy loop, and instances that lost a server
+ * together do not come back together), and back to the first delay once a try lasted `resetAfterMs` (a new
+ * outage after a good run starts the backoff over).
+ */
+export class Backoff {
+  private readonly policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'> & { resetAfterMs: number };
+  private readonly random: () => number;
+  private retry = 0;
+  private triedAt = Date.now();
+
+  constructor(policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'> & { resetAfterMs?: number }, random: () => number = Math.random) {
+    this.policy = { resetAfterMs: 60_000, ...policy };
+    this.random = random;
+  }
+
+  /** A try begins now (its length decides whether the next failure starts the backoff over). */
+  begin(): void {
+    this.triedAt = Date.now();
+  }
+
+  /** The wait before the next try. */
+  next(): number {
+    if (Date.now() - this.triedAt >= this.policy.resetAfterMs) this.retry = 0;
+    this.retry++;
+    const cap = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (this.retry - 1));
+    return Math.floor(cap / 2 + this.random() * (cap / 2));
+  }
+
+  /** Waits `ms`, or less once `stopped()` is true (checked every 100 ms); then a new try begins. */
+  async wait(ms: number, stopped: () => boolean = () => false): Promise<void> {
+    for (const until = Date.now() + ms; Date.now() < until && !stopped();) await sleep(Math.min(100, until - Date.now()));
+    this.begin();
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

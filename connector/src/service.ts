@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorConfigSchema, type ConnectorConfig } from './config.ts';
-import { Connector } from '../../sources/postgres/postgres-source.ts';
+import { Connector } from './connector.ts';
 import { ConnectorMetrics } from './metrics.ts';
 import { connectorChecks } from './preflight.ts';
 import { StateStore } from '../../emitter/kafka/state-store.ts';

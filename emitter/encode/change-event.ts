@@ -1,21 +1,7 @@
-// A decoded change of a table row → the Kafka key and the Debezium-shaped envelope. Pure.
-import {
-  CONNECTOR_NAME, CONNECTOR_VERSION, type Envelope, type Op, type SourceInfo, type TableSchema,
-} from '../../schemas/src/envelope.ts';
+// A change record (change-record.ts) → the Kafka key and the Debezium-shaped envelope. Pure.
+import { CONNECTOR_VERSION, type Envelope, type Op, type SourceInfo, type TableSchema } from '../../schemas/src/envelope.ts';
 import { keyOf, tupleToRow } from './row.ts';
-import type { Tuple } from '../../sources/postgres/pgoutput.ts';
-
-export interface Position {
-  /** commit LSN of the transaction (the snapshot point for snapshot reads) */
-  commitLsn: bigint;
-  /** order within the transaction or snapshot, from 0 */
-  seq: bigint;
-  /** WAL position of this change (null for snapshot reads) */
-  lsn: bigint | null;
-  txId: bigint | null;
-  commitTimeUs: bigint;
-  snapshot: SourceInfo['snapshot'];
-}
+import type { Position, Tuple } from './change-record.ts';
 
 export interface ChangeEvent {
   key: Record<string, unknown>;
@@ -23,8 +9,11 @@ export interface ChangeEvent {
 }
 
 export interface SourceContext {
+  /** the source's kind, the envelope's source.connector (e.g. tracelake-postgresql) */
+  connector: string;
   /** the topic prefix, Debezium's source.name */
   name: string;
+  /** the source's database */
   db: string;
 }
 
@@ -51,7 +40,7 @@ export function truncateEvent(ctx: SourceContext, table: TableSchema, pos: Posit
 function source(ctx: SourceContext, table: TableSchema, pos: Position): SourceInfo {
   return {
     version: CONNECTOR_VERSION,
-    connector: CONNECTOR_NAME,
+    connector: ctx.connector,
     name: ctx.name,
     ts_ms: pos.commitTimeUs / 1000n,
     ts_us: pos.commitTimeUs,

@@ -2,10 +2,12 @@
 // transferred back without a copy.
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventEncoder, type EncoderSettings } from './event-encoder.ts';
-import { serializeError, type WorkerReply, type WorkerRequest } from './encoder.ts';
+import { loadRecordDecoder, serializeError, type WorkerReply, type WorkerRequest } from './encoder.ts';
 
 const port = parentPort!;
-const core = new EventEncoder(workerData as EncoderSettings);
+const settings = workerData as EncoderSettings;
+// messages posted meanwhile wait in the port's queue: its listener is added once the decoder is loaded
+const core = new EventEncoder(settings, await loadRecordDecoder(settings.decoder));
 
 port.on('message', (req: WorkerRequest) => {
   switch (req.type) {

@@ -1,9 +1,11 @@
-// Where the event encoder (event-encoder.ts) runs: on a worker thread, so that decoding and Avro encoding use a
-// core of their own while the event loop reads the replication stream and talks to Kafka (the connector was
-// bound by its one JavaScript thread, docs/benchmarks.md), or inline on the event loop (encoder.workerThread
-// false). Either way jobs complete in the order they were given.
+// Where the event encoder (event-encoder.ts) and the source's record decoder run: on a worker thread, so that
+// decoding and Avro encoding use a core of their own while the event loop reads the source and talks to Kafka
+// (the connector was bound by its one JavaScript thread, docs/benchmarks.md), or inline on the event loop
+// (encoder.workerThread false). Either way jobs complete in the order they were given.
 import { Worker } from 'node:worker_threads';
-import { EventEncoder, type EncodedBatch, type EncodeJob, type EncoderSettings, type TableDefinition } from './event-encoder.ts';
+import { EventEncoder, type EncoderSettings, type TableDefinition } from './event-encoder.ts';
+import type { EncodedBatch } from './encoded-output.ts';
+import type { RecordDecoder, SourceJob } from './change-record.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 
 export interface Encoder {
@@ -11,19 +13,26 @@ export interface Encoder {
   define(def: TableDefinition): void;
   /** Forgets a transaction cut short (a new stream segment starts). */
   reset(): void;
-  /** Encodes a job; a `changes` job's buffer is handed over (transferred) and must not be used again. */
-  encode(job: EncodeJob): Promise<EncodedBatch>;
+  /** Encodes a job; the buffers it names in `transfer` are handed over and must not be used again. */
+  encode(job: SourceJob): Promise<EncodedBatch>;
   close(): Promise<void>;
 }
 
-export function createEncoder(settings: EncoderSettings, opts: { workerThread: boolean }): Encoder {
-  return opts.workerThread ? new ThreadEncoder(settings) : new InlineEncoder(settings);
+export async function createEncoder(settings: EncoderSettings, opts: { workerThread: boolean }): Promise<Encoder> {
+  return opts.workerThread ? new ThreadEncoder(settings) : new InlineEncoder(settings, await loadRecordDecoder(settings.decoder));
+}
+
+/** The source's record decoder, from the module named in the settings (on whichever thread encodes). */
+export async function loadRecordDecoder(module: string): Promise<RecordDecoder> {
+  const m = (await import(module)) as { createRecordDecoder?: () => RecordDecoder };
+  if (typeof m.createRecordDecoder !== 'function') throw new Error(`${module} exports no createRecordDecoder()`);
+  return m.createRecordDecoder();
 }
 
 export class InlineEncoder implements Encoder {
   private readonly core: EventEncoder;
-  constructor(settings: EncoderSettings) {
-    this.core = new EventEncoder(settings);
+  constructor(settings: EncoderSettings, decoder: RecordDecoder) {
+    this.core = new EventEncoder(settings, decoder);
   }
   define(def: TableDefinition): void {
     this.core.define(def);
@@ -31,9 +40,9 @@ export class InlineEncoder implements Encoder {
   reset(): void {
     this.core.reset();
   }
-  encode(job: EncodeJob): Promise<EncodedBatch> {
+  encode(job: SourceJob): Promise<EncodedBatch> {
     try {
-      return Promise.resolve(this.core.encode(job));
+      return Promise.resolve(this.core.encode(job.payload));
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -57,7 +66,7 @@ export interface SerializedError {
 export type WorkerRequest =
   | { type: 'define'; def: TableDefinition }
   | { type: 'reset' }
-  | { type: 'encode'; id: number; job: EncodeJob };
+  | { type: 'encode'; id: number; job: unknown };
 
 export function serializeError(err: unknown): SerializedError {
   const e = err as Partial<TracelakeError>;
@@ -97,11 +106,11 @@ export class ThreadEncoder implements Encoder {
     this.post({ type: 'reset' });
   }
 
-  encode(job: EncodeJob): Promise<EncodedBatch> {
+  encode(job: SourceJob): Promise<EncodedBatch> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     const done = new Promise<EncodedBatch>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.post({ type: 'encode', id, job }, job.kind === 'changes' ? [job.items] : []);
+    this.post({ type: 'encode', id, job: job.payload }, job.transfer ?? []);
     return done;
   }
 

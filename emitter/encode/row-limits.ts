@@ -2,7 +2,7 @@
 // Postgres sends, UTF-8) flow with no configuration; past them the default is a clear error that names the
 // table, the key and the column — nothing is sent, so nothing is acknowledged or lost (docs/connector.md,
 // "Large values"). Pure.
-import type { Tuple } from '../../sources/postgres/pgoutput.ts';
+import type { Tuple } from './change-record.ts';
 import type { TableSchema } from '../../schemas/src/envelope.ts';
 import { createHash } from 'node:crypto';
 import { TracelakeError } from '../../schemas/src/errors.ts';

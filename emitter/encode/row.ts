@@ -1,5 +1,5 @@
 // Postgres tuples (text values, in relation column order) → Avro records of a table schema.
-import { UNCHANGED_TOAST, type Tuple } from '../../sources/postgres/pgoutput.ts';
+import { UNCHANGED, type Tuple } from './change-record.ts';
 import type { TableSchema } from '../../schemas/src/envelope.ts';
 import { ValueConversionError } from '../../schemas/src/pg-types.ts';
 
@@ -14,7 +14,7 @@ export function tupleToRow(t: TableSchema, tuple: Tuple): Row {
   const unchanged: string[] = [];
   t.columns.forEach((c, i) => {
     const v = tuple[i];
-    if (v === UNCHANGED_TOAST) {
+    if (v === UNCHANGED) {
       record[c.field] = null;
       unchanged.push(c.field);
     } else if (v === null || v === undefined) {

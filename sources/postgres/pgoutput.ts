@@ -3,11 +3,8 @@
 //
 // Pure: bytes in, plain objects out. Column values stay exactly as Postgres rendered them in text form;
 // type conversion happens later, in one place (schemas/src/pg-types.ts). An unchanged TOASTed value is
-// the UNCHANGED_TOAST marker, never undefined or null, so it cannot be mistaken for a value.
-
-export const UNCHANGED_TOAST: unique symbol = Symbol('unchanged-toast');
-export type ColumnValue = string | null | typeof UNCHANGED_TOAST;
-export type Tuple = ColumnValue[];
+// the UNCHANGED marker (emitter/encode/change-record.ts), never undefined or null, so it cannot be mistaken for a value.
+import { UNCHANGED, type Tuple } from '../../emitter/encode/change-record.ts';
 
 /** Microseconds between 1970-01-01 and Postgres' epoch 2000-01-01. */
 const PG_EPOCH_US = 946_684_800_000_000n;
@@ -196,7 +193,7 @@ function tuple(r: Reader): Tuple {
     const kind = String.fromCharCode(r.u8());
     switch (kind) {
       case 'n': values[i] = null; break;
-      case 'u': values[i] = UNCHANGED_TOAST; break;
+      case 'u': values[i] = UNCHANGED; break;
       case 't': values[i] = r.text(r.i32()); break;
       case 'b': throw new PgoutputDecodeError('binary tuple data is not supported (the connector uses text mode)');
       default: throw new PgoutputDecodeError(`unknown tuple value kind '${kind}'`);

@@ -12,7 +12,7 @@
 // Either way the next chunk is requested before the current one is handed out, so Postgres reads while the
 // connector encodes.
 import type pg from 'pg';
-import type { Tuple } from './pgoutput.ts';
+import type { Tuple } from '../../emitter/encode/change-record.ts';
 import { qualifiedIdent } from './slot.ts';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;

@@ -1,7 +1,7 @@
 // Running the real connector in-process against the local stack, with names unique to one test.
 import pino from 'pino';
 import pg from 'pg';
-import { Connector } from '../../sources/postgres/postgres-source.ts';
+import { Connector } from '../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../connector/src/config.ts';
 import { stack, uniqueName } from './stack.ts';
 import { parseLsn } from '../../schemas/src/lsn.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { Connector } from '../../../sources/postgres/postgres-source.ts';
+import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../../connector/src/config.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { connectorFixture, startConnector, testLog } from '../../support/connector.ts';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectorFixture, startConnector, testLog } from '../../support/connector.ts';
 import { readTopic } from '../../support/kafka.ts';
-import { Connector } from '../../../sources/postgres/postgres-source.ts';
+import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig } from '../../../connector/src/config.ts';
 import { parseLsn } from '../../../schemas/src/lsn.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Connector } from '../../../sources/postgres/postgres-source.ts';
+import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig } from '../../../connector/src/config.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { connectorFixture, startConnector, testLog } from '../../support/connector.ts';

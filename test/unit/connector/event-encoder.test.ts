@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeItemsWriter } from '../../../sources/postgres/change-items.ts';
-import { buildTable, DEAD_LETTER, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch, type TableDefinition, type TableSource } from '../../../emitter/encode/event-encoder.ts';
+import type { TableDefinition } from '../../../emitter/encode/event-encoder.ts';
+import { DEAD_LETTER, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch } from '../../../emitter/encode/encoded-output.ts';
+import type { SourceJob } from '../../../emitter/encode/change-record.ts';
+import { buildTable, createRecordDecoder, type PostgresJob, type TableSource } from '../../../sources/postgres/record-decoder.ts';
 import { InlineEncoder, ThreadEncoder, type Encoder } from '../../../emitter/encode/encoder.ts';
 import { bySize } from '../../../emitter/emitter.ts';
 import { changeEvent } from '../../../emitter/encode/change-event.ts';
@@ -20,10 +23,15 @@ const source: TableSource = {
   mapping: { decimalMode: 'precise', unknownTypes: 'fail' },
 };
 const schema = buildTable(source);
-const def: TableDefinition = { ref: 7, source, keyId: 11, keySchema: keySchema('p', schema), valueId: 12, valueSchema: valueSchema('p', schema) };
+const def: TableDefinition = { ref: 7, description: source, keyId: 11, keySchema: keySchema('p', schema), valueId: 12, valueSchema: valueSchema('p', schema) };
 const keyType = avroType(def.keySchema);
 const valueType = avroType(def.valueSchema);
-const settings = { source: { name: 'p', db: 'd' }, tombstonesOnDelete: true, limits: { maxColumnBytes: 16 << 20, maxRowBytes: 64 << 20 } };
+const settings = {
+  source: { connector: 'tracelake-postgresql', name: 'p', db: 'd' }, tombstonesOnDelete: true, limits: { maxColumnBytes: 16 << 20, maxRowBytes: 64 << 20 },
+  decoder: new URL('../../../sources/postgres/record-decoder.ts', import.meta.url).href,
+};
+/** A Postgres job as the source hands it over (a changes job's buffer moves to the encoder's thread). */
+const asJob = (j: PostgresJob): SourceJob => ({ payload: j, transfer: j.kind === 'changes' ? [j.items] : [] });
 
 const insert = (id: string, name: string, day = '2026-11-22') => new W().c('I').i32(1).c('N').i16(3).text(id).text(name).text(day).done();
 const updateKey = (from: string, to: string) => new W().c('U').i32(1).c('K').i16(3).text(from).c('n').c('n').c('N').i16(3).text(to).text('moved').c('n').done();
@@ -61,7 +69,7 @@ function changesJob() {
 }
 
 async function encodeBoth(run: (e: Encoder) => Promise<EncodedBatch>) {
-  const inline = new InlineEncoder(settings);
+  const inline = new InlineEncoder(settings, createRecordDecoder());
   const thread = new ThreadEncoder(settings);
   try {
     for (const e of [inline, thread]) e.define(def);
@@ -72,7 +80,7 @@ async function encodeBoth(run: (e: Encoder) => Promise<EncodedBatch>) {
 }
 
 test('row changes: decoded, enveloped and Avro-encoded in WAL order, the same on the worker thread as inline', async () => {
-  const [inline, thread] = await encodeBoth((e) => e.encode(changesJob()));
+  const [inline, thread] = await encodeBoth((e) => e.encode(asJob(changesJob())));
   const msgs = decoded(inline!);
   assert.deepEqual(msgs.map((m) => m.op), ['c', 'd', 'tombstone', 'c', 'd', 'tombstone', 't'], 'a key change is a delete and a create; deletes are followed by tombstones');
   assert.deepEqual(msgs.map((m) => m.key), [{ id: 1 }, { id: 1 }, { id: 1 }, { id: 2 }, { id: 2 }, { id: 2 }, null]);
@@ -86,7 +94,7 @@ test('row changes: decoded, enveloped and Avro-encoded in WAL order, the same on
 
 test('the bytes are those of the envelope builder and encodeWire (the path the encoder replaced)', async () => {
   const rows = [['5', 'x', '2026-01-02'], ['6', null, null]];
-  const [batch] = await encodeBoth((e) => e.encode({ kind: 'rows', ref: 7, rows, commitLsn: 900n, seq: 40n, commitTimeUs: 2_000_000n }));
+  const [batch] = await encodeBoth((e) => e.encode(asJob({ kind: 'rows', ref: 7, rows, commitLsn: 900n, seq: 40n, commitTimeUs: 2_000_000n })));
   const buf = Buffer.from(batch!.bytes);
   rows.forEach((row, n) => {
     const i = n * INDEX_STRIDE;
@@ -104,10 +112,10 @@ test('a value that cannot be converted fails its job with the code and remedy it
   w.change(7, 2n, insert('1', 'a', 'infinity'));
   const bad = { kind: 'changes' as const, ...w.take() };
   const copy = { ...bad, items: bad.items.slice(0) };
-  for (const [e, j] of [[new InlineEncoder(settings), bad], [new ThreadEncoder(settings), copy]] as const) {
+  for (const [e, j] of [[new InlineEncoder(settings, createRecordDecoder()), bad], [new ThreadEncoder(settings), copy]] as const) {
     try {
       e.define(def);
-      await assert.rejects(e.encode(j), (err: Error) => {
+      await assert.rejects(e.encode(asJob(j)), (err: Error) => {
         assert.ok(err instanceof TracelakeError, err.message);
         assert.equal(err.code, 'VALUE_NOT_CONVERTIBLE');
         assert.match(err.message, /public\.spans\.day \(date\): date 'infinity' cannot be carried/);
@@ -120,12 +128,12 @@ test('a value that cannot be converted fails its job with the code and remedy it
 });
 
 test('an unknown table ref or a change outside a transaction is an error, not a message', async () => {
-  const e = new InlineEncoder(settings);
+  const e = new InlineEncoder(settings, createRecordDecoder());
   e.define(def);
   const w = new ChangeItemsWriter();
   w.change(7, 1n, insert('1', 'a'));
-  await assert.rejects(e.encode({ kind: 'changes', ...w.take() }), /outside a transaction/);
-  await assert.rejects(e.encode({ kind: 'rows', ref: 8, rows: [['1', 'a']], commitLsn: 1n, seq: 0n, commitTimeUs: 0n }), /table ref 8/);
+  await assert.rejects(e.encode(asJob({ kind: 'changes', ...w.take() })), /outside a transaction/);
+  await assert.rejects(e.encode(asJob({ kind: 'rows', ref: 8, rows: [['1', 'a']], commitLsn: 1n, seq: 0n, commitTimeUs: 0n })), /table ref 8/);
 });
 
 test('sends are cut at maxBytes of keys and values; a larger message goes alone', () => {
@@ -143,20 +151,20 @@ test('a row past the size ceiling fails its job naming table, key and column; at
     w.change(7, 2n, insert(id, name));
     return { kind: 'changes' as const, ...w.take() };
   };
-  for (const e of [new InlineEncoder({ ...settings, limits }), new ThreadEncoder({ ...settings, limits })]) {
+  for (const e of [new InlineEncoder({ ...settings, limits }, createRecordDecoder()), new ThreadEncoder({ ...settings, limits })]) {
     try {
       e.define(def);
       // 10 × '€' is 30 UTF-8 bytes: at the column limit, and the row (2 + 30 + 10 bytes) within its limit
-      assert.equal(decoded(await e.encode(job('€'.repeat(10)))).length, 1);
-      await assert.rejects(e.encode(job(`${'€'.repeat(10)}a`)), (err: Error) => {
+      assert.equal(decoded(await e.encode(asJob(job('€'.repeat(10))))).length, 1);
+      await assert.rejects(e.encode(asJob(job(`${'€'.repeat(10)}a`))), (err: Error) => {
         assert.ok(err instanceof TracelakeError);
         assert.equal(err.code, 'ROW_TOO_LARGE');
         assert.match(err.message, /^public\.spans row id=42: column name holds 31 bytes, past limits\.maxColumnBytes \(30\); nothing of it was sent$/);
         assert.match(err.remedy ?? '', /limits\.maxColumnBytes/);
         return true;
       });
-      await assert.rejects(e.encode(job('€'.repeat(10), '123456')), /public\.spans row id=123456: the row is 46 bytes, past limits\.maxRowBytes \(45\)/);
-      await assert.rejects(e.encode({ kind: 'rows', ref: 7, rows: [['7', 'x'.repeat(31), null]], commitLsn: 1n, seq: 0n, commitTimeUs: 0n }), /row id=7: column name holds 31 bytes/);
+      await assert.rejects(e.encode(asJob(job('€'.repeat(10), '123456'))), /public\.spans row id=123456: the row is 46 bytes, past limits\.maxRowBytes \(45\)/);
+      await assert.rejects(e.encode(asJob({ kind: 'rows', ref: 7, rows: [['7', 'x'.repeat(31), null]], commitLsn: 1n, seq: 0n, commitTimeUs: 0n })), /row id=7: column name holds 31 bytes/);
     } finally {
       await e.close();
     }
@@ -170,10 +178,10 @@ test('a table whose oversize choice is dead-letter: the row past the ceiling bec
   w.change(7, 100n, insert('42', `${'€'.repeat(10)}a`));
   w.change(7, 110n, insert('43', 'ok'));
   const job = { kind: 'changes' as const, ...w.take() };
-  for (const e of [new InlineEncoder({ ...settings, limits }), new ThreadEncoder({ ...settings, limits })]) {
+  for (const e of [new InlineEncoder({ ...settings, limits }, createRecordDecoder()), new ThreadEncoder({ ...settings, limits })]) {
     try {
       e.define(def);
-      const batch = await e.encode({ ...job, items: job.items.slice(0) });
+      const batch = await e.encode(asJob({ ...job, items: job.items.slice(0) }));
       const buf = Buffer.from(batch.bytes);
       assert.equal(batch.index.length, 2 * INDEX_STRIDE);
       const [ref, op, keyOff, keyLen, valueOff, valueLen] = batch.index.subarray(0, INDEX_STRIDE);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePgoutput, UNCHANGED_TOAST, PgoutputDecodeError } from '../../../sources/postgres/pgoutput.ts';
+import { decodePgoutput, PgoutputDecodeError } from '../../../sources/postgres/pgoutput.ts';
+import { UNCHANGED } from '../../../emitter/encode/change-record.ts';
 import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
 
 const PG_EPOCH_US = 946_684_800_000_000n;
@@ -29,7 +30,7 @@ test('tuples keep text exactly, NULL as null, and unchanged TOAST as its own mar
   const update = decodePgoutput(new W().c('U').i32(1).c('N').i16(3).text("it's ☃ \u0000").c('n').c('u').done());
   assert.equal(update.tag, 'update');
   if (update.tag !== 'update') return;
-  assert.deepEqual(update.newTuple, ["it's ☃ \u0000", null, UNCHANGED_TOAST]);
+  assert.deepEqual(update.newTuple, ["it's ☃ \u0000", null, UNCHANGED]);
   assert.equal(update.oldTuple, null);
   assert.notEqual(update.newTuple[2], undefined);
 });
