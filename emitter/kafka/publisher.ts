@@ -2,7 +2,7 @@
 import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../runtime/kafka.ts';
 import { compressionType, type Compression } from '../../runtime/kafka-compression.ts';
-import { kafkaError } from './kafka-error.ts';
+import { kafkaError } from '../../runtime/kafka-errors.ts';
 import { keyHashPartitioner } from './partitioner.ts';
 
 export interface OutMessage {

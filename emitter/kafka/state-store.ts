@@ -2,7 +2,7 @@
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { kafkaClient, type KafkaConnection } from '../../runtime/kafka.ts';
-import { kafkaError } from './kafka-error.ts';
+import { kafkaError } from '../../runtime/kafka-errors.ts';
 
 export interface ConnectorState {
   /** the slot's consistent point the finished snapshot was read at */

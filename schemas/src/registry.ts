@@ -5,6 +5,7 @@
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import { avroType, type AvroSchema, type AvroType } from './avro/types.ts';
 import { TracelakeError } from './errors.ts';
+import { registryError, retriableRequest } from './registry-errors.ts';
 import { wireSchemaId, type RegisteredSchema } from './wire-format.ts';
 import { withRetries, type RetryPolicy } from '../../runtime/retry.ts';
 
@@ -98,30 +99,4 @@ export async function decodeWire(registry: SchemaRegistry, buf: Buffer): Promise
       code: 'AVRO_DECODE_FAILED', remedy: 'the message is corrupt or was written with another schema; it goes to the dead-letter topic', cause: err,
     });
   }
-}
-
-/** No answer (timeout, connection lost) or an answer that says "later": worth sending again. */
-function retriableRequest(err: unknown): boolean {
-  const e = err as { status?: number; isAxiosError?: boolean; response?: unknown };
-  if (typeof e.status === 'number' && e.status > 0) return e.status === 408 || e.status === 429 || e.status >= 500;
-  return e.isAxiosError === true && !e.response; // timed out, refused, reset: no HTTP answer at all
-}
-
-function registryError(err: unknown, what: string): TracelakeError {
-  const status = (err as { status?: number }).status;
-  const message = (err as Error).message ?? String(err);
-  if (status === 409) {
-    return new TracelakeError(`schema change for ${what} is incompatible with the registered versions: ${message}`, {
-      code: 'INCOMPATIBLE_SCHEMA', cause: err,
-      remedy: 'the column change cannot be read by consumers of earlier versions (e.g. a type narrowing); revert it, or move the table to a new topic prefix and re-snapshot',
-    });
-  }
-  if (status === 404) {
-    return new TracelakeError(`schema registry has no ${what}: ${message}`, {
-      code: 'SCHEMA_NOT_FOUND', cause: err, remedy: 'the registry lost schemas or the topic was written elsewhere; check the registry storage',
-    });
-  }
-  return new TracelakeError(`schema registry request for ${what} failed: ${message}`, {
-    code: 'REGISTRY_UNAVAILABLE', retriable: true, cause: err, remedy: 'check that the schema registry is reachable (registry.url) and answers within registry.requestTimeoutMs',
-  });
 }

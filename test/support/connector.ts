@@ -43,9 +43,7 @@ export async function connectorFixture(prefix: string): Promise<ConnectorFixture
     topic: (table) => `${name}.${name}.${table}`,
     cleanup: async () => {
       const { db } = fixture;
-      await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [name]);
-      await new Promise((r) => setTimeout(r, 200));
-      await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).catch(() => undefined);
+      await dropSlot(db, name);
       await db.query(`DROP PUBLICATION IF EXISTS ${name}`);
       await db.query(`DROP SCHEMA ${name} CASCADE`);
       await db.end();
@@ -95,4 +93,15 @@ export async function startConnector(input: ConnectorConfigInput): Promise<{ con
   }
   if (connector.status !== 'RUNNING') throw new Error(`connector did not start streaming (status ${connector.status})`);
   return { connector, done };
+}
+
+/** Drops a slot, ending the stream that holds it first (a slot left behind pins WAL and uses up max_replication_slots). */
+export async function dropSlot(db: pg.Client, name: string): Promise<void> {
+  for (const until = Date.now() + 10_000; Date.now() < until;) {
+    await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [name]);
+    const dropped = await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).then(() => true, () => false);
+    const { rowCount } = await db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [name]);
+    if (dropped && rowCount === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -1,6 +1,6 @@
 // Kafka message (Confluent wire format, connector envelope) → TableEvent. Tombstones (null values) carry
 // nothing the MERGE needs (the delete event before them does) and decode to null.
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from '../consume/change-consumer.ts';
 import { decodeWire, type SchemaRegistry } from '../../../schemas/src/registry.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { columnsOf, keyFieldsOf, type ColumnDef, type TableEvent } from './table-event.ts';
@@ -15,7 +15,7 @@ export class EventDecoder {
     this.registry = registry;
   }
 
-  async decode(topic: string, partition: number, m: KafkaMessage): Promise<TableEvent | null> {
+  async decode(topic: string, partition: number, m: ConsumedRecord): Promise<TableEvent | null> {
     if (!m.value) return null;
     const value = await decodeWire(this.registry, m.value);
     const key = m.key ? await decodeWire(this.registry, m.key) : null;

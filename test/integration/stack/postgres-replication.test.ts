@@ -12,8 +12,10 @@ test('pgoutput slot + publication round trip, acknowledged LSN becomes the confi
   const slot = table;
   const db = new pg.Client({ connectionString: stack().pgUrl });
   await db.connect();
+  let service: LogicalReplicationService | undefined;
   t.after(async () => {
-    await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [slot]);
+    await service?.stop().catch(() => undefined); // the slot is dropped once no stream holds it
+    await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
     await db.query(`DROP PUBLICATION IF EXISTS ${table}`);
     await db.query(`DROP TABLE IF EXISTS ${table}`);
     await db.end();
@@ -25,7 +27,7 @@ test('pgoutput slot + publication round trip, acknowledged LSN becomes the confi
   await db.query(`CREATE PUBLICATION ${table} FOR TABLE ${table}`);
   await db.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
 
-  const service = new LogicalReplicationService(
+  service = new LogicalReplicationService(
     { connectionString: stack().pgUrl },
     { acknowledge: { auto: false, timeoutSeconds: 0 } },
   );
@@ -37,8 +39,7 @@ test('pgoutput slot + publication round trip, acknowledged LSN becomes the confi
     });
   });
   const streaming = service.subscribe(new PgoutputPlugin({ protoVersion: 1, publicationNames: [table] }), slot);
-  streaming.catch(() => undefined); // rejects when stopped below
-  t.after(() => service.stop());
+  streaming.catch(() => undefined); // rejects when stopped at the end
 
   await db.query(`INSERT INTO ${table} VALUES (1, 'it''s ☃', '2024-01-02 03:04:05.123456+00'), (2, NULL, NULL)`);
   const commitLsn = await committed;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTransient } from '../../../sink/src/sink.ts';
+import { isTableMissing, isTransient } from '../../../sink/src/warehouse/warehouse-errors.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 test('network trouble and 5xx are transient; statements the warehouse refused are not, whatever their text', () => {
@@ -10,23 +10,6 @@ test('network trouble and 5xx are transient; statements the warehouse refused ar
   assert.equal(isTransient(refused), false);
   assert.equal(isTransient(new TracelakeError('x', { code: 'X', remedy: 'r', retriable: true })), true);
   assert.equal(isTransient(new TracelakeError('x', { code: 'X', remedy: 'r' })), false);
-});
-
-test('a commit refused because the group moved on is recognised (the batch is replayed, not a failure)', async () => {
-  const { lostGeneration } = await import('../../../sink/src/sink.ts');
-  const evicted = Object.assign(new Error('The coordinator is not aware of this member'), { name: 'KafkaJSNonRetriableError' });
-  assert.equal(lostGeneration(evicted), true);
-  assert.equal(lostGeneration(Object.assign(new Error('x'), { cause: { type: 'REBALANCE_IN_PROGRESS' } })), true);
-  assert.equal(lostGeneration(Object.assign(new Error('x'), { type: 'ILLEGAL_GENERATION' })), true);
-  assert.equal(lostGeneration(Object.assign(new Error('Topic authorization failed'), { type: 'TOPIC_AUTHORIZATION_FAILED' })), false);
-});
-
-test('a consumer crash because no broker answers is told apart from other crashes', async () => {
-  const { kafkaUnreachable } = await import('../../../sink/src/sink.ts');
-  const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:19092'), { name: 'KafkaJSNonRetriableError' });
-  assert.equal(kafkaUnreachable(refused), true);
-  assert.equal(kafkaUnreachable(Object.assign(new Error('x'), { cause: Object.assign(new Error('y'), { name: 'KafkaJSConnectionError' }) })), true);
-  assert.equal(kafkaUnreachable(Object.assign(new Error('Not authorized to access group'), { name: 'KafkaJSProtocolError' })), false);
 });
 
 test("Delta's concurrent-commit conflicts are retried (the MERGE is idempotent)", () => {
@@ -40,4 +23,10 @@ test("Delta's concurrent-commit conflicts are retried (the MERGE is idempotent)"
   // a refused statement is still not retried, nor a JVM concurrency bug that merely shares the word
   assert.equal(isTransient(Object.assign(new Error('Error running query: java.util.ConcurrentModificationException'), { name: 'WarehouseStatementError' })), false);
   assert.equal(isTransient(Object.assign(new Error('[DELTA_MERGE_INCOMPATIBLE_DATATYPE] Failed to merge incompatible data types'), { name: 'WarehouseStatementError' })), false);
+});
+
+test('a statement on a table that is gone is told apart (the sink creates it again once)', () => {
+  assert.equal(isTableMissing(new Error('[TABLE_OR_VIEW_NOT_FOUND] The table or view `tl`.`spans` cannot be found.')), true);
+  assert.equal(isTableMissing(new Error('[DELTA_TABLE_NOT_FOUND] Delta table `tl`.`spans` doesn\'t exist.')), true);
+  assert.equal(isTableMissing(new Error('[PARSE_SYNTAX_ERROR] Syntax error at or near')), false);
 });
