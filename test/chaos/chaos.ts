@@ -12,6 +12,7 @@ import { sinkConfig } from '../support/sink.ts';
 import { compareTable } from '../support/compare.ts';
 import { stack, uniqueName } from '../support/stack.ts';
 import { createTables, seededRng, TABLES, Workload, type Rng } from './workload.ts';
+import { sleep } from '../support/wait.ts';
 
 export interface ChaosOptions {
   seed: number;
@@ -39,7 +40,6 @@ export interface ChaosSummary {
 }
 
 const script = (name: string) => fileURLToPath(new URL(`../../scripts/stack/${name}.sh`, import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Error codes a start may fail with while a dependency is away: the checks before the start say KAFKA_UNREACHABLE,

@@ -3,6 +3,7 @@
 // deletes, now and then a large transaction, and once a schema change. Writes survive a Postgres
 // restart (a pool reconnects; a failed transaction is simply not counted).
 import type pg from 'pg';
+import { sleep } from '../support/wait.ts';
 
 export type Rng = () => number;
 
@@ -65,7 +66,7 @@ export class Workload {
           this.transactions++;
         } catch {
           this.failed++; // Postgres restarting: the transaction did not commit, nothing to account for
-          await new Promise((r) => setTimeout(r, 500));
+          await sleep(500);
         }
         await new Promise((r) => setTimeout(r, 20 + this.rng() * 80));
       }

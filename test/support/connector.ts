@@ -5,6 +5,7 @@ import { Connector } from '../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../connector/src/config.ts';
 import { stack, uniqueName } from './stack.ts';
 import { parseLsn } from '../../schemas/src/lsn.ts';
+import { sleep } from './wait.ts';
 
 export const testLog = pino({ level: process.env.TL_LOG_LEVEL ?? 'silent' });
 
@@ -89,7 +90,7 @@ export async function startConnector(input: ConnectorConfigInput): Promise<{ con
   done.catch(() => undefined);
   for (let i = 0; i < 600 && connector.status !== 'RUNNING'; i++) {
     if (connector.status === 'FAILED') await done;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   if (connector.status !== 'RUNNING') throw new Error(`connector did not start streaming (status ${connector.status})`);
   return { connector, done };
@@ -102,6 +103,6 @@ export async function dropSlot(db: pg.Client, name: string): Promise<void> {
     const dropped = await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).then(() => true, () => false);
     const { rowCount } = await db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [name]);
     if (dropped && rowCount === 0) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }

@@ -1,8 +1,25 @@
 // Reading topics back in tests: every message decoded through the registry (Confluent wire format).
 import '../../runtime/kafka-compression.ts'; // the codecs the connector writes with
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import { SchemaRegistry, decodeWire } from '../../schemas/src/registry.ts';
 import { stack } from './stack.ts';
+import { sleep } from './wait.ts';
+
+/** A Kafka client on the local stack, library logging off: the one way tests make one. */
+export function testKafka(clientId = 'tracelake-test'): Kafka {
+  return new Kafka({ clientId, brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+/** Runs `fn` with a connected admin client, disconnected after. */
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 export interface DecodedMessage {
   partition: number;
@@ -53,12 +70,12 @@ export async function readRawValues(topic: string, count: number, timeoutMs = 30
 async function consumeFromStart(
   topic: string, take: (partition: number, message: KafkaMessage) => Promise<boolean>, timeoutMs: number, settleMs: number,
 ): Promise<void> {
-  const kafka = new Kafka({ clientId: 'tracelake-test-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka('tracelake-test-reader');
   const admin = kafka.admin();
   await admin.connect();
   for (const end = Date.now() + timeoutMs; !(await admin.listTopics()).includes(topic);) {
     if (Date.now() > end) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });

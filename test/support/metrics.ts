@@ -1,8 +1,8 @@
 // Reading Prometheus text and the metric names documented in docs/operations.md.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
-import { stack } from './stack.ts';
+import { withAdmin } from './kafka.ts';
+export { until } from './wait.ts';
 
 const DOC = fileURLToPath(new URL('../../docs/operations.md', import.meta.url));
 
@@ -20,20 +20,8 @@ export function metricValue(text: string, series: string): number | undefined {
 
 /** Messages in a topic (sum of high watermarks; our topics are never trimmed in tests). */
 export async function topicSize(topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: 'tracelake-test', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
+  return withAdmin(async (admin) => {
     if (!(await admin.listTopics()).includes(topic)) return 0;
     return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  });
 }

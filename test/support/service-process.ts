@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -42,7 +43,7 @@ export function spawnService(kind: 'connector' | 'sink', config: object, env: Re
       while (!re.test(out)) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${kind} exited before logging ${re}:\n${out.slice(-2000)}`);
         if (Date.now() > end) throw new Error(`${kind} did not log ${re} in time:\n${out.slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     },
     async restUrl() {

@@ -3,6 +3,7 @@ import { Sink } from '../../sink/src/sink.ts';
 import { parseSinkConfig, type SinkConfigInput } from '../../sink/src/config.ts';
 import { stack } from './stack.ts';
 import { testLog } from './connector.ts';
+import { sleep } from './wait.ts';
 
 export function sinkConfig(topicPrefix: string, overrides: Partial<SinkConfigInput> = {}): SinkConfigInput {
   const w = stack().warehouse;
@@ -22,7 +23,7 @@ export async function startSink(input: SinkConfigInput): Promise<{ sink: Sink; d
   done.catch(() => undefined);
   for (let i = 0; i < 600 && sink.status !== 'RUNNING'; i++) {
     if (sink.status === 'FAILED') await done;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   if (sink.status !== 'RUNNING') throw new Error(`sink did not start (status ${sink.status})`);
   return { sink, done };

@@ -3,7 +3,7 @@
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `ok` every `everyMs` until it is true (a throwing check counts as false); fails after `timeoutMs` naming `what`. */
-export async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 250): Promise<void> {
+export async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 100): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await Promise.resolve().then(ok).catch(() => false))) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

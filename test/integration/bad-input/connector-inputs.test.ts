@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { Kafka, logLevel } from 'kafkajs';
+import { testKafka } from '../../support/kafka.ts';
 import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../../connector/src/config.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
@@ -11,7 +11,8 @@ import { connectorFixture, startConnector, testLog } from '../../support/connect
 import { tempPostgres } from '../../support/temp-postgres.ts';
 import { readTopic } from '../../support/kafka.ts';
 import { stack } from '../../support/stack.ts';
-import { topicSize, until } from '../../support/metrics.ts';
+import { topicSize } from '../../support/metrics.ts';
+import { until } from '../../support/wait.ts';
 
 const run = (cfg: ConnectorConfigInput) => new Connector(parseConnectorConfig(cfg), testLog).run();
 const fails = (code: string, check: (e: TracelakeError) => boolean = () => true) => (e: unknown) => {
@@ -130,7 +131,7 @@ test('bad input: a row larger than the topic allows stops the connector before t
   const { rows: [slot] } = await fx.db.query<{ behind: boolean }>(
     'SELECT confirmed_flush_lsn <= $2::pg_lsn AS behind FROM pg_replication_slots WHERE slot_name = $1', [fx.name, before!.lsn]);
   assert.equal(slot?.behind, true, 'the slot was not confirmed past the refused row');
-  const admin = new Kafka({ clientId: 't', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka('t').admin();
   await admin.connect();
   await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: fx.topic('t'), configEntries: [{ name: 'max.message.bytes', value: '1048576' }] }] });
   await admin.disconnect();
@@ -147,7 +148,7 @@ test('bad input: a change topic deleted under a streaming connector is created a
   t.after(async () => { await c.connector.stop(); await c.done.catch(() => undefined); });
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1)`);
   await until('the first row', async () => (await topicSize(fx.topic('t'))) === 1);
-  const admin = new Kafka({ clientId: 't', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka('t').admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [fx.topic('t')] });
   await until('the topic gone', async () => !(await admin.listTopics()).includes(fx.topic('t')));

@@ -2,7 +2,7 @@
 // absorbed, and no consumed change is lost (offsets move only after the MERGE).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel } from 'kafkajs';
+import { testKafka } from '../../support/kafka.ts';
 import { Sink } from '../../../sink/src/sink.ts';
 import { parseSinkConfig } from '../../../sink/src/config.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
@@ -11,7 +11,7 @@ import { sinkConfig, startSink } from '../../support/sink.ts';
 import { pipelineEnv } from '../../support/pipeline.ts';
 import { compareTable } from '../../support/compare.ts';
 import { stack } from '../../support/stack.ts';
-import { until } from '../../support/metrics.ts';
+import { until } from '../../support/wait.ts';
 
 test('bad input: a truncated Avro body is a poison record (stop, or dead-letter and go on)', async (t) => {
   const { fx, wh, stops } = await pipelineEnv(t, 'truncavro');
@@ -19,7 +19,7 @@ test('bad input: a truncated Avro body is a poison record (stop, or dead-letter 
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'a long enough value to cut')`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
   stops.push(async () => { await c.connector.stop(); await c.done; });
-  const kafka = new Kafka({ clientId: 't', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka('t');
   // take the real record and cut its body short: valid magic byte and schema id, broken Avro
   const consumer = kafka.consumer({ groupId: `${fx.name}-copy` });
   await consumer.connect();
@@ -57,7 +57,7 @@ test('bad input: a wrong warehouse token stops the sink naming the warehouse; no
     return true;
   });
   assert.equal(sink.status, 'FAILED');
-  const admin = new Kafka({ clientId: 't', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka('t').admin();
   await admin.connect();
   const offsets = await admin.fetchOffsets({ groupId: cfg.kafka.groupId!, topics: [fx.topic('t')] });
   await admin.disconnect();

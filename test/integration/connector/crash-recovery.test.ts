@@ -5,6 +5,7 @@ import { connectorFixture } from '../../support/connector.ts';
 import { readTopic } from '../../support/kafka.ts';
 import { spawnService } from '../../support/service-process.ts';
 import { topicSize } from '../../support/metrics.ts';
+import { sleep } from '../../support/wait.ts';
 
 const ids = (msgs: Array<{ key: Record<string, unknown> | null; value: Record<string, unknown> | null }>) =>
   new Set(msgs.filter((m) => m.value !== null).map((m) => Number((m.key as { id: number }).id)));
@@ -28,7 +29,7 @@ test('killed between the Kafka ack and the slot ack: the restart resends, nothin
     const deadline = Date.now() + 30_000;
     while (!dead && (await topicSize(fx.topic('t'))) < i) {
       if (Date.now() > deadline) throw new Error(`row ${i} did not reach Kafka within 30 s`);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
   }
   const died = await first.exited;

@@ -11,14 +11,8 @@ import { parseLsn } from '../../../schemas/src/lsn.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until, sleep } from '../../support/wait.ts';
 
-const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 test('a new column registers a new schema version before its first event; an incompatible change fails with the reason', async (t) => {
   const fx = await connectorFixture('evo');
@@ -79,7 +73,7 @@ test('a second instance on the same slot fails (whenBusy: fail) or stands by and
     (e: unknown) => e instanceof TracelakeError && e.code === 'SLOT_BUSY');
   const standby = new Connector(parseConnectorConfig(cfg('wait')), testLog);
   const standbyDone = standby.run();
-  await new Promise((r) => setTimeout(r, 2500));
+  await sleep(2500);
   assert.notEqual(standby.status, 'RUNNING', 'the standby does not touch an active slot');
   await first.connector.stop();
   await first.done;
@@ -118,7 +112,7 @@ test('the Kafka broker restarts under a streaming connector: nothing is acknowle
   execFileSync(kafkaScript, ['down'], { stdio: 'ignore' });
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (2), (3)`);
   const lsn = parseLsn((await fx.db.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l);
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000);
   const { rows: [held] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
   assert.ok(parseLsn(held!.c) < lsn, 'the slot does not move while Kafka is away');
   execFileSync(kafkaScript, ['up'], { stdio: 'ignore' });
@@ -134,7 +128,7 @@ const postgresScript = fileURLToPath(new URL('../../../scripts/stack/postgres.sh
 /** Postgres down for `ms` (longer than the connector's first reconnect attempts), then up again. */
 const restartPostgres = async (ms: number) => {
   execFileSync(postgresScript, ['down'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, ms));
+  await sleep(ms);
   execFileSync(postgresScript, ['up'], { stdio: 'ignore' });
 };
 const ids = (msgs: { key: unknown }[]) => new Set(msgs.map((x) => (x.key as { id: number }).id));
@@ -187,7 +181,7 @@ test('Postgres restarts in the middle of the initial snapshot: the connector sta
   const snapshot = () => connector.tables()[0]?.snapshot as { rows: number; state: string } | undefined;
   await until('the snapshot to be under way', () => (snapshot()?.rows ?? 0) > 0, 60_000);
   connector.pause();
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   assert.equal(snapshot()?.state, 'RUNNING', 'paused mid-snapshot (if it finished first, the table is too small for this machine)');
   await restartPostgres(3000);
   await fx.reconnect();

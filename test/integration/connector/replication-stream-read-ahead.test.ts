@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { ReplicationStream } from '../../../sources/postgres/replication-stream.ts';
 import { stack } from '../../support/stack.ts';
 import { slotFixture } from '../../support/connector.ts';
+import { sleep } from '../../support/wait.ts';
 
 const ROWS = 50_000;
 
@@ -41,14 +42,14 @@ test('a busy handler: the stream reads ahead past the first message, pauses with
   let before = -1;
   for (let i = 0; i < 100 && stream.received !== before; i++) {
     before = stream.received;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
   assert.equal(stream.handled, 0);
   assert.ok(stream.received > 2000, `read ahead past the first message while the handler was busy (${stream.received} read)`);
   assert.ok(stream.received < 12_000, `paused within the bound: ${stream.received} of the ${ROWS + 2} messages read while none was handled`);
 
   release();
-  for (let i = 0; i < 200 && tags.filter((x) => x === 'commit').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 200 && tags.filter((x) => x === 'commit').length === 0; i++) await sleep(100);
   assert.equal(tags.filter((x) => x === 'change').length, ROWS);
   assert.deepEqual([tags[0], tags.at(-1)], ['begin', 'commit']);
   assert.equal(outOfOrder, 0);

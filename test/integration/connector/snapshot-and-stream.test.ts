@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { connectorFixture, startConnector } from '../../support/connector.ts';
 import { readTopic, type DecodedMessage } from '../../support/kafka.ts';
 import { parseLsn } from '../../../schemas/src/lsn.ts';
+import { sleep } from '../../support/wait.ts';
 
 process.env.TZ = 'America/New_York'; // values must not shift with the process time zone
 
@@ -76,7 +77,7 @@ test('snapshot, then inserts/updates/deletes with TOAST, microseconds, decimals,
   for (let i = 0; i < 100 && confirmed < parseLsn(lastCommit); i++) {
     const { rows: [s] } = await fx.db.query<{ c: string }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
     confirmed = parseLsn(s!.c);
-    if (confirmed < parseLsn(lastCommit)) await new Promise((r) => setTimeout(r, 100));
+    if (confirmed < parseLsn(lastCommit)) await sleep(100);
   }
   assert.ok(confirmed >= parseLsn(lastCommit), 'confirmed_flush_lsn reached the last commit');
 

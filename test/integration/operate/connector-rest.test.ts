@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectorFixture } from '../../support/connector.ts';
 import { spawnService } from '../../support/service-process.ts';
-import { documentedMetrics, metricValue, topicSize, until } from '../../support/metrics.ts';
+import { documentedMetrics, metricValue, topicSize } from '../../support/metrics.ts';
+import { until, sleep } from '../../support/wait.ts';
 
 const TOKEN = 'test-token-0123456789';
 
@@ -37,7 +38,7 @@ test('connector REST: pause, resume, stop, offsets reset, re-snapshot, metrics, 
   assert.equal(paused.status, 202);
   assert.equal(paused.body.connector.state, 'PAUSED');
   await fx.db.query(`INSERT INTO ${table} SELECT g, 'while paused' FROM generate_series(51, 80) g`);
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000);
   assert.equal(await topicSize(topic), 50, 'nothing read while PAUSED');
   const { rows: [held] } = await fx.db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [fx.name]);
   assert.equal(held?.active, true, 'a paused connector keeps the slot (a standby cannot take it)');

@@ -12,7 +12,7 @@ import { sinkConfig } from '../../support/sink.ts';
 import { spawnService } from '../../support/service-process.ts';
 import { compareTable } from '../../support/compare.ts';
 import { stack } from '../../support/stack.ts';
-import { until } from '../../support/metrics.ts';
+import { until } from '../../support/wait.ts';
 
 const PASSWORD = 'PW-MARK-9f3e77';
 const PAYLOAD = 'PAYLOAD-MARK-c41d';

@@ -8,7 +8,8 @@ import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig } from '../../support/sink.ts';
 import { spawnService, type ServiceProcess } from '../../support/service-process.ts';
 import { compareTable } from '../../support/compare.ts';
-import { documentedMetrics, metricValue, topicSize, until } from '../../support/metrics.ts';
+import { documentedMetrics, metricValue, topicSize } from '../../support/metrics.ts';
+import { until, sleep } from '../../support/wait.ts';
 
 test('sink REST and graceful shutdown under load: nothing lost, replays idempotent', async (t) => {
   const { fx, wh, stops } = await pipelineEnv(t, 'ops');
@@ -30,7 +31,7 @@ test('sink REST and graceful shutdown under load: nothing lost, replays idempote
       await fx.db.query(`BEGIN; INSERT INTO ${table} SELECT g, 'load', 0 FROM generate_series(${next}, ${next + 4}) g;
         UPDATE ${table} SET n = n + 1 WHERE id = ${1 + (next % 200)}; DELETE FROM ${table} WHERE id = ${next - 3}; COMMIT`);
       next += 5;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   })();
   const deltaCount = async () => Number((await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${fx.name}.t`))[0]!.n);
@@ -48,10 +49,10 @@ test('sink REST and graceful shutdown under load: nothing lost, replays idempote
 
   // pause: the sink reads nothing more while the load goes on; resume catches up
   assert.equal(await state(await services.sink.call('PUT', '/pause')), 'PAUSED');
-  await new Promise((r) => setTimeout(r, 1500)); // a batch in hand is still merged
+  await sleep(1500); // a batch in hand is still merged
   const consumed = async () => metricValue((await services.sink.call('GET', '/metrics')).body, 'tracelake_sink_events_consumed_total')!;
   const before = await consumed();
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000);
   assert.equal(await consumed(), before, 'a paused sink consumes nothing');
   assert.ok((await topicSize(fx.topic('t'))) > before, 'while the topic grows');
   assert.equal(await state(await services.sink.call('PUT', '/resume')), 'RUNNING');
@@ -62,10 +63,10 @@ test('sink REST and graceful shutdown under load: nothing lost, replays idempote
     services[kind].child.kill('SIGTERM');
     assert.equal((await services[kind].exited).code, 0, `${kind} exits 0 on SIGTERM:\n${services[kind].output().slice(-1500)}`);
     assert.match(services[kind].output(), /"msg":"stopping: draining what is in hand"/);
-    await new Promise((r) => setTimeout(r, 1000)); // load continues while it is down
+    await sleep(1000); // load continues while it is down
     services[kind] = spawnService(kind, kind === 'sink' ? sinkCfg : connectorCfg);
   }
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   loading = false;
   await load;
   const rows = await equal('Delta equal to Postgres after both restarts');

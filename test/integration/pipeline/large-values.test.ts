@@ -10,6 +10,7 @@ import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { readRawValues, readTopic } from '../../support/kafka.ts';
+import { sleep } from '../../support/wait.ts';
 
 const MB = 1_000_000;
 
@@ -63,7 +64,7 @@ test('values up to 30 MB and a 63 MB row land in Delta unchanged with the defaul
     if (JSON.stringify(actual) === JSON.stringify(pgSide)) break;
     if (connector.status === 'FAILED') await cDone; // throws the connector's error
     if (sink.status === 'FAILED') await sDone;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   assert.deepEqual(actual, pgSide, 'every value has the length and hash it has in Postgres');
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { startConnector } from '../../support/connector.ts';
 import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
+import { sleep } from '../../support/wait.ts';
 
 const hostile = ["it's \"quoted\"", 'back\\slash', "'; DROP TABLE spans; --", 'control \u0001\t\n\r chars', 'emoji 😀 ☃ 中文',
   // text the engine rewrites before parsing: ${…} is variable substitution in Spark and Databricks (raw literals included)
@@ -43,7 +44,7 @@ test('spans flow from Postgres into Delta: snapshot, inserts, TOAST-untouched up
   for (let i = 0; i < 60; i++) {
     actual = await deltaRows().catch(() => []);
     if (JSON.stringify(actual) === JSON.stringify(expected)) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   assert.equal(actual.length, expected.length, 'row count');
   for (let i = 0; i < expected.length; i++) {
@@ -62,14 +63,14 @@ test('TRUNCATE reaches Delta: older rows go, rows written after it stay', async 
   const s = await startSink(sinkConfig(fx.name));
   stops.push(async () => { await s.sink.stop(); await s.done; });
   const ids = async () => (await wh.query<{ id: number }>(`SELECT id FROM ${fx.name}.t ORDER BY id`).catch(() => [])).map((r) => Number(r.id));
-  for (let i = 0; i < 60 && (await ids()).length !== 10; i++) await new Promise((r) => setTimeout(r, 1000));
+  for (let i = 0; i < 60 && (await ids()).length !== 10; i++) await sleep(1000);
   await fx.db.query(`TRUNCATE ${fx.schema}.t`);
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (42)`);
   let now: number[] = [];
   for (let i = 0; i < 60; i++) {
     now = await ids();
     if (now.length === 1) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   assert.deepEqual(now, [42]);
 });
@@ -90,7 +91,7 @@ test('key columns holding text the engine rewrites before parsing (${…}, quote
     actual = (await wh.query<{ k: string; v: string }>(`SELECT k, v FROM ${fx.name}.keyed`).catch(() => []))
       .map((r) => ({ k: r.k, v: r.v })).sort((a, b) => (Buffer.compare(Buffer.from(a.k), Buffer.from(b.k))));
     if (JSON.stringify(actual) === JSON.stringify(expected)) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   assert.deepEqual(actual, expected);
   assert.ok(expected.some((r) => r.v.startsWith('updated ${')), 'updated rows are among them');

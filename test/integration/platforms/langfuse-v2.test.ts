@@ -7,6 +7,7 @@ import { startConnector } from '../../support/connector.ts';
 import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { compareTable } from '../../support/compare.ts';
+import { sleep } from '../../support/wait.ts';
 
 test('Langfuse v2: repeated upserts that leave input untouched; tables equal Postgres; llm_spans from observations', async (t) => {
   const { fx, wh, stops } = await pipelineEnv(t, 'lf');
@@ -52,7 +53,7 @@ test('Langfuse v2: repeated upserts that leave input untouched; tables equal Pos
     rows = await wh.query<Record<string, unknown>>(`SELECT * FROM ${fx.name}.llm_spans ORDER BY span_id`).catch(() => []);
     // each table merges in its own lane: the view's traces (session) may land a batch after its observations
     if (rows.length === 5 && rows.every((r) => String(r.output_text).includes('.3') && r.session_id === 's1')) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   assert.equal(rows.length, 5);
   const storedInput = (await fx.db.query<{ i: string }>(`SELECT input::text AS i FROM ${S}.observations WHERE id = 'o0'`)).rows[0]!.i;
@@ -71,7 +72,7 @@ test('Langfuse v2: repeated upserts that leave input untouched; tables equal Pos
   for (let i = 0; i < 30; i++) { // the dataset items may land in a later batch than the observations
     const n = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${fx.name}.dataset_items WHERE NOT _deleted`).catch(() => [{ n: -1 }]);
     if (Number(n[0]!.n) === 2) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   for (const table of ['projects', 'traces', 'observations', 'scores', 'dataset_items']) problems.push(...(await compareTable(fx.db, S, table, wh, `${fx.name}.${table}`)).mismatches);
   assert.deepEqual(problems, []);

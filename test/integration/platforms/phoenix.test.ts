@@ -14,6 +14,7 @@ import { PRESETS } from '../../../schemas/src/platforms.ts';
 import { presetDrift } from '../../../sources/postgres/preset-schemas.ts';
 import { tableInfo } from '../../../sources/postgres/catalog.ts';
 import { defaultMappingOptions } from '../../../schemas/src/pg-types.ts';
+import { sleep } from '../../support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const HOME = process.env.TL_HOME ?? `${ROOT}.cache`;
@@ -76,7 +77,7 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
     costs = await pgCosts();
     const costed = rows.filter((r) => r.cost_usd !== null).length;
     if (rows.length === sent.length && costed === [...costs.values()].filter((v) => v !== null).length) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   assert.equal(rows.length, sent.length, 'every sent span is in llm_spans');
 
@@ -127,7 +128,7 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
   let pgLarge: Record<string, string> | undefined;
   for (let i = 0; i < 60 && !pgLarge; i++) { // Phoenix writes what it receives in the background
     [pgLarge] = (await storedLarge()).rows;
-    if (!pgLarge) await new Promise((r) => setTimeout(r, 1000));
+    if (!pgLarge) await sleep(1000);
   }
   assert.ok(pgLarge, 'Phoenix stored the large span');
   assert.deepEqual([pgLarge.input_sha, pgLarge.image_sha, pgLarge.context_sha], [large.input.sha256, large.image_url.sha256, large.context.sha256],
@@ -141,7 +142,7 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
               sha2(get_json_object(s.attributes, '${jsonPath(imagePath)}'), 256) AS image_sha,
               sha2(get_json_object(s.attributes, '${jsonPath(contextPath)}'), 256) AS context_sha
          FROM ${name}.spans s JOIN ${name}.llm_spans l ON l.span_id = s.span_id WHERE s.span_id = '${large.span_id}'`).catch(() => []);
-    if (!deltaLarge) await new Promise((r) => setTimeout(r, 1000));
+    if (!deltaLarge) await sleep(1000);
   }
   assert.ok(deltaLarge, 'the large span reached spans and llm_spans');
   assert.deepEqual({ ...deltaLarge }, { attrs_len: pgLarge.attrs_len, attrs_sha: pgLarge.attrs_sha, input_sha: large.input.sha256,
@@ -177,7 +178,7 @@ test('Phoenix → Postgres → connector → Kafka → sink → Delta: mirrored 
       compared += r.rows;
     }
     if (problems.length === 0) break;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   const annotated = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM ${name}.span_annotations WHERE name = 'correctness' AND score = 0.9 AND NOT _deleted`);
   assert.ok(Number(annotated[0]!.n) >= 2, 'the annotation upsert overwrote the earlier score in Delta');

@@ -8,7 +8,7 @@ import { startConnector } from '../../support/connector.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { compareTable } from '../../support/compare.ts';
 import { stack } from '../../support/stack.ts';
-import { until } from '../../support/metrics.ts';
+import { until } from '../../support/wait.ts';
 
 test('least privilege: a REPLICATION role with SELECT (no superuser) runs snapshot, streaming and heartbeats', async (t) => {
   const { fx, wh, stops } = await pipelineEnv(t, 'leastpriv');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { testKafka } from '../../support/kafka.ts';
 import { startConnector, testLog } from '../../support/connector.ts';
 import { Sink } from '../../../sink/src/sink.ts';
 import { parseSinkConfig } from '../../../sink/src/config.ts';
@@ -15,14 +15,8 @@ import { pipelineEnv } from '../../support/pipeline.ts';
 import { stack } from '../../support/stack.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import type { Warehouse } from '../../../sink/src/warehouse/databricks-client.ts';
+import { until } from '../../support/wait.ts';
 
-const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 60_000) => {
-  const end = Date.now() + ms;
-  while (!(await Promise.resolve().then(ok).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-};
 
 
 const count = async (wh: Warehouse, table: string, where = 'TRUE') =>
@@ -50,7 +44,7 @@ test('poison records go to the dead-letter topic with Kafka Connect error header
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'a'), (2, 'b')`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
   stops.push(async () => { await c.connector.stop(); await c.done; });
-  const kafka = new Kafka({ clientId: 'poisoner', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka('poisoner');
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic: fx.topic('t'), messages: [
@@ -152,7 +146,7 @@ test('a value the warehouse rejects (a Delta CHECK constraint) is isolated and d
   assert.deepEqual((await wh.query<{ id: number }>(`SELECT id FROM ${fx.name}.t ORDER BY id`)).map((r) => Number(r.id)), [1, 10, 12, 13]);
   assert.equal(s.sink.stats.deadLettered, 1);
   assert.equal(s.sink.status, 'RUNNING');
-  const kafka = new Kafka({ clientId: 'dlq-reader', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka('dlq-reader');
   const consumer = kafka.consumer({ groupId: `${fx.name}-dlq-reader` });
   await consumer.connect();
   await consumer.subscribe({ topic: dlq, fromBeginning: true });

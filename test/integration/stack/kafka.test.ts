@@ -1,13 +1,13 @@
 // Smoke: an idempotent kafkajs producer and a consumer group with manual offset commits on the real broker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel } from 'kafkajs';
-import { stack, uniqueName } from '../../support/stack.ts';
+import { testKafka } from '../../support/kafka.ts';
+import { uniqueName } from '../../support/stack.ts';
 
 test('idempotent producer → consumer group, offsets committed after processing', async (t) => {
   const topic = uniqueName('smoke.kafka');
   const groupId = uniqueName('smoke-group');
-  const kafka = new Kafka({ clientId: 'tracelake-smoke', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka('tracelake-smoke');
   const admin = kafka.admin();
   await admin.connect();
   t.after(async () => {

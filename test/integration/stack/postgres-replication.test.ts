@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { stack, uniqueName } from '../../support/stack.ts';
+import { sleep } from '../../support/wait.ts';
 
 test('pgoutput slot + publication round trip, acknowledged LSN becomes the confirmed flush LSN', async (t) => {
   const table = uniqueName('smoke_repl');
@@ -56,14 +57,14 @@ test('pgoutput slot + publication round trip, acknowledged LSN becomes the confi
     return rows[0].ok === true;
   };
   // nothing acknowledged yet: the slot must not have moved past the commit on its own
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   assert.equal(await reached(), false, 'the slot advanced without an acknowledgement');
 
   assert.equal(await service.acknowledge(commitLsn), true);
   let ok = false;
   for (let i = 0; i < 50 && !ok; i++) {
     ok = await reached();
-    if (!ok) await new Promise((r) => setTimeout(r, 100));
+    if (!ok) await sleep(100);
   }
   assert.equal(ok, true, `confirmed_flush_lsn should reach the acknowledged commit ${commitLsn}`);
 });

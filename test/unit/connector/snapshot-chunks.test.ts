@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { blockRanges, readChunks, readRangesInParallel, type SnapshotSource } from '../../../sources/postgres/snapshot-reads.ts';
+import { sleep } from '../../support/wait.ts';
 
 const src: SnapshotSource = { schema: 'public', table: 'spans', columns: ['id', 'name'], keyColumns: ['id'] };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fake connection over a table of `blocks` blocks with `perBlock` rows each; rows are [id, block]. */
 function fakeTable(blocks: number, perBlock: number, opts: { delayMs?: number; failAtBlock?: number } = {}) {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { quietRequestQueues } from '../../../runtime/kafka-request-queue.ts';
 import '../../../runtime/kafka.ts';
+import { sleep } from '../../support/wait.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -31,7 +32,7 @@ test('a kafkajs connection queue with nothing pending arms no check; a queued re
     q.fulfillRequest({ correlationId: 2, payload: Buffer.alloc(0), size: 0 });
     // the check armed for the queued request runs; kafkajs' own then re-arms one, due in -1 − now ms (Node: 1 ms),
     // and again after each: a loop for as long as the connection lives
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     assert.equal(q.throttleCheckTimeoutId, null, 'nothing pending: no check armed');
     assert.deepEqual(answered, [1, 2], 'both answers reached their callers');
   } finally {

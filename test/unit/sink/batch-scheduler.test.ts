@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { BatchScheduler } from '../../../sink/src/consume/batch-scheduler.ts';
 import type { BatchBuffer } from '../../../sink/src/consume/batch-buffer.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
+import { sleep } from '../../support/wait.ts';
 
 interface Applied {
   topic: string;
@@ -137,7 +138,7 @@ test('a quiet table\'s batch merges after a short linger; a table merged recentl
   applied[0]!.finish();
   await tick();
   add('a', 1);
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   assert.equal(applied.length, 1, 'its lane started a MERGE less than maxWaitMs ago');
   const draining = s.drain(); // merges what is collected, due or not
   await started(2);

@@ -8,8 +8,8 @@ import { createRecordDecoder } from '../../../sources/postgres/record-decoder.ts
 import { avroType } from '../../../schemas/src/avro/types.ts';
 import type { SchemaRegistry } from '../../../schemas/src/registry.ts';
 import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
+import { sleep } from '../../support/wait.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // what the handler asks pg_catalog about int4, and a registry that hands out ids
 const catalog = { query: async () => ({ rows: [{ oid: '23', schema: 'pg_catalog', name: 'int4', kind: 'b', elem: '0', base: '0' }] }) } as never;
 let ids = 0;
