@@ -1,7 +1,7 @@
 // The source-neutral half of the connector: what a source hands over becomes Kafka messages, and a source
 // position becomes durable only once Kafka has every event before it (docs/architecture.md).
 //
-// A source registers its tables (topic, Avro schemas in the registry, the encoder told), submits jobs (encoded
+// A source registers its tables (table-registry.ts: topic, Avro schemas, the encoder told), submits jobs (encoded
 // on the encoder's thread while the source reads on) and marks commits — positions at which everything
 // submitted so far forms a consistent whole. Events are sent in batches (a large transaction never sits in
 // memory whole): a batch is sent when full, at a commit once `lingerMs` has passed, or by the timer. After a
@@ -11,9 +11,9 @@ import { DEAD_LETTER, INDEX_STRIDE, OPS, type EncodedBatch } from './encode/enco
 import type { SourceJob } from './encode/change-record.ts';
 import type { Encoder } from './encode/encoder.ts';
 import type { KafkaPublisher, OutMessage } from './kafka/publisher.ts';
-import { keySchema, topicName, valueSchema, type Op, type TableSchema } from '../schemas/src/envelope.ts';
+import { TableRegistry } from './table-registry.ts';
+import type { Op } from '../schemas/src/envelope.ts';
 import type { SchemaRegistry } from '../schemas/src/registry.ts';
-import type { RegisteredSchema } from '../schemas/src/wire-format.ts';
 import { fault } from '../runtime/faults.ts';
 
 export interface EmitterOptions {
@@ -23,23 +23,6 @@ export interface EmitterOptions {
   lingerMs: number;
   /** where rows past the size ceiling go when their table's choice is dead-letter */
   deadLetterTopic: string;
-}
-
-/** A table as a source registers it: its schema, and the plain description its record decoder rebuilds it from. */
-export interface TableRegistration {
-  schema: TableSchema;
-  description: unknown;
-}
-
-export interface EmittedTable {
-  /** how the encoder knows this table (a schema change makes a new one) */
-  ref: number;
-  /** schema.table */
-  name: string;
-  schema: TableSchema;
-  topic: string;
-  key: RegisteredSchema;
-  value: RegisteredSchema;
 }
 
 /** Hooks for metrics; every call is cheap and synchronous. */
@@ -74,10 +57,8 @@ export class Emitter<P> {
   private readonly observer: EmitObserver<P>;
   /** events per table (schema.table) since the start */
   readonly tableEvents = new Map<string, number>();
-  /** every table the encoder knows, by ref and by what it was built from (registered again unchanged, it keeps its ref) */
-  private readonly byRef = new Map<number, EmittedTable>();
-  private readonly byIdentity = new Map<string, EmittedTable>();
-  private nextRef = 1;
+  /** the tables this emitter sends for (topics, registered schemas, encoder refs) */
+  readonly tables: TableRegistry;
 
   /** the batch: its encode jobs in order, and its size in events and (estimated) bytes */
   private jobs: Array<Promise<EncodedBatch>> = [];
@@ -99,6 +80,7 @@ export class Emitter<P> {
     this.opts = opts;
     this.ports = ports;
     this.observer = ports.observer ?? (noObserver as EmitObserver<P>);
+    this.tables = new TableRegistry(opts.topicPrefix, ports.registry, ports.publisher, ports.encoder);
   }
 
   /** Starts a new stream segment (after a (re)connect): what was buffered is dropped (the source reads it again). */
@@ -235,7 +217,7 @@ export class Emitter<P> {
     for (const { bytes, index } of batches) {
       const buf = Buffer.from(bytes);
       for (let i = 0; i < index.length; i += INDEX_STRIDE) {
-        const t = this.byRef.get(index[i]!)!;
+        const t = this.tables.get(index[i]!);
         const op = index[i + 1]!;
         const keyLen = index[i + 3]!;
         const valueLen = index[i + 5]!;
@@ -253,42 +235,6 @@ export class Emitter<P> {
       }
     }
     return out;
-  }
-
-  /**
-   * Every table's topic is created (all in one request, plus `extraTopics`) and its schemas registered before
-   * the first row is read: a sink starting alongside finds all change topics at once — one subscription, no
-   * resubscription as topics appear one by one — and can prepare its tables from the registered schemas.
-   */
-  async declare(tables: TableRegistration[], extraTopics: string[] = []): Promise<EmittedTable[]> {
-    await this.ports.publisher.ensureTopics([...tables.map((t) => this.topicOf(t.schema)), ...extraTopics]);
-    const out: EmittedTable[] = [];
-    for (const t of tables) out.push(await this.register(t));
-    return out;
-  }
-
-  /** A table's topic exists and its schemas are registered; the encoder knows it. Registered again unchanged, the same table. */
-  async register(reg: TableRegistration): Promise<EmittedTable> {
-    const { schema } = reg;
-    const topic = this.topicOf(schema);
-    await this.ports.publisher.ensureTopics([topic]);
-    const keyAvro = keySchema(this.opts.topicPrefix, schema);
-    const valueAvro = valueSchema(this.opts.topicPrefix, schema);
-    const key = await this.ports.registry.register(`${topic}-key`, keyAvro);
-    const value = await this.ports.registry.register(`${topic}-value`, valueAvro);
-    const identity = JSON.stringify([reg.description, key.id, value.id]);
-    let t = this.byIdentity.get(identity);
-    if (!t) {
-      t = { ref: this.nextRef++, name: `${schema.schema}.${schema.table}`, schema, topic, key, value };
-      this.byIdentity.set(identity, t);
-      this.byRef.set(t.ref, t);
-      this.ports.encoder.define({ ref: t.ref, description: reg.description, keyId: key.id, keySchema: keyAvro, valueId: value.id, valueSchema: valueAvro });
-    }
-    return t;
-  }
-
-  private topicOf(schema: TableSchema): string {
-    return topicName(this.opts.topicPrefix, schema.schema, schema.table);
   }
 }
 

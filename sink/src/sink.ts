@@ -9,9 +9,9 @@ import type { SinkConfig } from './config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import type { BatchBuffer } from './consume/batch-buffer.ts';
 import { BatchScheduler } from './consume/batch-scheduler.ts';
-import { ChangeConsumer, sinkKafka, type ConsumedRecord, type FetchedBatch } from './consume/change-consumer.ts';
+import { ChangeConsumer, sinkKafka, type FetchedBatch } from './consume/change-consumer.ts';
+import { CheckedDecoder } from './decode/checked-decoder.ts';
 import { EventDecoder } from './decode/event-decoder.ts';
-import type { TableEvent } from './decode/table-event.ts';
 import { TableManager } from './tables/table-manager.ts';
 import { TablePreparer } from './tables/table-preparer.ts';
 import { PRIORITY, withStatementPriority } from './warehouse/session-pool.ts';
@@ -46,11 +46,11 @@ export class Sink implements Worker {
   private readonly log: Logger;
   private readonly metrics: SinkMetrics | undefined;
   private readonly consumer: ChangeConsumer;
-  private readonly decoder: EventDecoder;
+  private readonly decoder: CheckedDecoder;
   private readonly registry: SchemaRegistry;
   private readonly batches: BatchScheduler;
   private readonly retry: WarehouseRetry;
-  private dlq: DeadLetterQueue | undefined;
+  private readonly dlq: DeadLetterQueue | undefined;
   private wh: Warehouse | undefined;
   private writer: TableWriter | undefined;
   private views: ViewManager | undefined;
@@ -72,9 +72,9 @@ export class Sink implements Worker {
     this.log = log;
     this.metrics = metrics;
     this.registry = new SchemaRegistry(cfg.registry.url, cfg.registry);
-    this.decoder = new EventDecoder(this.registry);
     const kafka = sinkKafka(cfg.kafka);
     if (cfg.errors.tolerance === 'all') this.dlq = new DeadLetterQueue(kafka, cfg.errors.deadLetterTopic!, log, metrics);
+    this.decoder = new CheckedDecoder(new EventDecoder(this.registry), this.dlq);
     this.consumer = new ChangeConsumer(kafka, cfg.kafka, log, {
       batch: (b) => this.locked(() => this.collect(b)),
       revoked: () => this.discardBuffer(),
@@ -219,7 +219,8 @@ export class Sink implements Worker {
       if (!b.current() || this.paused || this.stopping) break;
       const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0);
       await this.batches.roomFor(bytes); // a large row waits for what is before it to be merged
-      const ev = await this.decode(b.topic, b.partition, m);
+      const ev = await this.decoder.decode(b.topic, b.partition, m);
+      this.stats.deadLettered = this.dlq?.sent ?? 0;
       this.batches.add(b.topic, b.partition, m.offset, ev, bytes);
       this.metrics?.buffered.set(this.batches.collectedRows);
       this.stats.eventsConsumed++;
@@ -235,25 +236,6 @@ export class Sink implements Worker {
     const next = this.lock.then(() => (this.failure ? undefined : fn()));
     this.lock = next.catch((err: unknown) => this.fail(err as Error));
     return next;
-  }
-
-  private async decode(topic: string, partition: number, m: ConsumedRecord): Promise<TableEvent | null> {
-    const { offset } = m;
-    try {
-      return await this.decoder.decode(topic, partition, m);
-    } catch (err) {
-      const e = err as Partial<TracelakeError> & Error;
-      if (e.retriable) throw err; // registry unreachable: not the record's fault
-      if (!this.dlq) {
-        throw new TracelakeError(`poison record at ${topic}[${partition}]@${offset}: ${e.message}`, {
-          code: 'POISON_RECORD', cause: err,
-          remedy: 'inspect the record; set errors.tolerance: all with errors.deadLetterTopic to route such records aside and go on',
-        });
-      }
-      await this.dlq.send({ topic, partition, offset, raw: { key: m.key, value: m.value } }, 'VALUE_CONVERTER', e);
-      this.stats.deadLettered = this.dlq.sent;
-      return null;
-    }
   }
 
   /**

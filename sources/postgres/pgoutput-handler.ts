@@ -12,7 +12,8 @@ import { TypeCatalog, tableInfo } from './catalog.ts';
 import { ChangeItemsWriter } from './change-items.ts';
 import { buildTable, type PostgresJob, type TableSource } from './record-decoder.ts';
 import type { Tuple } from '../../emitter/encode/change-record.ts';
-import type { EmittedTable, Emitter } from '../../emitter/emitter.ts';
+import type { Emitter } from '../../emitter/emitter.ts';
+import type { EmittedTable } from '../../emitter/table-registry.ts';
 import type { MappingOptions } from '../../schemas/src/pg-types.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 
@@ -202,7 +203,7 @@ export class PgoutputHandler {
 
   /** A table as the emitter registers it: its schema, and the description the record decoder rebuilds it from. */
   register(source: TableSource): Promise<EmittedTable> {
-    return this.emitter.register({ schema: buildTable(source), description: source });
+    return this.emitter.tables.register({ schema: buildTable(source), description: source });
   }
 }
 

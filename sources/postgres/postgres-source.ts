@@ -180,7 +180,7 @@ export class PostgresSource implements ChangeSource {
       const description = await tableSource(t, catalog, this.cfg.source);
       registrations.push({ schema: buildTable(description), description });
     }
-    await session.emitter.declare(registrations, session.deadLetterTables.length > 0 ? [session.deadLetterTopic] : []);
+    await session.emitter.tables.declare(registrations, session.deadLetterTables.length > 0 ? [session.deadLetterTopic] : []);
   }
 
   requestSnapshot(table: string): SnapshotProgress {

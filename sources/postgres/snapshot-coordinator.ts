@@ -9,7 +9,7 @@ import { tableSource } from './source-tables.ts';
 import { createSlot, dropSlot, slotState, type ExportedSlot } from './slot.ts';
 import { beginSnapshot, blockLayout, blockRanges, readChunks, readRangesInParallel } from './snapshot-reads.ts';
 import type { SnapshotProgress } from '../source.ts';
-import type { EmittedTable } from '../../emitter/emitter.ts';
+import type { EmittedTable } from '../../emitter/table-registry.ts';
 import type { StateStore } from '../../emitter/kafka/state-store.ts';
 import type { ConnectorConfig } from '../../connector/src/config.ts';
 import type { ConnectorMetrics } from '../../connector/src/metrics.ts';
