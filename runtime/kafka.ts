@@ -1,9 +1,8 @@
 // How both services reach Kafka: brokers plus optional TLS and SASL, one schema (part of each service's
-// kafka section) and one factory for every kafkajs client they create.
+// kafka section), and the options every client they create starts from — @platformatic/kafka (the producers and
+// admin clients), and kafkajs for the sink's consumer group until it moves too (docs/benchmarks.md, "Kafka client").
 import { readFileSync } from 'node:fs';
-import './kafka-crc32c.ts'; // before kafkajs loads: native CRC-32C for its record batches
-import './kafka-grouping.ts'; // before kafkajs loads: messages grouped by partition in one pass
-import './kafka-produce-request.ts'; // before kafkajs loads: each produce request written into one exact-size buffer
+import type { BaseOptions } from '@platformatic/kafka';
 import './kafka-request-queue.ts'; // kafkajs connections stop polling an empty request queue every millisecond
 import './kafka-compression.ts'; // zstd for kafkajs, from node:zlib
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
@@ -50,3 +49,21 @@ export function kafkaSecurity(k: Pick<KafkaConnection, 'ssl' | 'sasl'>): Pick<Ka
 export function kafkaClient(k: KafkaConnection, clientId: string, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({ clientId, brokers: k.brokers, logLevel: logLevel.NOTHING, ...kafkaSecurity(k), ...extra });
 }
+
+/** The @platformatic/kafka options of a connection: brokers, TLS, SASL (files read now). */
+export function kafkaOptions(k: KafkaConnection, clientId: string): BaseOptions {
+  const out: BaseOptions = { clientId, bootstrapBrokers: k.brokers };
+  if (k.ssl === true) out.tls = {};
+  else if (k.ssl) {
+    out.tls = {
+      rejectUnauthorized: k.ssl.rejectUnauthorized,
+      ...(k.ssl.caFile ? { ca: [readFileSync(k.ssl.caFile, 'utf8')] } : {}),
+      ...(k.ssl.certFile ? { cert: readFileSync(k.ssl.certFile, 'utf8') } : {}),
+      ...(k.ssl.keyFile ? { key: readFileSync(k.ssl.keyFile, 'utf8') } : {}),
+    };
+  }
+  if (k.sasl) out.sasl = { mechanism: SASL_MECHANISMS[k.sasl.mechanism], username: k.sasl.username, password: k.sasl.password };
+  return out;
+}
+
+const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;

@@ -1,9 +1,8 @@
-// Kafka side of the connector: an idempotent kafkajs producer (acks=all) and topic creation.
-import type { Admin, ITopicConfig, Kafka, Producer } from 'kafkajs';
-import { kafkaClient, type KafkaConnection } from '../../runtime/kafka.ts';
-import { compressionType, type Compression } from '../../runtime/kafka-compression.ts';
+// Kafka side of the emitter: an idempotent producer (acks=all) and topic creation, on @platformatic/kafka.
+import { Admin, compatibilityPartitioner, Producer, ProduceAcks } from '@platformatic/kafka';
+import { kafkaOptions, type KafkaConnection } from '../../runtime/kafka.ts';
+import type { Compression } from '../../runtime/kafka-compression.ts';
 import { kafkaError } from '../../runtime/kafka-errors.ts';
-import { keyHashPartitioner } from './partitioner.ts';
 
 export interface OutMessage {
   topic: string;
@@ -27,32 +26,31 @@ export interface PublisherOptions {
 
 export class KafkaPublisher {
   private readonly opts: PublisherOptions;
-  private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private readonly producer: Producer<Buffer | null, Buffer | null>;
   private readonly admin: Admin;
   private readonly known = new Set<string>();
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
-    // few client retries (~2 s): a longer outage is handled by the connector, which reconnects the stream
-    // from the slot's confirmed position (nothing unacknowledged is lost) and re-checks every topic
-    this.kafka = kafkaClient(opts.connection, opts.clientId, { retry: { retries: 3 } });
+    const base = kafkaOptions(opts.connection, opts.clientId);
+    // few client retries (~2 s): a longer outage is handled by the source, which reads again from its
+    // acknowledged position (nothing unacknowledged is lost) after the emitter re-checks every topic.
     // idempotent: acks=all and ordered retries without duplicates within a producer session
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
-    this.admin = this.kafka.admin();
+    // keyed messages partitioned as the Java client does (murmur2), so as Debezium's topics are
+    this.producer = new Producer<Buffer | null, Buffer | null>({
+      ...base, acks: ProduceAcks.ALL, idempotent: true, compression: opts.compression, partitioner: compatibilityPartitioner,
+      retries: 3, retryDelay: 500, timeout: 30_000, autocreateTopics: false,
+    });
+    this.admin = new Admin({ ...base, retries: 3, retryDelay: 500 });
   }
 
+  /** Checks that a broker answers (the clients connect on first use). */
   async connect(): Promise<void> {
     try {
-      await this.admin.connect();
-      await this.producer.connect();
+      await this.admin.metadata({ topics: [] });
     } catch (err) {
       throw kafkaError(err);
     }
-  }
-
-  async ensureTopic(topic: string): Promise<void> {
-    await this.ensureTopics([topic]);
   }
 
   /** Creates the topics that do not exist yet, all in one request (a consumer listing topics sees them together). */
@@ -61,11 +59,13 @@ export class KafkaPublisher {
     if (unknown.length === 0) return;
     try {
       const existing = new Set(await this.admin.listTopics());
-      const specs: ITopicConfig[] = unknown.filter((t) => !existing.has(t)).map((topic) => ({
-        topic, numPartitions: this.opts.partitions, replicationFactor: this.opts.replicationFactor,
-        configEntries: Object.entries({ 'max.message.bytes': String(this.opts.maxMessageBytes), ...this.opts.topicConfig }).map(([name, value]) => ({ name, value })),
-      }));
-      if (specs.length > 0) await this.admin.createTopics({ topics: specs, waitForLeaders: true });
+      const missing = unknown.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        await this.admin.createTopics({
+          topics: missing, partitions: this.opts.partitions, replicas: this.opts.replicationFactor,
+          configs: Object.entries({ 'max.message.bytes': String(this.opts.maxMessageBytes), ...this.opts.topicConfig }).map(([name, value]) => ({ name, value })),
+        }).catch((err: unknown) => { if (!alreadyExists(err)) throw err; }); // another instance was first
+      }
     } catch (err) {
       throw kafkaError(err);
     }
@@ -75,27 +75,23 @@ export class KafkaPublisher {
   /** Sends and waits until the broker has every message (acks=all). */
   async send(messages: OutMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null }>>();
-    for (const m of messages) {
-      let list = byTopic.get(m.topic);
-      if (!list) byTopic.set(m.topic, (list = []));
-      list.push({ key: m.key, value: m.value });
-    }
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        compression: compressionType(this.opts.compression),
-        topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-      });
+      await this.producer.send({ messages: messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value })) });
     } catch (err) {
       // a topic deleted under us: after the reconnect that follows, register() checks and creates it again
-      for (const topic of byTopic.keys()) this.known.delete(topic);
+      for (const m of messages) this.known.delete(m.topic);
       throw kafkaError(err);
     }
   }
 
   async disconnect(): Promise<void> {
-    await this.producer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await this.producer.close().catch(() => undefined);
+    await this.admin.close().catch(() => undefined);
   }
+}
+
+/** A topic creation refused because the topic exists. */
+export function alreadyExists(err: unknown): boolean {
+  const e = err as { apiId?: string; errors?: unknown[] };
+  return e.apiId === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(alreadyExists));
 }

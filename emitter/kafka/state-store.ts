@@ -1,7 +1,8 @@
 // The connector's own state (which snapshot finished, at which LSN) in a compacted Kafka topic, keyed by
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { kafkaClient, type KafkaConnection } from '../../runtime/kafka.ts';
+import { Admin, Consumer, MessagesStreamModes, Producer, ProduceAcks, stringDeserializers, stringSerializer, type BaseOptions } from '@platformatic/kafka';
+import { alreadyExists } from './publisher.ts';
+import { kafkaOptions, type KafkaConnection } from '../../runtime/kafka.ts';
 import { kafkaError } from '../../runtime/kafka-errors.ts';
 
 export interface ConnectorState {
@@ -12,25 +13,23 @@ export interface ConnectorState {
 }
 
 export class StateStore {
-  private readonly kafka: Kafka;
+  private readonly base: BaseOptions;
   private readonly topic: string;
   private admin: Admin | undefined;
-  private producer: Producer | undefined;
+  private producer: Producer<string, string | null> | undefined;
 
   constructor(connection: KafkaConnection, topic: string) {
-    this.kafka = kafkaClient(connection, 'tracelake-state');
+    this.base = kafkaOptions(connection, 'tracelake-state');
     this.topic = topic;
   }
 
-  private async ensureTopic(): Promise<void> {
-    this.admin ??= this.kafka.admin();
-    await this.admin.connect();
+  private async ensureTopic(): Promise<Admin> {
+    this.admin ??= new Admin(this.base);
     if (!(await this.admin.listTopics()).includes(this.topic)) {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-      }).catch((err: { type?: string }) => { if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err; });
+      await this.admin.createTopics({ topics: [this.topic], partitions: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] })
+        .catch((err: unknown) => { if (!alreadyExists(err)) throw err; });
     }
+    return this.admin;
   }
 
   /** The latest state stored for `key`, or undefined. Reads the topic to its end. */
@@ -39,27 +38,22 @@ export class StateStore {
   }
 
   private async readLatest(key: string): Promise<ConnectorState | undefined> {
-    await this.ensureTopic();
-    const ends = await this.admin!.fetchTopicOffsets(this.topic);
-    const end = BigInt(ends[0]?.high ?? '0');
-    const start = BigInt(ends[0]?.low ?? '0');
-    if (end === start) return undefined;
-    const consumer = this.kafka.consumer({ groupId: `tracelake-state-reader-${process.pid}-${Date.now()}` });
+    const admin = await this.ensureTopic();
+    const [partition] = (await admin.listOffsets({ topics: [{ name: this.topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }] }))[0]?.partitions ?? [];
+    const end = partition?.offset ?? 0n;
+    if (end === 0n) return undefined;
+    // a throw-away reader (GET /offsets calls it too): it commits nothing, so its group leaves no offsets behind
+    const consumer = new Consumer<string, string, string, string>({ ...this.base, groupId: `tracelake-state-reader-${process.pid}-${Date.now()}`, deserializers: stringDeserializers });
     let latest: ConnectorState | undefined;
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        consumer.run({
-          autoCommit: false, // a throw-away reader (GET /offsets calls it too): leave no offsets, so its group vanishes
-          eachMessage: async ({ message }) => {
-            if (message.key?.toString() === key) latest = message.value ? (JSON.parse(message.value.toString()) as ConnectorState) : undefined;
-            if (BigInt(message.offset) + 1n >= end) resolve();
-          },
-        }).catch(reject);
-      });
+      const stream = await consumer.consume({ topics: [this.topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+      for await (const message of stream) {
+        if (message.key === key) latest = message.value ? (JSON.parse(message.value) as ConnectorState) : undefined;
+        if (message.offset + 1n >= end) break;
+      }
+      await stream.close();
     } finally {
-      await consumer.disconnect().catch(() => undefined);
+      await consumer.close(true).catch(() => undefined);
     }
     return latest;
   }
@@ -70,20 +64,20 @@ export class StateStore {
 
   private async store(key: string, state: ConnectorState | null): Promise<void> {
     await this.ensureTopic();
-    if (!this.producer) {
-      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await this.producer.connect();
-    }
-    await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key, value: state ? JSON.stringify(state) : null }] });
+    this.producer ??= new Producer<string, string | null>({ ...this.base, acks: ProduceAcks.ALL, idempotent: true, serializers: { key: stringSerializer, value: nullableString } });
+    await this.producer.send({ messages: [{ topic: this.topic, key, value: state ? JSON.stringify(state) : null }] });
   }
 
   async close(): Promise<void> {
-    await this.producer?.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.producer?.close().catch(() => undefined);
+    await this.admin?.close().catch(() => undefined);
   }
 }
 
-/** The state topic's kafkajs failures reported as the publisher's are (kafka-error.ts). */
+/** A null value stays null (a tombstone: the state was reset). */
+const nullableString = (v: string | null | undefined): Buffer | undefined => (v == null ? (null as unknown as undefined) : Buffer.from(v));
+
+/** The state topic's client failures reported as the publisher's are (runtime/kafka-errors.ts). */
 async function asKafkaError<T>(p: Promise<T>, topic: string): Promise<T> {
   try {
     return await p;

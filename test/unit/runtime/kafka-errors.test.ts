@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MultipleErrors, NetworkError, ProtocolError, ResponseError } from '@platformatic/kafka';
 import { kafkaError, kafkaUnreachable, lostGeneration } from '../../../runtime/kafka-errors.ts';
 
 test('a commit refused because the group moved on is recognised (the batch is replayed, not a failure)', () => {
@@ -24,4 +25,17 @@ test('client failures become typed errors: credentials, TLS and size are not ret
   assert.deepEqual([large.code, large.retriable], ['KAFKA_MESSAGE_TOO_LARGE', false]);
   const down = kafkaError(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:19092'), 'state topic read');
   assert.deepEqual([down.code, down.retriable, down.message], ['KAFKA_UNAVAILABLE', true, 'state topic read failed: Connection error: connect ECONNREFUSED 127.0.0.1:19092']);
+});
+
+test('@platformatic/kafka failures are classified too, also when wrapped in its MultipleErrors', () => {
+  const tooLarge = new MultipleErrors('Producing messages failed.', [new ResponseError(0, 9, { '/topics/0/partitions/0': [10, null] }, {})]);
+  assert.equal(kafkaError(tooLarge).code, 'KAFKA_MESSAGE_TOO_LARGE');
+  assert.equal(kafkaError(new ProtocolError('MESSAGE_TOO_LARGE')).code, 'KAFKA_MESSAGE_TOO_LARGE');
+  const gone = new MultipleErrors('Cannot connect to any broker.', [new NetworkError('Connection to 127.0.0.1:19092 failed.', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:19092'), { code: 'ECONNREFUSED' }) })]);
+  assert.equal(kafkaUnreachable(gone), true);
+  assert.deepEqual([kafkaError(gone).code, kafkaError(gone).retriable], ['KAFKA_UNAVAILABLE', true]);
+  assert.match(kafkaError(gone).message, /ECONNREFUSED/, 'the wrapped cause is in the message');
+  assert.equal(lostGeneration(new ProtocolError('ILLEGAL_GENERATION')), true);
+  assert.equal(lostGeneration(new ProtocolError('TOPIC_AUTHORIZATION_FAILED')), false);
+  assert.equal(kafkaUnreachable(new ProtocolError('TOPIC_AUTHORIZATION_FAILED')), false);
 });
