@@ -26,7 +26,6 @@ async function main(): Promise<void> {
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
   const admin = kafkaAdmin();
-  await admin.connect();
   const wh = await connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
   const connectorConfig = {
     source: { url: env.pgUrl, tables: [TABLE], publication: { name: RUN }, slot: { name: RUN }, snapshot: { mode: 'no_data' } },
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
     await wh.query(`DROP SCHEMA IF EXISTS ${RUN} CASCADE`).catch(() => undefined);
     await wh.close();
     await cleanUp(db, admin, RUN).catch((err: unknown) => process.stderr.write(`clean-up: ${(err as Error).message}\n`));
-    await admin.disconnect();
+    await admin.close();
     await db.end();
   }
   appendResults(lines);

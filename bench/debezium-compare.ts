@@ -6,7 +6,7 @@
 // Sizes: BENCH_SMALL_ROWS (200000), BENCH_SPAN_ROWS (50000). BENCH_DBZ_JSON=0 leaves out the second Debezium
 // reading (Kafka's JsonConverter without schemas, no registry: Debezium without the Avro converter's cost).
 // BENCH_DRY_RUN=1 prints the results instead of appending them.
-import type { Admin } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
 import { SchemaRegistry, decodeWire } from '../schemas/src/registry.ts';
 import {
   appendResults, cleanUp, createBenchTable, env, fillBenchTable, firstValue, load1, lsnNow, machine, recvlogicalSeconds,
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     `## Streaming PG → Kafka: connector vs Debezium vs ceiling — ${today()}`, '',
     `Machine: ${machine()}; Postgres, Kafka, the registry and the measured process on the same cores.`,
     'Backlog written first (1000-row transactions), then read from three pgoutput slots created before it: `pg_recvlogical`',
-    'to /dev/null (decode ceiling), our connector (decode, Avro, kafkajs acks=all idempotent, slot confirmation), and',
+    'to /dev/null (decode ceiling), our connector (decode, Avro, @platformatic/kafka acks=all idempotent, slot confirmation), and',
     `Debezium ${v.debezium} on one Kafka Connect ${v.kafka} distributed worker (Avro through Apicurio's converter`,
     `${v.converter} in the Confluent wire format, checked by decoding a message through the ccompat API; Connect's`,
     'producer defaults acks=all, one request in flight; Debezium\'s defaults max.batch.size 2048, max.queue.size 8192).',

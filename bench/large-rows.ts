@@ -57,7 +57,6 @@ async function main(): Promise<void> {
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
   const admin = kafkaAdmin();
-  await admin.connect();
   const wh = await connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
   const rows: string[] = [];
   const load = [load1()];
@@ -142,7 +141,7 @@ async function main(): Promise<void> {
   } finally {
     await db.query(`DROP SCHEMA IF EXISTS ${RUN} CASCADE`);
     await cleanUp(db, admin, RUN).catch((err: unknown) => process.stderr.write(`clean-up: ${(err as Error).message}\n`));
-    await admin.disconnect();
+    await admin.close();
     await wh.close();
     await db.end();
   }

@@ -7,7 +7,7 @@
 // issue 8 names 5M: ~10 GB of table, as much WAL and ~10 GB per reader's topic here). BENCH_DBZ_JSON=0 leaves out the
 // second Debezium snapshot (Kafka's JsonConverter without schemas, no registry). BENCH_DRY_RUN=1 prints the results.
 import { parseArgs } from 'node:util';
-import type { Admin } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
 import {
   appendResults, createBenchTable, env, fillBenchTable, load1, machine, startOurs, today, treePeakRssMb, waitForTopicCount,
 } from './lib/harness.ts';

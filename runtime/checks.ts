@@ -1,6 +1,6 @@
-import type { Admin } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
 import { TracelakeError } from '../schemas/src/errors.ts';
-import { kafkaClient, type KafkaConnection } from './kafka.ts';
+import { kafkaOptions, type KafkaConnection } from './kafka.ts';
 
 // Pre-flight checks (`tracelake validate`, PUT /config/validate?checks=true): each check says what it
 // looked at, whether it passed, and the fix when it did not. A check that throws fails with its message;
@@ -51,9 +51,8 @@ export function formatChecks(results: CheckResult[]): string {
  * (errors `fn` raises itself as TracelakeErrors pass through).
  */
 export async function withKafkaAdmin<T>(k: KafkaConnection, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaClient(k, 'tracelake-validate', { connectionTimeout: 5000, retry: { retries: 1 } }).admin();
+  const admin = new Admin({ ...kafkaOptions(k, 'tracelake-validate'), connectTimeout: 5000, timeout: 5000, retries: 1 });
   try {
-    await admin.connect();
     return await fn(admin);
   } catch (err) {
     if (err instanceof TracelakeError) throw err;
@@ -61,7 +60,7 @@ export async function withKafkaAdmin<T>(k: KafkaConnection, fn: (admin: Admin) =
       code: 'KAFKA_UNREACHABLE', remedy: 'check kafka.brokers (and kafka.ssl / kafka.sasl) and the network path to them',
     });
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await admin.close().catch(() => undefined);
   }
 }
 

@@ -72,3 +72,9 @@ export function lostGeneration(err: unknown): boolean {
   return some(err, (e) => types.includes((e as { type?: string }).type ?? '') || types.includes(e.apiId ?? '')
     || /coordinator is not aware of this member|group is rebalancing|generation/i.test(e.message ?? ''));
 }
+
+/** A topic creation refused because the topic exists (another instance was first). */
+export function alreadyExists(err: unknown): boolean {
+  const e = err as ErrorLike;
+  return e?.apiId === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every(alreadyExists));
+}

@@ -1,11 +1,8 @@
 // How both services reach Kafka: brokers plus optional TLS and SASL, one schema (part of each service's
-// kafka section), and the options every client they create starts from — @platformatic/kafka (the producers and
-// admin clients), and kafkajs for the sink's consumer group until it moves too (docs/benchmarks.md, "Kafka client").
+// kafka section), and the options every client they create starts from. The client is @platformatic/kafka
+// (maintained, pure JavaScript, no native build; the choice and its numbers: docs/benchmarks.md, "Kafka client").
 import { readFileSync } from 'node:fs';
 import type { BaseOptions } from '@platformatic/kafka';
-import './kafka-request-queue.ts'; // kafkajs connections stop polling an empty request queue every millisecond
-import './kafka-compression.ts'; // zstd for kafkajs, from node:zlib
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 
 export const kafkaConnectionFields = {
@@ -28,27 +25,6 @@ export const kafkaConnectionFields = {
 
 const connectionSchema = z.strictObject(kafkaConnectionFields);
 export type KafkaConnection = z.output<typeof connectionSchema>;
-
-/** The kafkajs TLS and SASL settings of a connection (files read now). */
-export function kafkaSecurity(k: Pick<KafkaConnection, 'ssl' | 'sasl'>): Pick<KafkaConfig, 'ssl' | 'sasl'> {
-  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
-  if (k.ssl === true) out.ssl = true;
-  else if (k.ssl) {
-    out.ssl = {
-      rejectUnauthorized: k.ssl.rejectUnauthorized,
-      ...(k.ssl.caFile ? { ca: [readFileSync(k.ssl.caFile, 'utf8')] } : {}),
-      ...(k.ssl.certFile ? { cert: readFileSync(k.ssl.certFile, 'utf8') } : {}),
-      ...(k.ssl.keyFile ? { key: readFileSync(k.ssl.keyFile, 'utf8') } : {}),
-    };
-  }
-  if (k.sasl) out.sasl = { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } as SASLOptions;
-  return out;
-}
-
-/** A kafkajs client for `k`; library logging off (errors reach us through the calls). */
-export function kafkaClient(k: KafkaConnection, clientId: string, extra: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({ clientId, brokers: k.brokers, logLevel: logLevel.NOTHING, ...kafkaSecurity(k), ...extra });
-}
 
 /** The @platformatic/kafka options of a connection: brokers, TLS, SASL (files read now). */
 export function kafkaOptions(k: KafkaConnection, clientId: string): BaseOptions {

@@ -5,7 +5,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { kafkaClient } from '../runtime/kafka.ts';
+import { Admin } from '@platformatic/kafka';
+import { kafkaOptions } from '../runtime/kafka.ts';
 import { stack } from './stack/stack-env.ts';
 import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
 
@@ -22,15 +23,13 @@ async function reset(db: pg.Client): Promise<void> {
   await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [NAME]);
   await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [NAME]).catch(() => undefined);
   await db.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
-  const kafka = kafkaClient({ brokers: env.kafkaBrokers, ssl: false }, 'tracelake-demo'); // the services' client: quiet, no warnings
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = new Admin(kafkaOptions({ brokers: env.kafkaBrokers, ssl: false }, 'tracelake-demo')); // the services' client
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${NAME}.`) || t === `${NAME}-state`);
   if (topics.length > 0) await admin.deleteTopics({ topics });
   // deletion finishes in the background: a topic created again before it is gone is unusable for a while
   for (let i = 0; i < 60 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await new Promise((r) => setTimeout(r, 500));
-  await admin.deleteGroups([`${NAME}-sink`]).catch(() => undefined);
-  await admin.disconnect();
+  await admin.deleteGroups({ groups: [`${NAME}-sink`] }).catch(() => undefined);
+  await admin.close();
   const wh = await warehouse();
   await wh.query(`DROP SCHEMA IF EXISTS ${NAME} CASCADE`);
   await wh.close();

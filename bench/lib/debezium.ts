@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import pg from 'pg';
-import type { Admin } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
 import { cpuWindow, type CpuShare } from './cpu.ts';
 import { ROOT, cleanUp, env, kafkaAdmin, rssMb, sleep, treePeakRssMb, waitForTopicCount } from './harness.ts';
 
@@ -140,7 +140,6 @@ export async function benchSession<T>(prefix: string, run: string, body: (db: pg
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
   const admin = kafkaAdmin();
-  await admin.connect();
   try {
     restartWorker();
     await deleteConnectors(prefix);
@@ -150,7 +149,7 @@ export async function benchSession<T>(prefix: string, run: string, body: (db: pg
     await deleteConnectors(prefix).catch(() => undefined);
     stopWorker();
     await cleanUp(db, admin, run);
-    await admin.disconnect();
+    await admin.close();
     await db.end();
   }
 }

@@ -5,7 +5,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, wri
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Admin, Consumer, MessagesStreamModes } from '@platformatic/kafka';
+import { topicRanges } from '../../runtime/kafka-offsets.ts';
 import { stack } from '../../scripts/stack/stack-env.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -150,13 +151,13 @@ export function startOurs(config: Record<string, unknown>, extraNodeArgs: string
 }
 
 export function kafkaAdmin(): Admin {
-  return new Kafka({ clientId: 'tracelake-bench', brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  return new Admin({ clientId: 'tracelake-bench', bootstrapBrokers: env.kafkaBrokers });
 }
 
 /** Messages in `topic` (sum of the partitions' end offsets; the topics are never compacted or truncated here). */
 export async function topicCount(admin: Admin, topic: string): Promise<number> {
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return ((await topicRanges(admin, [topic])).get(topic) ?? []).reduce((n, p) => n + Number(p.high), 0);
   } catch {
     return 0; // not created yet
   }
@@ -186,17 +187,19 @@ export async function waitForTopicCount(admin: Admin, topic: string, count: numb
 
 /** The value of the first message of partition 0 of `topic`. */
 export async function firstValue(topic: string): Promise<Buffer> {
-  const consumer = new Kafka({ clientId: 'tracelake-bench', brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING })
-    .consumer({ groupId: `${topic}-peek-${Date.now()}` });
-  await consumer.connect();
+  const consumer = new Consumer({ clientId: 'tracelake-bench', bootstrapBrokers: env.kafkaBrokers, groupId: `${topic}-peek-${Date.now()}` });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    return await new Promise<Buffer>((resolve, reject) => {
-      consumer.run({ eachMessage: async ({ partition, message }) => { if (partition === 0 && message.value) resolve(message.value); } }).catch(reject);
-      setTimeout(() => reject(new Error(`${topic}: no message within 30 s`)), 30_000).unref();
-    });
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+    const timer = setTimeout(() => stream.destroy(new Error(`${topic}: no message within 30 s`)), 30_000);
+    try {
+      for await (const m of stream) if (m.partition === 0 && m.value) return m.value;
+      throw new Error(`${topic}: the stream ended without a message`);
+    } finally {
+      clearTimeout(timer);
+      await stream.close().catch(() => undefined);
+    }
   } finally {
-    await consumer.disconnect();
+    await consumer.close(true);
   }
 }
 
@@ -211,9 +214,9 @@ export async function cleanUp(db: pg.Client, admin: Admin, prefix: string): Prom
     await db.query(`DROP SCHEMA IF EXISTS ${n} CASCADE`);
   }
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  const groups = [...(await admin.listGroups()).keys()].filter((g) => g.startsWith(prefix));
+  if (groups.length > 0) await admin.deleteGroups({ groups }).catch(() => undefined);
   const subjects = (await (await fetch(`${env.registryUrl}/subjects`)).json()) as string[];
   for (const s of subjects.filter((x) => x.startsWith(prefix))) {
     await fetch(`${env.registryUrl}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' });

@@ -95,11 +95,11 @@ export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult
       {
         name: 'kafka: brokers',
         run: () => withKafkaAdmin(cfg.kafka, async (admin) => {
-          const cluster = await admin.describeCluster();
-          if (cluster.brokers.length < cfg.kafka.replicationFactor) {
-            throw fail(`kafka.replicationFactor ${cfg.kafka.replicationFactor} exceeds the ${cluster.brokers.length} broker(s)`, 'KAFKA_RF', 'lower kafka.replicationFactor');
+          const cluster = await admin.metadata({ topics: [] });
+          if (cluster.brokers.size < cfg.kafka.replicationFactor) {
+            throw fail(`kafka.replicationFactor ${cfg.kafka.replicationFactor} exceeds the ${cluster.brokers.size} broker(s)`, 'KAFKA_RF', 'lower kafka.replicationFactor');
           }
-          return `${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}`;
+          return `${cluster.brokers.size} broker(s), cluster ${cluster.id}`;
         }),
       },
       { name: 'schema registry', run: () => registryCheck(cfg.registry.url) },

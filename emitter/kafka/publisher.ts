@@ -2,7 +2,7 @@
 import { Admin, compatibilityPartitioner, Producer, ProduceAcks } from '@platformatic/kafka';
 import { kafkaOptions, type KafkaConnection } from '../../runtime/kafka.ts';
 import type { Compression } from '../../runtime/kafka-compression.ts';
-import { kafkaError } from '../../runtime/kafka-errors.ts';
+import { alreadyExists, kafkaError } from '../../runtime/kafka-errors.ts';
 
 export interface OutMessage {
   topic: string;
@@ -88,10 +88,4 @@ export class KafkaPublisher {
     await this.producer.close().catch(() => undefined);
     await this.admin.close().catch(() => undefined);
   }
-}
-
-/** A topic creation refused because the topic exists. */
-export function alreadyExists(err: unknown): boolean {
-  const e = err as { apiId?: string; errors?: unknown[] };
-  return e.apiId === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(alreadyExists));
 }

@@ -1,9 +1,8 @@
 // The connector's own state (which snapshot finished, at which LSN) in a compacted Kafka topic, keyed by
 // slot name: the place Kafka Connect keeps source offsets. The slot itself is the streaming position.
 import { Admin, Consumer, MessagesStreamModes, Producer, ProduceAcks, stringDeserializers, stringSerializer, type BaseOptions } from '@platformatic/kafka';
-import { alreadyExists } from './publisher.ts';
 import { kafkaOptions, type KafkaConnection } from '../../runtime/kafka.ts';
-import { kafkaError } from '../../runtime/kafka-errors.ts';
+import { alreadyExists, kafkaError } from '../../runtime/kafka-errors.ts';
 
 export interface ConnectorState {
   /** the slot's consistent point the finished snapshot was read at */

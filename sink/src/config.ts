@@ -15,8 +15,9 @@ export const sinkConfigSchema = z.strictObject({
     ...kafkaConnectionFields,
     groupId: z.string().default('tracelake-sink').describe('consumer group; sink replicas share it (at most one per partition is busy)'),
     topicPrefix: z.string().default('tracelake').describe('consume every topic <topicPrefix>.<schema>.<table>'),
-    sessionTimeoutMs: z.number().int().min(6_000).default(10_000).describe('consumer group session timeout: a replica that died without leaving the group (kill -9, a lost node) holds its partitions this long before a restarted or another replica takes them over (Kafka Connect\'s default; heartbeats go every 3 s, during MERGEs too)'),
+    sessionTimeoutMs: z.number().int().min(6_000).default(10_000).describe('consumer group session timeout: a replica that died without leaving the group (kill -9, a lost node) holds its partitions this long before a restarted or another replica takes them over (Kafka Connect\'s default; heartbeats go every 3 s from the client\'s background, during MERGEs too; with groupInstanceId a restarted replica takes its partitions back at once)'),
     topicRefreshMs: z.number().int().positive().default(10_000).describe('how often to look for new change topics'),
+    groupInstanceId: z.string().min(1).optional().describe('static group membership (KIP-345): a stable identity per replica (e.g. the pod name of a StatefulSet). A replica restarted with the same identity within sessionTimeoutMs gets its partitions back at once, without a rebalance; unset, a restarted replica waits for the session of its previous self to expire'),
   }).describe('the Kafka cluster with the change topics'),
   registry: z.strictObject({
     ...registryFields,

@@ -1,6 +1,7 @@
 // The sink as a hosted service: its worker, metrics, offsets (the consumer group's) and config validation.
-import type { Kafka } from 'kafkajs';
-import { kafkaClient } from '../../runtime/kafka.ts';
+import { Admin } from '@platformatic/kafka';
+import { kafkaOptions } from '../../runtime/kafka.ts';
+import { committedOffsets, topicRanges } from '../../runtime/kafka-offsets.ts';
 import { changeTopicMatcher } from '../../schemas/src/envelope.ts';
 import type { Logger } from 'pino';
 import { sinkConfigSchema, type SinkConfig } from './config.ts';
@@ -22,19 +23,20 @@ export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
   const sinkMetrics = new SinkMetrics(metrics.registry);
   metrics.beforeScrape.push(() => sinkMetrics.refreshLag());
   const groupId = cfg.kafka.groupId;
-  const withAdmin = async <T>(fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> => {
-    const admin = kafkaClient(cfg.kafka, 'tracelake-admin').admin();
-    await admin.connect();
+  const withAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
+    const admin = new Admin(kafkaOptions(cfg.kafka, 'tracelake-admin'));
     try {
       return await fn(admin);
     } finally {
-      await admin.disconnect().catch(() => undefined);
+      await admin.close().catch(() => undefined);
     }
   };
   const changeTopics = (topics: string[]) => topics.filter(changeTopicMatcher(cfg.kafka.topicPrefix)).sort();
-  const assertEmptyGroup = async (admin: ReturnType<Kafka['admin']>) => {
-    const { groups: [g] } = await admin.describeGroups([groupId]);
-    if (g && g.members.length > 0) throw new ConflictError(`consumer group ${groupId} still has ${g.members.length} member(s)`, 'stop every sink instance of this group first');
+  const groupExists = async (admin: Admin) => (await admin.listGroups()).has(groupId);
+  const assertEmptyGroup = async (admin: Admin) => {
+    if (!(await groupExists(admin))) return;
+    const g = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
+    if (g && g.members.size > 0) throw new ConflictError(`consumer group ${groupId} still has ${g.members.size} member(s)`, 'stop every sink instance of this group first');
   };
   return {
     component: 'sink', type: 'sink', http: cfg.http,
@@ -43,13 +45,12 @@ export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
 
     offsets: () => withAdmin(async (admin) => {
       const topics = changeTopics(await admin.listTopics());
-      const committed = topics.length > 0 ? await admin.fetchOffsets({ groupId, topics }) : [];
+      const [ranges, committed] = await Promise.all([topicRanges(admin, topics), committedOffsets(admin, groupId, topics)]);
       const out: Array<{ topic: string; partition: number; offset: string | null; end: string; lag: number }> = [];
-      for (const { topic, partitions } of committed) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        for (const e of ends) {
-          const c = partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
-          out.push({ topic, partition: e.partition, offset: c === '-1' ? null : c, end: e.high, lag: Number(e.high) - (c === '-1' ? Number(e.low) : Number(c)) });
+      for (const [topic, partitions] of ranges) {
+        for (const p of partitions) {
+          const c = committed.get(topic)?.get(p.partition);
+          out.push({ topic, partition: p.partition, offset: c === undefined ? null : String(c), end: String(p.high), lag: Number(p.high - (c ?? p.low)) });
         }
       }
       return { group: groupId, offsets: out };
@@ -60,8 +61,7 @@ export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
       if (change === undefined) {
         // DELETE: forget the group's offsets; the next start re-reads every change topic from the
         // beginning (MERGEs are idempotent: the tables end up the same)
-        const { groups } = await admin.listGroups();
-        if (groups.some((g) => g.groupId === groupId)) await admin.deleteGroups([groupId]);
+        if (await groupExists(admin)) await admin.deleteGroups({ groups: [groupId] });
         log.warn({ groupId }, 'offsets reset: the next start re-reads the change topics from the beginning');
         return { group: groupId, reset: true, next: 'start (PUT /resume) re-reads every change topic from its beginning' };
       }
@@ -69,9 +69,12 @@ export function sinkService(cfg: SinkConfig, log: Logger): HostedService<Sink> {
       if (!Array.isArray(offsets) || offsets.some((o) => typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || !/^\d+$/.test(String(o.offset)))) {
         throw new HttpError(400, 'send { "offsets": [{ "topic": …, "partition": 0, "offset": "42" }] }');
       }
-      for (const topic of new Set(offsets.map((o) => o.topic))) {
-        await admin.setOffsets({ groupId, topic, partitions: offsets.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: String(o.offset) })) });
-      }
+      await admin.alterConsumerGroupOffsets({
+        groupId,
+        topics: [...new Set(offsets.map((o) => o.topic))].map((name) => ({
+          name, partitionOffsets: offsets.filter((o) => o.topic === name).map((o) => ({ partition: o.partition, offset: BigInt(o.offset) })),
+        })),
+      });
       log.warn({ groupId, offsets }, 'offsets changed by request');
       return { group: groupId, offsets };
     }),

@@ -9,7 +9,7 @@ import type { SinkConfig } from './config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import type { BatchBuffer } from './consume/batch-buffer.ts';
 import { BatchScheduler } from './consume/batch-scheduler.ts';
-import { ChangeConsumer, sinkKafka, type FetchedBatch } from './consume/change-consumer.ts';
+import { ChangeConsumer, type FetchedBatch } from './consume/change-consumer.ts';
 import { CheckedDecoder } from './decode/checked-decoder.ts';
 import { EventDecoder } from './decode/event-decoder.ts';
 import { TableManager } from './tables/table-manager.ts';
@@ -56,8 +56,6 @@ export class Sink implements Worker {
   private views: ViewManager | undefined;
   private preparer: TablePreparer | undefined;
   private lock: Promise<void> = Promise.resolve();
-  /** keeps the group membership alive while a MERGE runs (one statement can outlast the session timeout) */
-  private beat: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private paused = false;
@@ -72,32 +70,22 @@ export class Sink implements Worker {
     this.log = log;
     this.metrics = metrics;
     this.registry = new SchemaRegistry(cfg.registry.url, cfg.registry);
-    const kafka = sinkKafka(cfg.kafka);
-    if (cfg.errors.tolerance === 'all') this.dlq = new DeadLetterQueue(kafka, cfg.errors.deadLetterTopic!, log, metrics);
+    if (cfg.errors.tolerance === 'all') this.dlq = new DeadLetterQueue(cfg.kafka, cfg.errors.deadLetterTopic!, log, metrics);
     this.decoder = new CheckedDecoder(new EventDecoder(this.registry), this.dlq);
-    this.consumer = new ChangeConsumer(kafka, cfg.kafka, log, {
+    this.consumer = new ChangeConsumer(cfg.kafka, log, {
       batch: (b) => this.locked(() => this.collect(b)),
       revoked: () => this.discardBuffer(),
-      beforeResubscribe: () => this.locked(() => this.flush()),
       topicsFound: (topics) => this.prepareTables(topics),
       failed: (err) => this.fail(err),
       stopping: () => this.stopping,
       paused: () => this.paused,
     });
-    const heartbeat = () => this.consumer.heartbeat();
-    this.retry = new WarehouseRetry({ log, metrics, stopping: () => this.stopping, heartbeat });
+    this.retry = new WarehouseRetry({ log, metrics, stopping: () => this.stopping });
     const { maxRows, maxBytes, maxWaitMs } = cfg.batching;
     this.batches = new BatchScheduler({
       maxRows, maxBytes, maxWaitMs,
       apply: (topic, batch) => this.mergeAndCommit(topic, batch),
       onError: (err) => this.fail(err),
-      onBusy: (lanes) => {
-        if (lanes > 0) this.beat ??= setInterval(() => void heartbeat().catch(() => undefined), 3000);
-        else {
-          clearInterval(this.beat);
-          this.beat = undefined;
-        }
-      },
     });
   }
 
@@ -129,7 +117,6 @@ export class Sink implements Worker {
       // statements in flight (a lane's MERGE, a table being prepared) finish before the warehouse closes: one
       // cut off in the middle of a CREATE TABLE could leave its location behind, unusable
       await bounded(Promise.all([this.batches.settled(), this.preparer?.idle()]), 15_000);
-      clearInterval(this.beat);
       await bounded(this.consumer.close(), 15_000);
       await this.dlq?.close();
       await this.wh?.close().catch(() => undefined);
@@ -194,8 +181,7 @@ export class Sink implements Worker {
     const viewSet = { phoenix: phoenixViews, langfuse: langfuseViews, custom: undefined }[this.cfg.platform];
     if (viewSet) this.views = new ViewManager(this.wh, tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
     this.writer = new TableWriter({
-      cfg: this.cfg, warehouse: this.wh, tables, retry: this.retry, deadLetters: this.dlq,
-      heartbeat: () => this.consumer.heartbeat(), log: this.log, metrics: this.metrics,
+      cfg: this.cfg, warehouse: this.wh, tables, retry: this.retry, deadLetters: this.dlq, log: this.log, metrics: this.metrics,
     });
     this.preparer = new TablePreparer(this.registry, tables, this.log);
     if (this.dlq) await this.dlq.connect();
@@ -214,9 +200,10 @@ export class Sink implements Worker {
   /** One fetched batch into the micro-batches (under the lock). */
   private async collect(b: FetchedBatch): Promise<void> {
     for (const m of b.messages) {
-      // paused or stopping: leave the rest unresolved — it is fetched again from there (as kafkajs' own
-      // eachMessage loop does when a partition is paused)
-      if (!b.current() || this.paused || this.stopping) break;
+      // reassigned since it was fetched, or stopping: not collected, so not committed — read again from the
+      // committed offset (by whoever owns the partition then). Pausing waits in the consumer, before a record
+      // is handed over: a record skipped while a later one of its partition is committed would be lost
+      if (!b.current() || this.stopping) break;
       const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0);
       await this.batches.roomFor(bytes); // a large row waits for what is before it to be merged
       const ev = await this.decoder.decode(b.topic, b.partition, m);
@@ -225,7 +212,6 @@ export class Sink implements Worker {
       this.metrics?.buffered.set(this.batches.collectedRows);
       this.stats.eventsConsumed++;
       this.metrics?.eventsConsumed.inc();
-      b.resolve(m.offset);
       await this.batches.roomForMore(); // at the bound: lanes take batches, the consumer waits for room
     }
   }

@@ -1,23 +1,32 @@
-// Reading topics back in tests: every message decoded through the registry (Confluent wire format).
-import '../../runtime/kafka-compression.ts'; // the codecs the connector writes with
-import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+// Kafka in tests, with the services' client (@platformatic/kafka): clients on the local stack, and topics read
+// back with every message decoded through the registry (Confluent wire format).
+import { Admin, Consumer, MessagesStreamModes, Producer, ProduceAcks, type BaseOptions, type Message } from '@platformatic/kafka';
 import { SchemaRegistry, decodeWire } from '../../schemas/src/registry.ts';
 import { stack } from './stack.ts';
 import { sleep } from './wait.ts';
 
-/** A Kafka client on the local stack, library logging off: the one way tests make one. */
-export function testKafka(clientId = 'tracelake-test'): Kafka {
-  return new Kafka({ clientId, brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+/** The options of a client on the local stack: the one way tests make one. */
+export function testKafka(clientId = 'tracelake-test'): BaseOptions {
+  return { clientId, bootstrapBrokers: stack().kafkaBrokers };
 }
 
-/** Runs `fn` with a connected admin client, disconnected after. */
+/** Runs `fn` with an admin client, closed after. */
 export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = testKafka().admin();
-  await admin.connect();
+  const admin = new Admin(testKafka());
   try {
     return await fn(admin);
   } finally {
-    await admin.disconnect();
+    await admin.close();
+  }
+}
+
+/** Sends raw records (acks=all), e.g. records the connector would never write. */
+export async function produceRaw(messages: Array<{ topic: string; key?: Buffer | null; value: Buffer | null; partition?: number; headers?: Record<string, Buffer> }>): Promise<void> {
+  const producer = new Producer<Buffer | null, Buffer | null>({ ...testKafka('tracelake-test-writer'), acks: ProduceAcks.ALL });
+  try {
+    await producer.send({ messages: messages.map((m) => ({ ...m, key: m.key ?? null })) });
+  } finally {
+    await producer.close();
   }
 }
 
@@ -43,7 +52,7 @@ export async function readTopic(
     const k = message.key ? await decodeWire(registry, message.key) : null;
     const v = message.value ? await decodeWire(registry, message.value) : null;
     out.push({
-      partition, offset: message.offset,
+      partition, offset: String(message.offset),
       key: k ? (plain(k.value) as Record<string, unknown>) : null,
       value: v ? (plain(v.value) as Record<string, unknown>) : null,
       keySchemaId: k?.id ?? null, valueSchemaId: v?.id ?? null,
@@ -53,14 +62,31 @@ export async function readTopic(
   return out;
 }
 
-/** The raw values of `topic` (no registry decoding), read from the beginning until `count` are there or `timeoutMs` passes. */
-export async function readRawValues(topic: string, count: number, timeoutMs = 30_000): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  await consumeFromStart(topic, async (_, message) => {
-    if (message.value) out.push(message.value);
+/** A record as it is in the topic: key, value and headers, undecoded. */
+export interface RawRecord {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** The first `count` records of `topic` as they are (no registry decoding), or fewer once `timeoutMs` passes. */
+export async function readRawRecords(topic: string, count: number, timeoutMs = 30_000): Promise<RawRecord[]> {
+  const out: RawRecord[] = [];
+  await consumeFromStart(topic, async (partition, m) => {
+    out.push({
+      partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null,
+      headers: Object.fromEntries([...m.headers].map(([k, v]) => [k.toString(), v.toString()])),
+    });
     return out.length >= count;
   }, timeoutMs, 0);
   return out;
+}
+
+/** The raw values of `topic` (no registry decoding), read from the beginning until `count` are there or `timeoutMs` passes. */
+export async function readRawValues(topic: string, count: number, timeoutMs = 30_000): Promise<Buffer[]> {
+  return (await readRawRecords(topic, count, timeoutMs)).flatMap((r) => (r.value ? [r.value] : []));
 }
 
 /**
@@ -68,33 +94,29 @@ export async function readRawValues(topic: string, count: number, timeoutMs = 30
  * or `timeoutMs` passes. Waits for the topic first: the connector creates it with the table's first event.
  */
 async function consumeFromStart(
-  topic: string, take: (partition: number, message: KafkaMessage) => Promise<boolean>, timeoutMs: number, settleMs: number,
+  topic: string, take: (partition: number, message: Message<Buffer, Buffer, Buffer, Buffer> & { offset: bigint }) => Promise<boolean>, timeoutMs: number, settleMs: number,
 ): Promise<void> {
-  const kafka = testKafka('tracelake-test-reader');
-  const admin = kafka.admin();
-  await admin.connect();
-  for (const end = Date.now() + timeoutMs; !(await admin.listTopics()).includes(topic);) {
-    if (Date.now() > end) break;
-    await sleep(100);
-  }
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
-  await consumer.connect();
+  const end = Date.now() + timeoutMs;
+  await withAdmin(async (admin) => {
+    while (!(await admin.listTopics()).includes(topic) && Date.now() < end) await sleep(100);
+  });
+  const consumer = new Consumer({ ...testKafka('tracelake-test-reader'), groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => resolve(), timeoutMs);
-      consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          if (await take(partition, message)) {
-            clearTimeout(timer);
-            setTimeout(resolve, settleMs);
-          }
-        },
-      }).catch(reject);
-    });
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+    const done = (async () => {
+      for await (const message of stream) {
+        if (await take(message.partition, message)) {
+          await sleep(settleMs);
+          return;
+        }
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => (timer = setTimeout(r, Math.max(0, end - Date.now()))))]);
+    clearTimeout(timer);
+    await stream.close();
   } finally {
-    await consumer.disconnect();
+    await consumer.close(true);
   }
 }
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { withAdmin } from './kafka.ts';
+import { topicRanges } from '../../runtime/kafka-offsets.ts';
 export { until } from './wait.ts';
 
 const DOC = fileURLToPath(new URL('../../docs/operations.md', import.meta.url));
@@ -22,6 +23,6 @@ export function metricValue(text: string, series: string): number | undefined {
 export async function topicSize(topic: string): Promise<number> {
   return withAdmin(async (admin) => {
     if (!(await admin.listTopics()).includes(topic)) return 0;
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return ((await topicRanges(admin, [topic])).get(topic) ?? []).reduce((n, p) => n + Number(p.high), 0);
   });
 }

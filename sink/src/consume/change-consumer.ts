@@ -1,11 +1,15 @@
-// The sink's Kafka side: the consumer group on the change topics of the prefix, offsets committed only when
-// the sink says so, new topics picked up as they appear, and a consumer that lost its brokers started again
-// with backoff. What the sink does with the records is its own (ConsumerHooks).
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+// The sink's Kafka side, on @platformatic/kafka: the consumer group on the change topics of the prefix, offsets
+// committed only when the sink says so, new topics added to the running consumer as they appear (a stream of
+// their own on the same member: no flush, no new consumer), a stable member identity when configured (a
+// restarted replica takes its partitions back at once), and a consumer that lost its brokers started again with
+// backoff. Heartbeats run in the client's background, MERGEs or not. What the sink does with the records is its
+// own (ConsumerHooks).
+import { Admin, Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type BaseOptions, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../config.ts';
-import { kafkaClient } from '../../../runtime/kafka.ts';
+import { kafkaOptions } from '../../../runtime/kafka.ts';
 import { kafkaUnreachable } from '../../../runtime/kafka-errors.ts';
+import { groupLag } from '../../../runtime/kafka-offsets.ts';
 import { Backoff, sleep } from '../../../runtime/retry.ts';
 import { changeTopicMatcher } from '../../../schemas/src/envelope.ts';
 import type { TracelakeError } from '../../../schemas/src/errors.ts';
@@ -21,19 +25,15 @@ export interface FetchedBatch {
   topic: string;
   partition: number;
   messages: ConsumedRecord[];
-  /** the record at `offset` is taken: it is not handed over again by this consumer */
-  resolve(offset: string): void;
-  /** false once the consumer stops or the batch's partition was reassigned: leave the rest unresolved */
+  /** false once the batch's partition may have been reassigned (a rebalance since it was fetched): leave it */
   current(): boolean;
 }
 
 export interface ConsumerHooks {
-  /** one fetched batch of one partition, in offset order */
+  /** records of one partition, in offset order */
   batch(b: FetchedBatch): Promise<void>;
   /** partitions may move to another member (a rebalance, a restart): drop what was consumed and not committed */
   revoked(): Promise<void>;
-  /** new topics are about to be subscribed: merge and commit what is buffered first */
-  beforeResubscribe(): Promise<void>;
   /** the change topics, at start and whenever new ones appear */
   topicsFound(topics: string[]): void;
   /** a failure the consumer does not recover from itself */
@@ -43,28 +43,31 @@ export interface ConsumerHooks {
 }
 
 type KafkaSettings = SinkConfig['kafka'];
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+
+/** The largest fetch response: a record batch of the connector's largest (96 MiB) must fit in one. */
+const MAX_FETCH_BYTES = 100 << 20;
 
 export class ChangeConsumer {
   private readonly cfg: KafkaSettings;
   private readonly log: Logger;
   private readonly hooks: ConsumerHooks;
-  private readonly kafka: Kafka;
+  private readonly base: BaseOptions;
   private readonly isChangeTopic: (topic: string) => boolean;
   private consumer: Consumer | undefined;
+  private streams: Stream[] = [];
   private admin: Admin | undefined;
   private refresher: NodeJS.Timeout | undefined;
   /** the subscribed change topics */
   topics: string[] = [];
-  /** the consumer is being replaced (new topics, lost brokers): a batch merged meanwhile must not commit */
+  /** the consumer is being replaced (lost brokers): a batch merged meanwhile must not commit */
   restarting = false;
-  /** keeps the group membership alive during long work (the current batch's heartbeat) */
-  heartbeat: () => Promise<void> = async () => undefined;
 
-  constructor(kafka: Kafka, cfg: KafkaSettings, log: Logger, hooks: ConsumerHooks) {
-    this.kafka = kafka;
+  constructor(cfg: KafkaSettings, log: Logger, hooks: ConsumerHooks) {
     this.cfg = cfg;
     this.log = log;
     this.hooks = hooks;
+    this.base = kafkaOptions(cfg, 'tracelake-sink');
     this.isChangeTopic = changeTopicMatcher(cfg.topicPrefix);
   }
 
@@ -76,63 +79,42 @@ export class ChangeConsumer {
       try {
         await this.startConsumer();
       } catch (err) {
-        await this.consumer?.disconnect().catch(() => undefined);
+        await this.closeConsumer();
         throw err;
       }
     });
     this.refresher = setInterval(() => void this.refreshTopics().catch((err: unknown) => {
       this.log.warn({ err }, 'topic refresh failed');
-      // the consumer may have been stopped for the resubscription: restarted when Kafka is the cause
       if (kafkaUnreachable(err)) this.hooks.failed(err as Error);
     }), this.cfg.topicRefreshMs);
   }
 
-  commit(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
-    return this.consumer!.commitOffsets(offsets);
+  async commit(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
+    // leader epoch unknown (-1): the broker then does not fence the commit by epoch
+    await this.consumer!.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
   }
 
-  pause(): void {
-    try {
-      if (this.consumer && this.topics.length > 0) this.consumer.pause(this.topics.map((topic) => ({ topic })));
-    } catch {
-      // not running yet: startConsumer pauses it once it runs
-    }
-  }
+  /** Stops handing records over (fetching stops once the client's buffer is full); membership and partitions stay. */
+  pause(): void {}
 
-  resume(): void {
-    try {
-      if (this.consumer && this.topics.length > 0) this.consumer.resume(this.topics.map((topic) => ({ topic })));
-    } catch {
-      // not running yet: it starts unpaused
-    }
-  }
+  resume(): void {}
 
-  /** Stops fetching and leaves the group's work loop (the group is left on close()). */
+  /** Stops reading; the group is left on close(). */
   async stop(): Promise<void> {
-    await this.consumer?.stop().catch(() => undefined);
+    clearInterval(this.refresher);
+    await Promise.all(this.streams.map((s) => s.close().catch(() => undefined)));
   }
 
   async close(): Promise<void> {
     clearInterval(this.refresher);
-    await this.consumer?.disconnect();
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.closeConsumer();
+    await this.admin?.close().catch(() => undefined);
   }
 
   /** Per topic: records after the group's committed offsets (from the start where none is committed). */
   async lag(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (!this.admin || this.topics.length === 0) return out;
-    const committed = await this.admin.fetchOffsets({ groupId: this.cfg.groupId, topics: this.topics });
-    for (const { topic, partitions } of committed) {
-      const ends = await this.admin.fetchTopicOffsets(topic);
-      let lag = 0;
-      for (const e of ends) {
-        const c = Number(partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
-        lag += Number(e.high) - (c >= 0 ? c : Number(e.low));
-      }
-      out.set(topic, lag);
-    }
-    return out;
+    if (!this.admin || this.topics.length === 0) return new Map();
+    return groupLag(this.admin, this.cfg.groupId, this.topics);
   }
 
   /**
@@ -144,7 +126,7 @@ export class ChangeConsumer {
     if (this.restarting) return;
     this.restarting = true;
     try {
-      await this.consumer?.disconnect().catch(() => undefined);
+      await this.closeConsumer();
       await this.hooks.revoked();
       const backoff = new Backoff({ baseDelayMs: 2000, maxDelayMs: 30_000 });
       while (!this.hooks.stopping()) {
@@ -158,7 +140,7 @@ export class ChangeConsumer {
           return;
         } catch (e) {
           err = e as Error;
-          await this.consumer?.disconnect().catch(() => undefined);
+          await this.closeConsumer();
         }
       }
     } finally {
@@ -174,7 +156,7 @@ export class ChangeConsumer {
         return await fn();
       } catch (err) {
         if (!kafkaUnreachable(err) || this.hooks.stopping()) throw err;
-        await this.admin?.disconnect().catch(() => undefined);
+        await this.admin?.close().catch(() => undefined);
         this.admin = undefined; // a fresh admin client on the next try
         const delay = backoff.next();
         this.log.warn({ what, err: (err as Error).message, retryInMs: delay }, 'Kafka unreachable; retrying');
@@ -184,10 +166,7 @@ export class ChangeConsumer {
   }
 
   private async matchingTopics(): Promise<string[]> {
-    if (!this.admin) {
-      this.admin = this.kafka.admin();
-      await this.admin.connect();
-    }
+    this.admin ??= new Admin(this.base);
     return (await this.admin.listTopics()).filter(this.isChangeTopic).sort();
   }
 
@@ -201,61 +180,63 @@ export class ChangeConsumer {
   }
 
   /**
-   * kafkajs resolves subscriptions once, so topics created later (a table's first event, a new table)
-   * are picked up by merging what is buffered, then restarting the consumer with the longer list.
+   * The client subscribes to a list, not a pattern, so topics created later (a new table) are looked for on a
+   * timer; new ones get a stream of their own on the running consumer (the group rebalances once to assign them).
    */
   private async refreshTopics(): Promise<void> {
-    if (this.hooks.stopping() || this.restarting) return;
-    const now = await this.matchingTopics();
-    if (now.every((t) => this.topics.includes(t))) return;
-    this.restarting = true;
-    try {
-      this.log.info({ added: now.filter((t) => !this.topics.includes(t)) }, 'new change topics; resubscribing');
-      await this.hooks.beforeResubscribe();
-      await this.consumer?.disconnect();
-      await this.hooks.revoked(); // consumed after the flush, not committed: replayed
-      this.topics = now;
-      this.hooks.topicsFound(now);
-      if (!this.hooks.stopping()) await this.startConsumer();
-    } finally {
-      this.restarting = false;
-    }
+    if (this.hooks.stopping() || this.restarting || !this.consumer) return;
+    const added = (await this.matchingTopics()).filter((t) => !this.topics.includes(t));
+    if (added.length === 0) return;
+    this.log.info({ added }, 'new change topics; subscribing');
+    this.topics = [...this.topics, ...added].sort();
+    this.hooks.topicsFound(this.topics);
+    await this.openStream(this.consumer, added);
   }
 
   private async startConsumer(): Promise<void> {
-    // maxWaitTimeInMs: the Java consumer's fetch.max.wait.ms (kafkajs waits 5 s). A broker answers one connection's
-    // requests in order, and kafkajs sends offset commits and heartbeats on the connection an idle fetch is
-    // waiting on: each commit waited up to 5 s behind it
-    const consumer = this.kafka.consumer({
-      groupId: this.cfg.groupId, sessionTimeout: this.cfg.sessionTimeoutMs, heartbeatInterval: 3000, maxWaitTimeInMs: 500,
+    // maxWaitTime: the Java consumer's fetch.max.wait.ms; groupInstanceId: static membership (KIP-345)
+    const consumer = new Consumer({
+      ...this.base, groupId: this.cfg.groupId, sessionTimeout: this.cfg.sessionTimeoutMs, heartbeatInterval: 3000,
+      maxWaitTime: 500, maxBytes: MAX_FETCH_BYTES, retries: 3, retryDelay: 500,
+      ...(this.cfg.groupInstanceId ? { groupInstanceId: this.cfg.groupInstanceId } : {}),
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.REBALANCING, () => {
-      // uncommitted work of revoked partitions is replayed by their next owner: drop it here
-      void this.hooks.revoked();
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) this.hooks.failed(e.payload.error); // else kafkajs restarts it
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        this.heartbeat = heartbeat;
-        await this.hooks.batch({
-          topic: batch.topic, partition: batch.partition, messages: batch.messages,
-          resolve: resolveOffset, current: () => isRunning() && !isStale(),
-        });
-      },
-    });
-    if (this.hooks.paused() || this.hooks.stopping()) this.pause(); // kafkajs pauses only a running consumer
+    this.streams = [];
+    // uncommitted work of partitions that may have moved is replayed by their next owner: drop it here
+    consumer.on('consumer:group:rebalance', () => void this.hooks.revoked());
+    consumer.on('consumer:group:join', () => void this.hooks.revoked());
+    await this.openStream(consumer, this.topics);
   }
-}
 
-/** A kafkajs client for the sink's cluster. */
-export function sinkKafka(cfg: KafkaSettings): Kafka {
-  return kafkaClient(cfg, 'tracelake-sink');
+  private async openStream(consumer: Consumer, topics: string[]): Promise<void> {
+    const stream = await consumer.consume({
+      topics, mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false,
+      maxBytes: MAX_FETCH_BYTES,
+    }) as Stream;
+    this.streams.push(stream);
+    stream.on('error', (err: Error) => { if (this.consumer === consumer && !this.hooks.stopping()) this.hooks.failed(err); });
+    void this.read(consumer, stream).catch((err: unknown) => { if (this.consumer === consumer && !this.hooks.stopping()) this.hooks.failed(err as Error); });
+  }
+
+  /** Hands the stream's records over one partition run at a time, waiting while the sink is paused. */
+  private async read(consumer: Consumer, stream: Stream): Promise<void> {
+    for await (const m of stream) {
+      while (this.hooks.paused() && !this.hooks.stopping() && this.consumer === consumer) await sleep(100);
+      if (this.hooks.stopping() || this.consumer !== consumer) break;
+      const generation = (m.metadata as { consumer?: { generationId?: number } }).consumer?.generationId;
+      await this.hooks.batch({
+        topic: m.topic, partition: m.partition, messages: [{ offset: String(m.offset), key: m.key ?? null, value: m.value ?? null }],
+        current: () => this.consumer === consumer && generation === consumer.generationId,
+      });
+    }
+  }
+
+  private async closeConsumer(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    const streams = this.streams;
+    this.streams = [];
+    await Promise.all(streams.map((s) => s.close().catch(() => undefined)));
+    await consumer?.close(true).catch(() => undefined);
+  }
 }

@@ -1,16 +1,14 @@
-// Warehouse trouble is retried with backoff for as long as the sink runs (status RETRYING meanwhile), keeping
-// the consumer group's membership alive while it waits; other errors go up at once (warehouse-errors.ts).
+// Warehouse trouble is retried with backoff for as long as the sink runs (status RETRYING meanwhile); other
+// errors go up at once (warehouse-errors.ts). The consumer's heartbeats go on meanwhile (the client's own).
 import type { Logger } from 'pino';
 import { isTransient } from './warehouse-errors.ts';
 import type { SinkMetrics } from '../metrics.ts';
-import { Backoff, sleep } from '../../../runtime/retry.ts';
+import { Backoff } from '../../../runtime/retry.ts';
 
 export interface WarehouseRetryPorts {
   log: Logger;
   metrics?: SinkMetrics;
   stopping: () => boolean;
-  /** keeps the group membership alive during a long wait */
-  heartbeat: () => Promise<void>;
 }
 
 export class WarehouseRetry {
@@ -35,11 +33,7 @@ export class WarehouseRetry {
         this.ports.metrics?.retries.inc();
         const delay = backoff.next();
         this.ports.log.warn({ what, attempt, retryInMs: delay, err: (err as Error).message }, 'warehouse unavailable; retrying');
-        const until = Date.now() + delay;
-        while (Date.now() < until && !this.ports.stopping()) {
-          await this.ports.heartbeat().catch(() => undefined);
-          await sleep(Math.min(3000, until - Date.now()));
-        }
+        await backoff.wait(delay, this.ports.stopping);
       }
     }
   }

@@ -27,8 +27,6 @@ export interface TableWriterPorts {
   tables: TableManager;
   retry: WarehouseRetry;
   deadLetters: DeadLetterQueue | undefined;
-  /** keeps the group membership alive between statements */
-  heartbeat: () => Promise<void>;
   log: Logger;
   metrics?: SinkMetrics;
 }
@@ -74,7 +72,6 @@ export class TableWriter {
     ];
     for (const sql of setup) {
       await retry.run(`prepare ${target.layout.target}`, () => warehouse.query(sql));
-      await this.p.heartbeat().catch(() => undefined);
     }
     const started = Date.now();
     const rejected = await this.apply(plan, folded.rows, target.layout.target);
@@ -101,7 +98,6 @@ export class TableWriter {
     try {
       for (const sql of planMerges(plan, rows)) {
         await this.p.retry.run(`merge into ${target}`, () => this.p.warehouse.query(sql));
-        await this.p.heartbeat().catch(() => undefined);
       }
       return [];
     } catch (err) {

@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { testKafka } from '../../support/kafka.ts';
+import { ConfigResourceTypes } from '@platformatic/kafka';
 import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../../connector/src/config.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { connectorFixture, startConnector, testLog } from '../../support/connector.ts';
 import { tempPostgres } from '../../support/temp-postgres.ts';
-import { readTopic } from '../../support/kafka.ts';
+import { readTopic, withAdmin } from '../../support/kafka.ts';
 import { stack } from '../../support/stack.ts';
 import { topicSize } from '../../support/metrics.ts';
 import { until } from '../../support/wait.ts';
@@ -131,10 +131,7 @@ test('bad input: a row larger than the topic allows stops the connector before t
   const { rows: [slot] } = await fx.db.query<{ behind: boolean }>(
     'SELECT confirmed_flush_lsn <= $2::pg_lsn AS behind FROM pg_replication_slots WHERE slot_name = $1', [fx.name, before!.lsn]);
   assert.equal(slot?.behind, true, 'the slot was not confirmed past the refused row');
-  const admin = testKafka('t').admin();
-  await admin.connect();
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: fx.topic('t'), configEntries: [{ name: 'max.message.bytes', value: '1048576' }] }] });
-  await admin.disconnect();
+  await withAdmin((admin) => admin.alterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: fx.topic('t'), configs: [{ name: 'max.message.bytes', value: '1048576' }] }] }));
   const again = await startConnector(base);
   t.after(async () => { await again.connector.stop(); await again.done; });
   await until('the large row', async () => (await topicSize(fx.topic('t'))) === 2);
@@ -148,11 +145,10 @@ test('bad input: a change topic deleted under a streaming connector is created a
   t.after(async () => { await c.connector.stop(); await c.done.catch(() => undefined); });
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1)`);
   await until('the first row', async () => (await topicSize(fx.topic('t'))) === 1);
-  const admin = testKafka('t').admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [fx.topic('t')] });
-  await until('the topic gone', async () => !(await admin.listTopics()).includes(fx.topic('t')));
-  await admin.disconnect();
+  await withAdmin(async (admin) => {
+    await admin.deleteTopics({ topics: [fx.topic('t')] });
+    await until('the topic gone', async () => !(await admin.listTopics()).includes(fx.topic('t')));
+  });
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (2), (3)`);
   const msgs = await readTopic(fx.topic('t'), (m) => m.length >= 2, 90_000);
   assert.deepEqual(msgs.map((m) => m.key?.id).sort(), [2, 3]);

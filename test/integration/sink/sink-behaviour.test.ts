@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { testKafka } from '../../support/kafka.ts';
+import { produceRaw, readRawRecords } from '../../support/kafka.ts';
 import { startConnector, testLog } from '../../support/connector.ts';
 import { Sink } from '../../../sink/src/sink.ts';
 import { parseSinkConfig } from '../../../sink/src/config.ts';
@@ -44,14 +44,10 @@ test('poison records go to the dead-letter topic with Kafka Connect error header
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (1, 'a'), (2, 'b')`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
   stops.push(async () => { await c.connector.stop(); await c.done; });
-  const kafka = testKafka('poisoner');
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({ topic: fx.topic('t'), messages: [
-    { key: 'k', value: Buffer.from('definitely not avro') },
-    { key: 'k', value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]) }, // unknown schema id
-  ] });
-  await producer.disconnect();
+  await produceRaw([
+    { topic: fx.topic('t'), partition: 0, key: Buffer.from('k'), value: Buffer.from('definitely not avro') },
+    { topic: fx.topic('t'), partition: 0, key: Buffer.from('k'), value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]) }, // unknown schema id
+  ]);
   await fx.db.query(`INSERT INTO ${fx.schema}.t VALUES (3, 'c')`);
 
   // it may fail before it ever reports RUNNING, so it is run directly rather than through startSink
@@ -64,17 +60,7 @@ test('poison records go to the dead-letter topic with Kafka Connect error header
   stops.push(async () => { await tolerant.sink.stop(); await tolerant.done; });
   await until('the valid rows', async () => (await count(wh, `${fx.name}.t`)) === 3);
   assert.equal(tolerant.sink.stats.deadLettered, 2);
-  const consumer = kafka.consumer({ groupId: `${fx.name}-dlq-reader` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: dlq, fromBeginning: true });
-  const headers: Array<Record<string, string>> = [];
-  await new Promise<void>((resolve) => {
-    void consumer.run({ eachMessage: async ({ message }) => {
-      headers.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-      if (headers.length === 2) resolve();
-    } });
-  });
-  await consumer.disconnect();
+  const headers = (await readRawRecords(dlq, 2)).map((r) => r.headers);
   assert.deepEqual(headers.map((h) => h['__connect.errors.offset']), ['2', '3']);
   assert.equal(headers[0]!['__connect.errors.topic'], fx.topic('t'));
   assert.equal(headers[0]!['__connect.errors.exception.class.name'], 'NOT_WIRE_FORMAT');
@@ -87,7 +73,9 @@ test('sink killed between MERGE and offset commit: the replay changes nothing, n
   await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, 0 FROM generate_series(1, 50) g`);
   const c = await startConnector(fx.config({ tables: [`${fx.schema}.t`] }));
   stops.push(async () => { await c.connector.stop(); await c.done; });
-  const cfg = sinkConfig(fx.name);
+  // a stable member identity (static membership), as docs/sink.md advises for replicas
+  const base = sinkConfig(fx.name);
+  const cfg = { ...base, kafka: { ...base.kafka!, groupInstanceId: `${fx.name}-replica-0` } };
   const first = spawnService('sink', cfg, { TRACELAKE_FAULTS: 'after-merge:1' });
   stops.push(() => first.stop());
   assert.equal((await first.exited).signal, 'SIGKILL');
@@ -97,8 +85,9 @@ test('sink killed between MERGE and offset commit: the replay changes nothing, n
   await fx.db.query(`INSERT INTO ${fx.schema}.t SELECT g, 2 FROM generate_series(1001, 6000) g`);
   await fx.db.query(`UPDATE ${fx.schema}.t SET v = v + 1 WHERE id <= 10`);
   await fx.db.query(`DELETE FROM ${fx.schema}.t WHERE id BETWEEN 46 AND 50`);
-  // the killed member never left the group: its partitions are taken over once its session times out
-  // (kafka.sessionTimeoutMs, 10 s by default), and the restarted sink catches up from the committed offsets
+  // the killed member never left the group; restarted with the same identity it gets its partitions back at once
+  // (without one, only once the dead member's session times out: kafka.sessionTimeoutMs, 10 s by default), and it
+  // catches up from the committed offsets
   const restarted = Date.now();
   const second = spawnService('sink', cfg);
   stops.push(() => second.stop());
@@ -146,14 +135,7 @@ test('a value the warehouse rejects (a Delta CHECK constraint) is isolated and d
   assert.deepEqual((await wh.query<{ id: number }>(`SELECT id FROM ${fx.name}.t ORDER BY id`)).map((r) => Number(r.id)), [1, 10, 12, 13]);
   assert.equal(s.sink.stats.deadLettered, 1);
   assert.equal(s.sink.status, 'RUNNING');
-  const kafka = testKafka('dlq-reader');
-  const consumer = kafka.consumer({ groupId: `${fx.name}-dlq-reader` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: dlq, fromBeginning: true });
-  const got = await new Promise<Record<string, string>>((resolve) => {
-    void consumer.run({ eachMessage: async ({ message }) => resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]))) });
-  });
-  await consumer.disconnect();
+  const got = (await readRawRecords(dlq, 1))[0]!.headers;
   assert.equal(got['__connect.errors.stage'], 'TASK_PUT');
   assert.match(got['__connect.errors.exception.message'] ?? '', /no_poison|CHECK|constraint/i);
 });
