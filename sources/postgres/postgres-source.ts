@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { TableInfo } from './catalog.ts';
 import { TypeCatalog } from './catalog.ts';
 import { isConnectionLoss } from './connection-loss.ts';
+import { serialQueries } from './serial-queries.ts';
 import { PgoutputHandler } from './pgoutput-handler.ts';
 import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './replication-stream.ts';
 import { assertSlotUsable, checkServer, ensurePublication, slotState } from './slot.ts';
@@ -101,7 +102,7 @@ export class PostgresSource implements ChangeSource {
 
   /** A connected main connection; its end (a server restart, a terminated backend) is noted in dbAlive. */
   private async connectDb(): Promise<pg.Client> {
-    const c = this.client();
+    const c = serialQueries(this.client());
     c.once('end', () => {
       if (this.db === c) this.dbAlive = false;
     });
