@@ -1,6 +1,7 @@
-// Is this error Postgres going away (a restart, a failover, a dropped connection) rather than something a
-// retry cannot fix (a refused login, a missing table, a bad value)? The connector starts over after the
-// first kind and fails with the second.
+// How the Postgres source tells Postgres failures apart (its one classifier, unit-tested): is this error Postgres
+// going away (a restart, a failover, a dropped connection) rather than something a retry cannot fix (a refused
+// login, a missing table, a bad value)? The connector starts over after the first kind and fails with the second.
+// And a connection refused at start: a certificate problem or an address/credentials one.
 
 /** SQLSTATEs of a server that is shutting down, starting up, or dropped the connection (class 08). */
 const SERVER_GONE = new Set(['57P01', '57P02', '57P03']);
@@ -15,4 +16,9 @@ export function isConnectionLoss(err: unknown): boolean {
     if (CLIENT_GONE.test(e.message)) return true;
   }
   return false;
+}
+
+/** A connection refused at start because of TLS (the server's certificate, the CA, the host name). */
+export function isTlsFailure(err: unknown): boolean {
+  return /certificate|SSL|TLS|self.signed/i.test((err as Error)?.message ?? '');
 }

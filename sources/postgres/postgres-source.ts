@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { TableInfo } from './catalog.ts';
 import { TypeCatalog } from './catalog.ts';
-import { isConnectionLoss } from './connection-loss.ts';
+import { isConnectionLoss, isTlsFailure } from './connection-loss.ts';
 import { serialQueries } from './serial-queries.ts';
 import { PgoutputHandler } from './pgoutput-handler.ts';
 import { ReplicationStream, TEXT_RENDERING_OPTIONS } from './replication-stream.ts';
@@ -124,7 +124,7 @@ export class PostgresSource implements ChangeSource {
     const { source } = this.cfg;
     this.status = 'STARTING';
     const db = await this.connectDb().catch((err: Error) => {
-      const tls = /certificate|SSL|TLS|self.signed/i.test(err.message);
+      const tls = isTlsFailure(err);
       throw new TracelakeError(`cannot connect to Postgres: ${err.message}`, {
         code: 'PG_UNREACHABLE', cause: err,
         remedy: tls

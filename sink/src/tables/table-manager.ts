@@ -8,6 +8,7 @@ import { META_COLUMNS, type DeleteMode, type PlanColumn } from '../plan/merge-pl
 import { sqlIdent } from '../sql/literals.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { withRetries } from '../../../runtime/retry.ts';
+import { isCreateRace } from '../warehouse/warehouse-errors.ts';
 import type { SinkConfig } from '../config.ts';
 
 export interface TargetTable {
@@ -160,11 +161,6 @@ export class TableManager {
       }
     }
   }
-}
-
-/** Another writer created the table at the same moment (Delta's messages for the race on Spark and Databricks). */
-export function isCreateRace(err: unknown): boolean {
-  return /DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION|DELTA_PROTOCOL_CHANGED|TABLE_OR_VIEW_ALREADY_EXISTS|TableAlreadyExistsException/.test(`${(err as Error)?.message ?? ''}`);
 }
 
 const normalize = (t: string) => t.toLowerCase().replace(/\s+/g, '');

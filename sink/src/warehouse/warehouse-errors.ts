@@ -1,5 +1,5 @@
 // How the sink tells warehouse failures apart (one classifier for the warehouse, unit-tested): what is worth
-// running again with backoff, and what says the target table is gone.
+// running again with backoff, what says the target table is gone, and what says another writer created it first.
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 /** Network failures, 5xx/429 answers and Delta's commit conflicts: the statement may succeed if run again. SQL errors are not transient. */
@@ -19,4 +19,9 @@ export function isTransient(err: unknown): boolean {
 /** The statement failed because its target (or tombstone) table does not exist. */
 export function isTableMissing(err: unknown): boolean {
   return /TABLE_OR_VIEW_NOT_FOUND|DELTA_TABLE_NOT_FOUND|Table or view not found/i.test(`${(err as Error)?.message ?? ''}`);
+}
+
+/** Another writer created the table at the same moment (Delta's messages for the race on Spark and Databricks). */
+export function isCreateRace(err: unknown): boolean {
+  return /DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION|DELTA_PROTOCOL_CHANGED|TABLE_OR_VIEW_ALREADY_EXISTS|TableAlreadyExistsException/.test(`${(err as Error)?.message ?? ''}`);
 }

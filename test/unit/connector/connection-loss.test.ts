@@ -1,7 +1,7 @@
 // Which errors mean "Postgres went away" (start over when it is back) and which a retry cannot fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isConnectionLoss } from '../../../sources/postgres/connection-loss.ts';
+import { isConnectionLoss, isTlsFailure } from '../../../sources/postgres/connection-loss.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -31,4 +31,10 @@ test('a refused login, a missing object, a bad value or a non-error are not', ()
     'Connection terminated',
     undefined,
   ]) assert.equal(isConnectionLoss(err), false, String(err));
+});
+
+test('a connection refused for its certificate is told apart from a wrong address or password', () => {
+  assert.equal(isTlsFailure(new Error('self-signed certificate in certificate chain')), true);
+  assert.equal(isTlsFailure(new Error('The server does not support SSL connections')), true);
+  assert.equal(isTlsFailure(new Error('password authentication failed for user "x"')), false);
 });

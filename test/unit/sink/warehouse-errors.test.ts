@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTableMissing, isTransient } from '../../../sink/src/warehouse/warehouse-errors.ts';
+import { isCreateRace, isTableMissing, isTransient } from '../../../sink/src/warehouse/warehouse-errors.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 
 test('network trouble and 5xx are transient; statements the warehouse refused are not, whatever their text', () => {
@@ -29,4 +29,10 @@ test('a statement on a table that is gone is told apart (the sink creates it aga
   assert.equal(isTableMissing(new Error('[TABLE_OR_VIEW_NOT_FOUND] The table or view `tl`.`spans` cannot be found.')), true);
   assert.equal(isTableMissing(new Error('[DELTA_TABLE_NOT_FOUND] Delta table `tl`.`spans` doesn\'t exist.')), true);
   assert.equal(isTableMissing(new Error('[PARSE_SYNTAX_ERROR] Syntax error at or near')), false);
+});
+
+test('a table another writer created at the same moment is told apart (the CREATE is retried and finds it)', () => {
+  assert.equal(isCreateRace(new Error('[DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION] Cannot create table')), true);
+  assert.equal(isCreateRace(new Error('[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table or view')), true);
+  assert.equal(isCreateRace(new Error('[PARSE_SYNTAX_ERROR] Syntax error')), false);
 });
