@@ -32,9 +32,12 @@ export function kafkaError(err: unknown, what = 'Kafka request'): TracelakeError
 /** No broker answered (as opposed to a record or an authorization problem): worth starting again once Kafka is back. */
 export function kafkaUnreachable(err: unknown): boolean {
   return some(err, (e) => e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSBrokerNotFound'
-    || e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT'
+    || e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || BROKER_STARTING.has(e.apiId ?? '')
     || /Connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection timeout|broker not found|Closed connection|Cannot connect/i.test(e.message ?? ''));
 }
+
+/** What a broker answers while it (or its group coordinator) is starting or moving: it is coming back. */
+const BROKER_STARTING = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION']);
 
 interface ErrorLike {
   name?: string;

@@ -100,7 +100,8 @@ async function consumeFromStart(
   await withAdmin(async (admin) => {
     while (!(await admin.listTopics()).includes(topic) && Date.now() < end) await sleep(100);
   });
-  const consumer = new Consumer({ ...testKafka('tracelake-test-reader'), groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}` });
+  // retried patiently: a test may read right after it restarted the broker (its group coordinator loads first)
+  const consumer = new Consumer({ ...testKafka('tracelake-test-reader'), groupId: `test-reader-${process.pid}-${Date.now()}-${Math.random()}`, retries: 20, retryDelay: 500 });
   try {
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
     const done = (async () => {

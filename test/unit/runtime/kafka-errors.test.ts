@@ -38,4 +38,7 @@ test('@platformatic/kafka failures are classified too, also when wrapped in its 
   assert.equal(lostGeneration(new ProtocolError('ILLEGAL_GENERATION')), true);
   assert.equal(lostGeneration(new ProtocolError('TOPIC_AUTHORIZATION_FAILED')), false);
   assert.equal(kafkaUnreachable(new ProtocolError('TOPIC_AUTHORIZATION_FAILED')), false);
+  // a broker just restarted: its group coordinator is still loading (the join is retried later, not a failure)
+  assert.equal(kafkaUnreachable(new MultipleErrors('joinGroup failed 4 times.', [new ProtocolError('COORDINATOR_LOAD_IN_PROGRESS')])), true);
+  assert.equal(kafkaUnreachable(new ProtocolError('NOT_COORDINATOR')), true);
 });
