@@ -45,8 +45,16 @@ export interface ConsumerHooks {
 type KafkaSettings = SinkConfig['kafka'];
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
-/** The largest fetch response: a record batch of the connector's largest (96 MiB) must fit in one. */
-const MAX_FETCH_BYTES = 100 << 20;
+/**
+ * What one fetch brings at most, in all and per partition (Kafka's fetch.max.bytes, max.partition.fetch.bytes).
+ * A record batch larger than these still comes, alone (KIP-74): they bound memory, not the record size. The
+ * client decodes a whole fetch at once, so they bound the sink's heap: with 100 MiB a 1M-row backlog ran a
+ * 256 MB heap out of memory (bench/burst.ts).
+ */
+const FETCH_MAX_BYTES = 4 << 20;
+const FETCH_MAX_PARTITION_BYTES = 1 << 20;
+/** Records the client's stream holds ready (its own default: 1,024); the sink collects its batches from them. */
+const STREAM_HIGH_WATER_MARK = 256;
 
 export class ChangeConsumer {
   private readonly cfg: KafkaSettings;
@@ -197,7 +205,7 @@ export class ChangeConsumer {
     // maxWaitTime: the Java consumer's fetch.max.wait.ms; groupInstanceId: static membership (KIP-345)
     const consumer = new Consumer({
       ...this.base, groupId: this.cfg.groupId, sessionTimeout: this.cfg.sessionTimeoutMs, heartbeatInterval: 3000,
-      maxWaitTime: 500, maxBytes: MAX_FETCH_BYTES, retries: 3, retryDelay: 500,
+      maxWaitTime: 500, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES, retries: 3, retryDelay: 500,
       ...(this.cfg.groupInstanceId ? { groupInstanceId: this.cfg.groupInstanceId } : {}),
     });
     this.consumer = consumer;
@@ -211,7 +219,7 @@ export class ChangeConsumer {
   private async openStream(consumer: Consumer, topics: string[]): Promise<void> {
     const stream = await consumer.consume({
       topics, mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false,
-      maxBytes: MAX_FETCH_BYTES,
+      maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES, highWaterMark: STREAM_HIGH_WATER_MARK,
     }) as Stream;
     this.streams.push(stream);
     stream.on('error', (err: Error) => { if (this.consumer === consumer && !this.hooks.stopping()) this.hooks.failed(err); });
