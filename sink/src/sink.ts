@@ -129,21 +129,21 @@ export class Sink implements Worker {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.consumer.pause();
     if (!this.failure && this.started) await this.locked(() => this.flush()).catch(() => undefined);
     await this.consumer.stop();
     this.finished?.resolve();
   }
 
-  /** Stops fetching; partitions stay assigned, buffered events are still merged by the timer. */
+  /**
+   * Stops taking records: the consumer waits before handing the next one over (the client stops fetching once its
+   * buffer is full); partitions stay assigned, buffered events are still merged by the timer.
+   */
   pause(): void {
     this.paused = true;
-    this.consumer.pause();
   }
 
   resume(): void {
     this.paused = false;
-    this.consumer.resume();
   }
 
   phase(): string {
@@ -285,7 +285,7 @@ export class Sink implements Worker {
     try {
       await this.consumer.commit(batch.commits());
     } catch (err) {
-      if (!lostGeneration(err)) throw err;
+      if (!lostGeneration(err) && (err as Partial<TracelakeError>).code !== 'COMMIT_TIMEOUT') throw err;
       // the group moved on (this member was evicted or a rebalance began): the batch is in Delta but its
       // offsets are not committed; whoever owns the partitions next replays it, and replays change nothing
       this.metrics?.errors.inc({ code: 'COMMIT_REBALANCED' });
