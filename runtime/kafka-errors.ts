@@ -6,8 +6,8 @@ import { TracelakeError } from '../schemas/src/errors.ts';
 /** A client failure as the connector reports it: credentials, TLS, message size, else a retriable KAFKA_UNAVAILABLE. `what` names the request in the message of the catch-all case. */
 export function kafkaError(err: unknown, what = 'Kafka request'): TracelakeError {
   if (err instanceof TracelakeError) return err;
-  const e = { message: allMessages(err), type: (err as { type?: string }).type };
-  if (e.type === 'SASL_AUTHENTICATION_FAILED' || hasCode(err, 'PLT_KFK_AUTHENTICATION') || hasApiId(err, 'SASL_AUTHENTICATION_FAILED') || /SASL|authentication failed|Authentication/i.test(e.message)) {
+  const e = { message: allMessages(err) };
+  if (hasCode(err, 'PLT_KFK_AUTHENTICATION') || hasApiId(err, 'SASL_AUTHENTICATION_FAILED') || /SASL|authentication failed|Authentication/i.test(e.message)) {
     return new TracelakeError(`Kafka refused the connector's credentials: ${e.message}`, {
       code: 'KAFKA_AUTH', cause: err, remedy: 'check kafka.sasl (mechanism, username, password) and that the listener at kafka.brokers expects SASL',
     });
@@ -17,7 +17,7 @@ export function kafkaError(err: unknown, what = 'Kafka request'): TracelakeError
       code: 'KAFKA_TLS', cause: err, remedy: 'check kafka.ssl.caFile (the CA that signed the brokers\' certificates) and that kafka.brokers names hosts in them',
     });
   }
-  const tooLarge = e.type === 'MESSAGE_TOO_LARGE' || hasApiId(err, 'MESSAGE_TOO_LARGE') || hasApiId(err, 'RECORD_LIST_TOO_LARGE') || /too large/i.test(e.message);
+  const tooLarge = hasApiId(err, 'MESSAGE_TOO_LARGE') || hasApiId(err, 'RECORD_LIST_TOO_LARGE') || /too large/i.test(e.message);
   if (tooLarge) {
     return new TracelakeError(`Kafka refused a message as too large: ${e.message}`, {
       code: 'KAFKA_MESSAGE_TOO_LARGE', cause: err,
@@ -31,8 +31,7 @@ export function kafkaError(err: unknown, what = 'Kafka request'): TracelakeError
 
 /** No broker answered (as opposed to a record or an authorization problem): worth starting again once Kafka is back. */
 export function kafkaUnreachable(err: unknown): boolean {
-  return some(err, (e) => e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSBrokerNotFound'
-    || e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || BROKER_STARTING.has(e.apiId ?? '')
+  return some(err, (e) => e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || BROKER_STARTING.has(e.apiId ?? '')
     || /Connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection timeout|broker not found|Closed connection|Cannot connect/i.test(e.message ?? ''));
 }
 
@@ -72,7 +71,7 @@ function allMessages(err: unknown): string {
 /** A commit refused because this member's group generation is over (evicted, or a rebalance started). */
 export function lostGeneration(err: unknown): boolean {
   const types = ['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID'];
-  return some(err, (e) => types.includes((e as { type?: string }).type ?? '') || types.includes(e.apiId ?? '')
+  return some(err, (e) => types.includes(e.apiId ?? '')
     || /coordinator is not aware of this member|group is rebalancing|generation/i.test(e.message ?? ''));
 }
 

@@ -8,7 +8,6 @@
 // streams. It hands the emitter jobs and commits; the emitter hands back, in order, each commit once Kafka has
 // every event before it (onDurable), and only then may the source acknowledge that position to its store (its
 // OffsetContext: the slot, a state-topic record, a cursor).
-import type { Gate } from '../runtime/gate.ts';
 
 /** What a source is doing; the connector adds STOPPED and FAILED. RUNNING = streaming; STANDBY = another process holds the source and this one waits. */
 export type SourceStatus = 'STARTING' | 'SNAPSHOTTING' | 'RUNNING' | 'STANDBY';
@@ -36,7 +35,7 @@ export interface ChangeSource {
    * One run: connect, declare the tables, snapshot as the offsets say, stream until stop(). Resolves when
    * stopped or done (a snapshot-only run); rejects on any error — the connector then asks lost().
    */
-  run(gate: Gate): Promise<void>;
+  run(): Promise<void>;
   /**
    * Whether `err` means the store went away after it once answered: then the error code to count (e.g.
    * PG_CONNECTION_LOST), and the connector starts a new run once it is back; null when it is a failure.

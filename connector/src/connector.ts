@@ -69,7 +69,7 @@ export class Connector implements Worker {
       for (;;) {
         backoff.begin();
         try {
-          await this.source.run(this.gate);
+          await this.source.run();
           break;
         } catch (err) {
           const loss = this.stopping ? null : await this.source.lost(err);

@@ -216,7 +216,6 @@ export class PostgresSource implements ChangeSource {
   async close(): Promise<void> {
     this.metrics?.connected.set(0);
     clearInterval(this.heartbeat);
-    this.session?.emitter.close();
     await this.stream?.stop().catch(() => undefined);
     await this.session?.close(); // after the stream: no message arrives for a closed encoder
     await this.db?.end().catch(() => undefined);

@@ -25,8 +25,6 @@ export interface SchedulerOptions {
   /** merges a topic's batch and commits its offsets; a failure ends the scheduler's work (see onError) */
   apply: (topic: string, batch: BatchBuffer) => Promise<void>;
   onError: (err: Error) => void;
-  /** told when a lane starts (how many are busy then) and ends (for heartbeats, metrics) */
-  onBusy?: (lanes: number) => void;
 }
 
 export class BatchScheduler {
@@ -171,12 +169,10 @@ export class BatchScheduler {
         .catch((err: unknown) => this.opts.onError(err as Error))
         .finally(() => {
           this.merging.delete(topic);
-          this.opts.onBusy?.(this.merging.size);
           this.wake();
           this.startDue(); // its topic may have a due batch again, and others may have waited for room
         });
       this.merging.set(topic, { rows: batch.rows, bytes: batch.bytes, done });
-      this.opts.onBusy?.(this.merging.size);
     }
   }
 
