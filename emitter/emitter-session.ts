@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Emitter, type EmitObserver } from './emitter.ts';
 import { createEncoder, type Encoder } from './encode/encoder.ts';
 import { KafkaPublisher } from './kafka/publisher.ts';
-import { StateStore } from './kafka/state-store.ts';
+import { StateStore, type ConnectorState } from './kafka/state-store.ts';
 import type { SourceContext } from './encode/change-event.ts';
 import type { ConnectorConfig } from '../connector/src/config.ts';
 import type { ConnectorMetrics } from '../connector/src/metrics.ts';
@@ -28,9 +28,10 @@ export interface SessionSpec<P> {
   positionGauge?: (position: P) => number;
 }
 
-export interface EmitterSession<P> {
+export interface EmitterSession<P, S = ConnectorState> {
   emitter: Emitter<P>;
-  state: StateStore;
+  /** the source's own state (what it has taken), in the state topic */
+  state: StateStore<S>;
   /** where rows past the size ceiling go */
   deadLetterTopic: string;
   /** tables (schema.table) whose rows past the ceiling are dead-lettered */
@@ -38,7 +39,7 @@ export interface EmitterSession<P> {
   close(): Promise<void>;
 }
 
-export async function openEmitterSession<P>(cfg: EmitterConfig, spec: SessionSpec<P>, log: Logger, metrics?: ConnectorMetrics): Promise<EmitterSession<P>> {
+export async function openEmitterSession<P, S = ConnectorState>(cfg: EmitterConfig, spec: SessionSpec<P>, log: Logger, metrics?: ConnectorMetrics): Promise<EmitterSession<P, S>> {
   const { kafka } = cfg;
   const deadLetterTopic = cfg.limits.deadLetterTopic ?? `${kafka.topicPrefix}.dead-letter`;
   const deadLetterTables = [...new Set([...spec.tables, ...Object.keys(cfg.limits.tables)])]
@@ -49,7 +50,7 @@ export async function openEmitterSession<P>(cfg: EmitterConfig, spec: SessionSpe
     maxMessageBytes: kafka.maxMessageBytes, compression: kafka.compression,
   });
   let encoder: Encoder | undefined;
-  const state = new StateStore(kafka, kafka.stateTopic);
+  const state = new StateStore<S>(kafka, kafka.stateTopic);
   try {
     await publisher.connect();
     encoder = await createEncoder(

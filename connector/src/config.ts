@@ -5,6 +5,7 @@ import { parseConfig } from '../../runtime/config/parse.ts';
 import { httpSchema, lifecycleSchema, registryFields } from '../../runtime/config/common.ts';
 import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 import { compressionField } from '../../runtime/kafka-compression.ts';
+import { clickhouseSourceSchema } from '../../sources/clickhouse/clickhouse-config.ts';
 
 /** 96 MiB: a produce request of one such batch still fits the broker's default socket.request.max.bytes (100 MiB). */
 const MAX_MESSAGE_BYTES = 96 << 20;
@@ -39,6 +40,8 @@ export const connectorConfigSchema = z.strictObject({
     heartbeatIntervalMs: z.number().int().nonnegative().default(10_000).describe('pg_logical_emit_message interval that keeps an idle slot advancing; 0 = off'),
     statusIntervalMs: z.number().int().positive().default(10_000).describe('standby status update interval'),
   }).describe('the Postgres database to capture'),
+  clickhouse: clickhouseSourceSchema.optional()
+    .describe('a ClickHouse database captured beside the Postgres one (Langfuse v3/v4 keep traces, observations and scores there): docs/sources/clickhouse.md'),
   kafka: z.strictObject({
     ...kafkaConnectionFields,
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('tracelake').describe('change topics are <topicPrefix>.<schema>.<table>'),

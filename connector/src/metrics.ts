@@ -25,6 +25,12 @@ export class ConnectorMetrics {
   readonly snapshotTablesRemaining: Gauge;
   readonly errors: Counter<'code'>;
   readonly durableLsn: Gauge;
+  readonly sourceRowsRead: Counter<'table'>;
+  readonly sourceLastPollRowsRead: Gauge<'table'>;
+  readonly sourceTableRows: Gauge<'table'>;
+  readonly sourcePolls: Counter<'table'>;
+  readonly reconciliationDeletes: Counter<'table'>;
+  readonly untraceableMutations: Counter<'table'>;
   /** labelled children per table and op: incremented per event, so the label lookup is done once */
   private readonly eventChildren = new Map<string, Map<string, { inc(): void }>>();
   private readonly slotLag: Gauge;
@@ -39,6 +45,16 @@ export class ConnectorMetrics {
     this.slotSafeWal.set(r.safeWalSizeBytes ?? 0);
     this.slotActive.set(r.active ? 1 : 0);
     for (const st of ['reserved', 'extended', 'unreserved', 'lost']) this.slotWalStatus.set({ status: st }, r.walStatus === st ? 1 : 0);
+  }
+
+  /** One poll of a polling source's table (the ClickHouse source): what it read against the table's size. */
+  recordPoll(table: string, poll: { rowsRead: number; tableRows: number; maskedDeletes: number; untraceable: number }): void {
+    this.sourcePolls.inc({ table });
+    this.sourceRowsRead.inc({ table }, poll.rowsRead);
+    this.sourceLastPollRowsRead.set({ table }, poll.rowsRead);
+    this.sourceTableRows.set({ table }, poll.tableRows);
+    if (poll.maskedDeletes > 0) this.reconciliationDeletes.inc({ table }, poll.maskedDeletes);
+    if (poll.untraceable > 0) this.untraceableMutations.inc({ table }, poll.untraceable);
   }
 
   /** One change event captured (called per event: no label hashing after the first of a table and op). */
@@ -70,6 +86,12 @@ export class ConnectorMetrics {
     this.snapshotTablesRemaining = new Gauge({ name: `${p}snapshot_tables_remaining`, help: 'tables the running snapshot has still to read', registers });
     this.errors = new Counter({ name: `${p}errors_total`, help: 'failures by error code (retried ones included)', labelNames: ['code'], registers });
     this.durableLsn = new Gauge({ name: `${p}confirmed_lsn`, help: 'last LSN confirmed to the slot (everything before it is in Kafka)', registers });
+    this.sourcePolls = new Counter({ name: `${p}source_polls_total`, help: 'polls of a polling source (ClickHouse), by table', labelNames: ['table'], registers });
+    this.sourceRowsRead = new Counter({ name: `${p}source_rows_read_total`, help: 'rows the source database read for the polls (its own query statistics), by table', labelNames: ['table'], registers });
+    this.sourceLastPollRowsRead = new Gauge({ name: `${p}source_last_poll_rows_read`, help: 'rows the source database read for the last poll, by table', labelNames: ['table'], registers });
+    this.sourceTableRows = new Gauge({ name: `${p}source_table_rows`, help: 'rows in the table\'s active parts at the last poll (compare with rows read per poll)', labelNames: ['table'], registers });
+    this.reconciliationDeletes = new Counter({ name: `${p}reconciliation_deletes_total`, help: 'rows found deleted by a lightweight DELETE (no version left behind) and sent as deletes, by table', labelNames: ['table'], registers });
+    this.untraceableMutations = new Counter({ name: `${p}untraceable_mutations_total`, help: 'ALTER TABLE … DELETE mutations whose rows could not be followed (a requested snapshot repairs the mirror), by table', labelNames: ['table'], registers });
 
     this.slotLag = new Gauge({ name: `${p}slot_lag_bytes`, help: 'WAL the slot holds back: pg_current_wal_lsn() - confirmed_flush_lsn', registers });
     this.slotSafeWal = new Gauge({ name: `${p}slot_safe_wal_size_bytes`, help: 'WAL that can still be written before the slot is invalidated (0 when unlimited)', registers });

@@ -43,7 +43,7 @@ export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult
         name: 'postgres: captured tables',
         run: async () => {
           needDb();
-          const { tables, fromPreset } = captureList(cfg.source);
+          const { tables, fromPreset } = captureList(cfg.source, cfg.clickhouse !== undefined);
           const problems: string[] = [];
           let found = 0;
           for (const qualified of tables) {

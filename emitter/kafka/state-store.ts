@@ -11,7 +11,8 @@ export interface ConnectorState {
   tables: string[];
 }
 
-export class StateStore {
+/** A source's state, stored as JSON under a key of its own (the Postgres source: its slot name). */
+export class StateStore<S = ConnectorState> {
   private readonly base: BaseOptions;
   private readonly topic: string;
   private admin: Admin | undefined;
@@ -32,22 +33,22 @@ export class StateStore {
   }
 
   /** The latest state stored for `key`, or undefined. Reads the topic to its end. */
-  read(key: string): Promise<ConnectorState | undefined> {
+  read(key: string): Promise<S | undefined> {
     return asKafkaError(this.readLatest(key), this.topic);
   }
 
-  private async readLatest(key: string): Promise<ConnectorState | undefined> {
+  private async readLatest(key: string): Promise<S | undefined> {
     const admin = await this.ensureTopic();
     const [partition] = (await admin.listOffsets({ topics: [{ name: this.topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }] }))[0]?.partitions ?? [];
     const end = partition?.offset ?? 0n;
     if (end === 0n) return undefined;
     // a throw-away reader (GET /offsets calls it too): it commits nothing, so its group leaves no offsets behind
     const consumer = new Consumer<string, string, string, string>({ ...this.base, groupId: `tracelake-state-reader-${process.pid}-${Date.now()}`, deserializers: stringDeserializers });
-    let latest: ConnectorState | undefined;
+    let latest: S | undefined;
     try {
       const stream = await consumer.consume({ topics: [this.topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
       for await (const message of stream) {
-        if (message.key === key) latest = message.value ? (JSON.parse(message.value) as ConnectorState) : undefined;
+        if (message.key === key) latest = message.value ? (JSON.parse(message.value) as S) : undefined;
         if (message.offset + 1n >= end) break;
       }
       await stream.close();
@@ -57,11 +58,11 @@ export class StateStore {
     return latest;
   }
 
-  write(key: string, state: ConnectorState | null): Promise<void> {
+  write(key: string, state: S | null): Promise<void> {
     return asKafkaError(this.store(key, state), this.topic);
   }
 
-  private async store(key: string, state: ConnectorState | null): Promise<void> {
+  private async store(key: string, state: S | null): Promise<void> {
     await this.ensureTopic();
     this.producer ??= new Producer<string, string | null>({ ...this.base, acks: ProduceAcks.ALL, idempotent: true, serializers: { key: stringSerializer, value: nullableString } });
     await this.producer.send({ messages: [{ topic: this.topic, key, value: state ? JSON.stringify(state) : null }] });

@@ -18,6 +18,7 @@ import { PRIORITY, withStatementPriority } from './warehouse/session-pool.ts';
 import { ViewManager } from './views/view-manager.ts';
 import { phoenixViews } from './views/phoenix-views.ts';
 import { langfuseViews } from './views/langfuse-views.ts';
+import { langfuseV3Views, langfuseV4Views } from './views/langfuse-clickhouse-views.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { warehouseOptions } from './warehouse/from-config.ts';
 import { WarehouseRetry } from './warehouse/warehouse-retry.ts';
@@ -178,7 +179,8 @@ export class Sink implements Worker {
     })));
     const tables = new TableManager(this.wh, this.cfg);
     await this.retry.run('create the target schema', () => tables.init());
-    const viewSet = { phoenix: phoenixViews, langfuse: langfuseViews, custom: undefined }[this.cfg.platform];
+    // Langfuse: v4 (events_full from ClickHouse), v3 (observations from ClickHouse), v2 (observations from Postgres)
+    const viewSet = { phoenix: [phoenixViews], langfuse: [langfuseV4Views, langfuseV3Views, langfuseViews], custom: undefined }[this.cfg.platform];
     if (viewSet) this.views = new ViewManager(this.wh, tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
     this.writer = new TableWriter({
       cfg: this.cfg, warehouse: this.wh, tables, retry: this.retry, deadLetters: this.dlq, log: this.log, metrics: this.metrics,

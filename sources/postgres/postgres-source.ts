@@ -133,9 +133,9 @@ export class PostgresSource implements ChangeSource {
       });
     });
     await checkServer(db);
-    const tables = await describeTables(db, source, this.log);
+    const tables = await describeTables(db, source, this.log, this.cfg.clickhouse !== undefined);
     this.captured = tables;
-    await reportPlatform(db, source, tables, this.log);
+    await reportPlatform(db, source, tables, this.log, this.cfg.clickhouse !== undefined);
     await ensurePublication(db, source.publication.name, tables.map((t) => [t.schema, t.table]), source.publication.autocreate);
 
     this.stream = new ReplicationStream({

@@ -15,9 +15,9 @@ import { LANGFUSE_TRACE_TABLES } from '../../schemas/src/platforms.ts';
 type SourceConfig = ConnectorConfig['source'];
 
 /** The captured tables as the catalog describes them; a missing or keyless table is a clear error. */
-export async function describeTables(db: pg.Client, source: SourceConfig, log: Logger): Promise<TableInfo[]> {
+export async function describeTables(db: pg.Client, source: SourceConfig, log: Logger, traceTablesInClickHouse = false): Promise<TableInfo[]> {
   const out: TableInfo[] = [];
-  const { tables, fromPreset, excluded } = captureList(source);
+  const { tables, fromPreset, excluded } = captureList(source, traceTablesInClickHouse);
   for (const [t, why] of Object.entries(excluded)) log.info({ table: t, reason: why }, 'not captured by the preset');
   for (const qualified of tables) {
     const [schema, table] = qualified.split('.') as [string, string];
@@ -47,8 +47,8 @@ export async function describeTables(db: pg.Client, source: SourceConfig, log: L
 }
 
 /** What the platform preset implies: schema drift against the checked-in schemas, and Langfuse's generation. */
-export async function reportPlatform(db: pg.Client, source: SourceConfig, tables: TableInfo[], log: Logger): Promise<void> {
-  if (source.platform === 'langfuse') await reportLangfuseGeneration(db, source, tables, log);
+export async function reportPlatform(db: pg.Client, source: SourceConfig, tables: TableInfo[], log: Logger, traceTablesInClickHouse = false): Promise<void> {
+  if (source.platform === 'langfuse' && !traceTablesInClickHouse) await reportLangfuseGeneration(db, source, tables, log);
   if (source.platform !== 'custom') await reportPresetDrift(db, source, tables, log);
 }
 
@@ -71,10 +71,10 @@ async function reportLangfuseGeneration(db: pg.Client, source: SourceConfig, pre
     const { rows } = await db.query(`SELECT 1 FROM ${qualifiedIdent(source.schema, 'observations')} LIMIT 1`);
     log.info({ generation: 'v2 (or v3 with legacy tables)', observations: rows.length > 0 ? 'present' : 'empty' },
       'Langfuse keeps traces, observations and scores in Postgres here: they are captured');
-    if (rows.length === 0) log.warn('the observations table is empty: on Langfuse v3 trace data lives in ClickHouse and is not captured from Postgres');
+    if (rows.length === 0) log.warn('the observations table is empty: on Langfuse v3 trace data lives in ClickHouse; add the clickhouse section to capture it');
   } else {
     log.warn({ generation: 'v4 or later' },
-      'Langfuse v3/v4 keeps traces, observations and scores in ClickHouse: only the Postgres tables (projects, prompts, datasets, models, …) are captured');
+      'Langfuse v3/v4 keeps traces, observations and scores in ClickHouse: only the Postgres tables (projects, prompts, datasets, models, …) are captured; add the clickhouse section to capture the traces too');
   }
 }
 

@@ -12,28 +12,30 @@ export class ViewManager {
   private readonly wh: Warehouse;
   private readonly schema: string;
   private readonly prefix: string;
-  private readonly set: ViewSet;
+  /** the platform's view sets, most specific first: the first whose tables (and marker column) exist is used */
+  private readonly sets: ViewSet[];
+  private set: ViewSet | undefined;
   private readonly log: Logger;
   private createdWith: string | null = null;
   private checkedAt = 0;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(wh: Warehouse, qualifiedSchema: string, tablePrefix: string, set: ViewSet, log: Logger) {
+  constructor(wh: Warehouse, qualifiedSchema: string, tablePrefix: string, sets: ViewSet | ViewSet[], log: Logger) {
     this.wh = wh;
     this.schema = qualifiedSchema;
     this.prefix = tablePrefix;
-    this.set = set;
+    this.sets = Array.isArray(sets) ? sets : [sets];
     this.log = log;
   }
 
   /** Whether a view of the set reads the table of this (unprefixed) name. */
   reads(table: string): boolean {
-    return this.set.required.includes(table) || this.set.optional.includes(table);
+    return this.sets.some((set) => set.required.includes(table) || set.optional.includes(table));
   }
 
   /** Whether the views' rows come from this table (a required one; optional tables only add columns by LEFT JOIN). */
   rowsFrom(table: string): boolean {
-    return this.set.required.includes(table);
+    return this.sets.some((set) => set.required.includes(table));
   }
 
   /**
@@ -51,10 +53,13 @@ export class ViewManager {
     this.checkedAt = Date.now();
     const rows = await this.wh.query<{ tableName: string }>(`SHOW TABLES IN ${this.schema}`);
     const existing = new Set(rows.map((r) => r.tableName.toLowerCase()));
-    const present = new Set([...this.set.required, ...this.set.optional].filter((n) => existing.has(`${this.prefix}${n}`.toLowerCase())));
-    if (!this.set.required.every((n) => present.has(n))) return;
-    const qualify = (name: string) => `${this.schema}.${sqlIdent(this.set.required.includes(name) || this.set.optional.includes(name) ? `${this.prefix}${name}` : name)}`;
-    const views = Object.entries(curatedViews(this.set, qualify, present));
+    const set = await this.choose(existing);
+    if (!set) return;
+    if (this.set !== set) this.createdWith = null;
+    this.set = set;
+    const present = new Set([...set.required, ...set.optional].filter((n) => existing.has(`${this.prefix}${n}`.toLowerCase())));
+    const qualify = (name: string) => `${this.schema}.${sqlIdent(set.required.includes(name) || set.optional.includes(name) ? `${this.prefix}${name}` : name)}`;
+    const views = Object.entries(curatedViews(set, qualify, present));
     // the views' definitions, hashed: kept as a property of each view, so a restarted sink leaves views that are
     // already what it would create (one SHOW TBLPROPERTIES instead of a CREATE per view)
     const version = createHash('sha256').update(JSON.stringify(views)).digest('hex').slice(0, 16);
@@ -72,5 +77,16 @@ export class ViewManager {
     this.createdWith = version;
     const signature = [...present].sort().join(',');
     this.log.info({ schema: this.schema, tables: signature }, 'curated views created');
+  }
+
+  /** The first set whose required tables exist (and whose marker column, if it names one). */
+  private async choose(existing: Set<string>): Promise<ViewSet | undefined> {
+    for (const set of this.sets) {
+      if (!set.required.every((n) => existing.has(`${this.prefix}${n}`.toLowerCase()))) continue;
+      if (!set.marker) return set;
+      const cols = await this.wh.query<{ col_name: string }>(`DESCRIBE TABLE ${this.schema}.${sqlIdent(`${this.prefix}${set.marker.table}`)}`).catch(() => []);
+      if (cols.some((c) => c.col_name === set.marker!.column)) return set;
+    }
+    return undefined;
   }
 }

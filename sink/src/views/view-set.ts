@@ -14,6 +14,8 @@ export interface ViewSet {
   required: string[];
   /** tables joined when present (the views are recreated when one appears) */
   optional: string[];
+  /** a column whose presence in a table tells this set from another over tables of the same names (Langfuse v3 and v2 both have observations) */
+  marker?: { table: string; column: string };
   /** the SELECT of llm_spans, producing LLM_SPANS_COLUMNS; `t` qualifies a table name */
   llmSpans(t: (name: string) => string, present: Set<string>): string;
 }

@@ -1,0 +1,77 @@
+// Changes that make no new version: mutations. A lightweight DELETE masks rows (Langfuse deletes traces and
+// applies retention this way), an ALTER … UPDATE rewrites them in place with their version unchanged (Langfuse
+// v4 flips bookmarked/public so). Neither gives a part new block numbers, so part-plan.ts cannot see them;
+// system.mutations lists each finished one with its command and version. Pure.
+import { splitTopLevel } from './table-identity.ts';
+
+export interface MutationInfo {
+  id: string;
+  /** the mutation's version: the block number it took (greater than every block it applies to) */
+  version: bigint;
+  /** as system.mutations shows it, e.g. `(UPDATE _row_exists = 0 WHERE (project_id = 'p') AND (id = 'b'))` */
+  command: string;
+}
+
+/** What a poll does about one finished mutation. */
+export type MutationStep =
+  /** rows masked by a lightweight DELETE that matched `where`: read with the mask off, each a delete */
+  | { kind: 'masked'; id: string; version: bigint; where: string }
+  /** rows an ALTER UPDATE changed: those matching `where` are read again, as updates at the mutation's version */
+  | { kind: 'updated'; id: string; version: bigint; where: string }
+  /** rows gone without leaving a mask (ALTER … DELETE): reported, not mirrored (docs/sources/clickhouse.md) */
+  | { kind: 'untraceable'; id: string; version: bigint; command: string };
+
+/**
+ * The first index outside string literals and quoted names at which `at(i, depth)` holds; `depth` is the
+ * parenthesis depth after the character at i. -1 when there is none.
+ */
+function scan(text: string, at: (i: number, depth: number) => boolean): number {
+  let depth = 0, quoted: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === quoted) quoted = null;
+      continue;
+    }
+    if (ch === "'" || ch === '`' || ch === '"') quoted = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    if (at(i, depth)) return i;
+  }
+  return -1;
+}
+
+/** Splits a command at its top-level ` WHERE ` (not one inside a literal or parentheses). */
+function splitWhere(command: string): [string, string] | null {
+  const i = scan(command, (j, depth) => depth === 0 && command.startsWith(' WHERE ', j));
+  return i < 0 ? null : [command.slice(0, i), command.slice(i + 7)];
+}
+
+/** `(…)` → `…` when the first parenthesis closes at the end. */
+function unwrap(s: string): string {
+  const t = s.trim();
+  if (!t.startsWith('(')) return t;
+  return scan(t, (i, depth) => depth === 0 && t[i] === ')') === t.length - 1 ? t.slice(1, -1).trim() : t;
+}
+
+/** The steps of one mutation (a mutation may hold several commands). */
+export function mutationSteps(m: MutationInfo): MutationStep[] {
+  const steps: MutationStep[] = [];
+  for (const raw of splitTopLevel(m.command)) {
+    const cmd = unwrap(raw);
+    const parts = splitWhere(cmd);
+    const head = parts?.[0].trim() ?? cmd;
+    const where = parts?.[1].trim();
+    if (where && /^UPDATE\s+_row_exists\s*=\s*0$/i.test(head)) steps.push({ kind: 'masked', id: m.id, version: m.version, where });
+    else if (where && /^UPDATE\s/i.test(head)) steps.push({ kind: 'updated', id: m.id, version: m.version, where });
+    else if (/^DELETE$/i.test(head)) steps.push({ kind: 'untraceable', id: m.id, version: m.version, command: cmd });
+    // other commands (MATERIALIZE …, APPLY DELETED MASK, column changes) change no row's values
+  }
+  return steps;
+}
+
+/** Finished mutations not handled yet, oldest first. */
+export function newMutations(finished: MutationInfo[], handled: ReadonlySet<string>): MutationInfo[] {
+  return finished.filter((m) => !handled.has(m.id)).sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
