@@ -23,6 +23,11 @@ TL_SPARK_PORT="${TL_SPARK_PORT:-10001}"       # Spark Thrift Server, HTTP+TLS (b
 TL_WAREHOUSE_PORT="${TL_WAREHOUSE_PORT:-10443}" # Databricks-shaped endpoint that @databricks/sql talks to
 TL_PHOENIX_PORT="${TL_PHOENIX_PORT:-16006}"        # Arize Phoenix UI + OTLP/HTTP (optional service)
 TL_PHOENIX_GRPC_PORT="${TL_PHOENIX_GRPC_PORT:-14317}"
+TL_CLICKHOUSE_PORT="${TL_CLICKHOUSE_PORT:-18123}"          # ClickHouse HTTP interface (optional service, clickhouse.sh)
+TL_CLICKHOUSE_TLS_PORT="${TL_CLICKHOUSE_TLS_PORT:-18443}"  # the same over HTTPS, with the stack's certificate
+TL_CLICKHOUSE_PASSWORD="${TL_CLICKHOUSE_PASSWORD:-tracelake-local}"  # of ClickHouse's admin user `default`
+TL_CLICKHOUSE_READER_USER="${TL_CLICKHOUSE_READER_USER:-tracelake_reader}"  # a read-only (readonly=1) ClickHouse user
+TL_CLICKHOUSE_READER_PASSWORD="${TL_CLICKHOUSE_READER_PASSWORD:-tracelake-reader-local}"
 TL_WAREHOUSE_PATH="${TL_WAREHOUSE_PATH:-/sql/1.0/warehouses/local}"
 TL_WAREHOUSE_TOKEN="${TL_WAREHOUSE_TOKEN:-dapi-tracelake-local}"  # a local stand-in for a Databricks PAT
 
@@ -34,6 +39,7 @@ TL_PYSPARK_VERSION=4.2.0
 TL_DELTA_VERSION=4.4.0
 TL_PHOENIX_VERSION=20.26.1
 TL_OTEL_VERSION=1.45.2
+TL_CLICKHOUSE_VERSION=26.9.0   # PyPI chdb-core: the ClickHouse 26.9 engine as a Python extension
 
 say() { printf '%s\n' "$*" >&2; }
 # die CAUSE [LOGFILE]: one line naming the cause and where to read more, exit 1.

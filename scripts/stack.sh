@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 S="$TL_ROOT/scripts/stack"
 SERVICES=(postgres kafka registry spark warehouse)
-OPTIONAL=(phoenix)   # started on demand (platform tests, make demo); stopped and shown with the rest
+OPTIONAL=(phoenix clickhouse)   # started on demand (platform tests, make demo); stopped and shown with the rest
 TIMINGS="$TL_LOGS/start-timings.tsv"
 
 up() {
@@ -74,6 +74,7 @@ endpoint() {
     spark) echo "127.0.0.1:$TL_SPARK_PORT (https)" ;;
     warehouse) echo "127.0.0.1:$TL_WAREHOUSE_PORT (https)" ;;
     phoenix) echo "127.0.0.1:$TL_PHOENIX_PORT (http)" ;;
+    clickhouse) echo "127.0.0.1:$TL_CLICKHOUSE_PORT (http), :$TL_CLICKHOUSE_TLS_PORT (https)" ;;
   esac
 }
 clean() {

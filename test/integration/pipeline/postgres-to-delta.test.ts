@@ -5,11 +5,9 @@ import { startConnector } from '../../support/connector.ts';
 import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { sleep } from '../../support/wait.ts';
+import { HOSTILE_TEXTS } from '../../support/hostile-texts.ts';
 
-const hostile = ["it's \"quoted\"", 'back\\slash', "'; DROP TABLE spans; --", 'control \u0001\t\n\r chars', 'emoji 😀 ☃ 中文',
-  // text the engine rewrites before parsing: ${…} is variable substitution in Spark and Databricks (raw literals included)
-  '${interp}', 'a${hivevar:y}b', '${env:HOME} ${system:user.name} ${spark:spark.app.name} ${sparkconf:x}', '$${nested}}',
-  '-- not a comment /* nor this */ ? :param ?? {{mustache}}', 'rtl \u202e mark \u200f and json in json {"a": "{\\"b\\": 1}"}'];
+const hostile = HOSTILE_TEXTS;
 
 test('spans flow from Postgres into Delta: snapshot, inserts, TOAST-untouched updates, deletes — Delta equals Postgres', async (t) => {
   const { fx, wh, stops } = await pipelineEnv(t, 'e2e');

@@ -1,0 +1,95 @@
+// Langfuse v4 on the real stack: traces written to ClickHouse's events_full the way Langfuse writes them
+// (async inserts of whole rows, re-inserts with a later event_ts, ALTER UPDATE of bookmarked, lightweight DELETE of a
+// trace) land in Delta equal to what `SELECT … FINAL` returns, and llm_spans shows them with the shared contract.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startConnector } from '../../support/connector.ts';
+import { pipelineEnv } from '../../support/pipeline.ts';
+import { sinkConfig, startSink } from '../../support/sink.ts';
+import { clickhouseFixture } from '../../support/clickhouse.ts';
+import { until } from '../../support/wait.ts';
+import { HOSTILE_TEXTS, span, ts } from '../../support/langfuse-rows.ts';
+
+const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+test('Langfuse v4: events_full and scores from ClickHouse equal FINAL in Delta; deletes, late versions and mutations followed; llm_spans', async (t) => {
+  const { fx, wh, stops } = await pipelineEnv(t, 'lf4');
+  const ch = await clickhouseFixture('lf4', 'v4', fx.name);
+  t.after(() => ch.cleanup());
+  const S = fx.schema;
+  await fx.db.query(`CREATE TABLE ${S}.projects (id text PRIMARY KEY, name text NOT NULL)`);
+  await fx.db.query(`INSERT INTO ${S}.projects VALUES ('p1', 'support-bot')`);
+
+  // before the connector starts: read by its first poll (a snapshot)
+  await ch.insert('events_full', [span({ trace: 'A', id: 'a-root', kind: 'SPAN', at: 0 }), span({ trace: 'A', id: 'a-gen', parent: 'a-root', at: 1 })]);
+
+  const c = await startConnector({ ...fx.config({ platform: 'langfuse', schema: S }), clickhouse: ch.source() });
+  stops.push(async () => { await c.connector.stop(); await c.done; });
+  const s = await startSink({ ...sinkConfig(fx.name), platform: 'langfuse' });
+  stops.push(async () => { await s.sink.stop(); await s.done; });
+
+  // a 2 MB prompt with an image data URL, and every hostile text in input, output, names and metadata
+  const image = `data:image/png;base64,${Buffer.alloc(1_500_000, 7).toString('base64')}`;
+  const genInput = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'image_url', url: image }] }] });
+  const rows = [
+    span({ trace: 'B', id: 'b-root', kind: 'SPAN', at: 10 }),
+    span({ trace: 'B', id: 'b-gen', parent: 'b-root', at: 11, input: genInput }),
+    span({ trace: 'B', id: 'b-tool', parent: 'b-gen', kind: 'TOOL', at: 12, output: '{"weather": "rain"}' }),
+    span({ trace: 'B', id: 'b-err', parent: 'b-root', kind: 'GENERATION', at: 13, level: 'ERROR', statusMessage: 'rate limited' }),
+    ...HOSTILE_TEXTS.map((text, i) => span({ trace: 'C', id: `c-${i}`, at: 20 + i, input: text, output: text, name: text, metadata: { [text]: text } })),
+  ];
+  await ch.insert('events_full', rows);
+  await ch.insert('scores', [{ id: 'sc1', project_id: 'p1', trace_id: 'B', observation_id: 'b-gen', name: 'helpfulness', value: 0.8, source: 'API', data_type: 'NUMERIC', timestamp: ts(11), event_ts: ts(11), is_deleted: 0 }]);
+  // the generation ends: the whole row again with a later event_ts; then a stale version (an old retried batch) and a tie
+  await ch.insert('events_full', [span({ trace: 'B', id: 'b-gen', parent: 'b-root', at: 11, version: 100, input: genInput, output: 'final answer', usage: { input: 1200, output: 34 } })]);
+  await ch.insert('events_full', [span({ trace: 'B', id: 'b-gen', parent: 'b-root', at: 11, version: 50, input: genInput, output: 'stale retry' })]);
+  await ch.insert('events_full', [span({ trace: 'B', id: 'b-tool', parent: 'b-gen', kind: 'TOOL', at: 12, version: 100, output: 'tie: first' })]);
+  await ch.insert('events_full', [span({ trace: 'B', id: 'b-tool', parent: 'b-gen', kind: 'TOOL', at: 12, version: 100, output: 'tie: second' })]);
+  // a version marked deleted, a bookmark (in place, event_ts unchanged), and trace A deleted as Langfuse deletes traces
+  await ch.insert('events_full', [span({ trace: 'B', id: 'b-err', parent: 'b-root', kind: 'GENERATION', at: 13, version: 200, deleted: true })]);
+  await ch.exec(`ALTER TABLE ${ch.database}.events_full UPDATE bookmarked = true WHERE project_id = 'p1' AND trace_id = 'B' SETTINGS mutations_sync = 1`);
+  await ch.exec(`DELETE FROM ${ch.database}.events_full WHERE project_id = 'p1' AND trace_id IN ('A')`);
+
+  const finalQuery = `SELECT span_id, name, level, output, toString(length(input)) AS input_bytes, lower(hex(SHA256(input))) AS input_sha, bookmarked,
+      usage_details['input'] AS input_tokens FROM ${ch.database}.events_full FINAL ORDER BY span_id`;
+  type Row = Record<string, unknown>;
+  const expected: Row[] = (await ch.rows<Row>(finalQuery)).map((r) => ({ ...r, input_tokens: Number(r.input_tokens), input_bytes: Number(r.input_bytes) }));
+  assert.deepEqual(expected.map((r) => r.span_id), ['b-gen', 'b-root', 'b-tool', ...HOSTILE_TEXTS.map((_, i) => `c-${i}`)].sort());
+  const mirror = async (): Promise<Row[]> => (await wh.query<Row>(
+    `SELECT span_id, name, level, output, octet_length(input) AS input_bytes, sha2(input, 256) AS input_sha, bookmarked,
+       CAST(get_json_object(usage_details, '$.input') AS BIGINT) AS input_tokens
+     FROM ${fx.name}.events_full WHERE NOT _deleted ORDER BY span_id`).catch(() => []))
+    .map((r) => ({ ...r, input_tokens: Number(r.input_tokens), input_bytes: Number(r.input_bytes) }));
+  let got: Row[] = [];
+  await until('the mirror to equal FINAL', async () => { got = await mirror(); return JSON.stringify(got) === JSON.stringify(expected); }, 120_000, 1000).catch(() => undefined);
+  assert.deepEqual(got, expected, 'the Delta mirror equals FINAL');
+  const gen = got.find((r) => r.span_id === 'b-gen')!;
+  assert.equal(gen.output, 'final answer', 'the highest event_ts wins over a later-inserted stale version');
+  assert.equal(got.find((r) => r.span_id === 'b-tool')!.output, 'tie: second', 'equal versions: the later insert wins, as in FINAL');
+  assert.equal(gen.bookmarked, true, 'the ALTER UPDATE reached the mirror');
+  assert.equal(gen.input_sha, sha(genInput), 'the 2 MB prompt arrived byte for byte');
+
+  const spans = await wh.query<Record<string, unknown>>(`SELECT * FROM ${fx.name}.llm_spans ORDER BY span_id`);
+  assert.deepEqual(spans.map((r) => r.span_id), expected.map((r) => r.span_id));
+  const byId = new Map(spans.map((r) => [r.span_id as string, r]));
+  const g = byId.get('b-gen')!;
+  assert.equal(g.project, 'support-bot');
+  assert.equal(g.model, 'gpt-4o');
+  assert.equal(Number(g.prompt_tokens), 1200);
+  assert.equal(Number(g.completion_tokens), 34);
+  assert.equal(Number(g.total_tokens), 1234);
+  assert.ok(Math.abs(Number(g.cost_usd) - 0.0123) < 1e-9);
+  assert.equal(g.status, 'OK');
+  assert.equal(g.session_id, 'session-B');
+  assert.equal(g.user_id, 'user-B');
+  assert.equal(g.parent_span_id, 'b-root');
+  assert.equal(byId.get('b-root')!.parent_span_id, null);
+  for (const [i, text] of HOSTILE_TEXTS.entries()) {
+    const r = byId.get(`c-${i}`)!;
+    assert.ok(r.input_text === text && r.output_text === text && r.name === text, `hostile text ${i} arrived unchanged`);
+    assert.deepEqual(JSON.parse(r.metadata as string), { [text]: text });
+  }
+  const scores = await wh.query<{ id: string; value: number }>(`SELECT id, value FROM ${fx.name}.scores WHERE NOT _deleted`);
+  assert.deepEqual(scores.map((r) => [r.id, Number(r.value)]), [['sc1', 0.8]]);
+});
