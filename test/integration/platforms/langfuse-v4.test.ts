@@ -9,7 +9,7 @@ import { pipelineEnv } from '../../support/pipeline.ts';
 import { sinkConfig, startSink } from '../../support/sink.ts';
 import { clickhouseFixture } from '../../support/clickhouse.ts';
 import { until } from '../../support/wait.ts';
-import { HOSTILE_TEXTS, span, ts } from '../../support/langfuse-rows.ts';
+import { HOSTILE_TEXTS, score, span } from '../../support/langfuse-rows.ts';
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -40,7 +40,7 @@ test('Langfuse v4: events_full and scores from ClickHouse equal FINAL in Delta; 
     ...HOSTILE_TEXTS.map((text, i) => span({ trace: 'C', id: `c-${i}`, at: 20 + i, input: text, output: text, name: text, metadata: { [text]: text } })),
   ];
   await ch.insert('events_full', rows);
-  await ch.insert('scores', [{ id: 'sc1', project_id: 'p1', trace_id: 'B', observation_id: 'b-gen', name: 'helpfulness', value: 0.8, source: 'API', data_type: 'NUMERIC', timestamp: ts(11), event_ts: ts(11), is_deleted: 0 }]);
+  await ch.insert('scores', [score('sc1', 'B', 'b-gen', 11, 0.8)]);
   // the generation ends: the whole row again with a later event_ts; then a stale version (an old retried batch) and a tie
   await ch.insert('events_full', [span({ trace: 'B', id: 'b-gen', parent: 'b-root', at: 11, version: 100, input: genInput, output: 'final answer', usage: { input: 1200, output: 34 } })]);
   await ch.insert('events_full', [span({ trace: 'B', id: 'b-gen', parent: 'b-root', at: 11, version: 50, input: genInput, output: 'stale retry' })]);
