@@ -11,6 +11,7 @@ import { mutationSteps, newMutations, type MutationStep } from './mutation-plan.
 import { advanceTaken, planPoll, type PartInfo, type TakenBlocks } from './part-plan.ts';
 import type { Tuple } from '../../emitter/encode/change-record.ts';
 import type { Op } from '../../schemas/src/envelope.ts';
+import { fault } from '../../runtime/faults.ts';
 
 export interface TableState {
   taken: TakenBlocks;
@@ -79,6 +80,7 @@ export class TablePoller {
           return job.add(op, values, version, ((maxBlock.get(part) ?? 0n) << 32n) | BigInt(offset));
         });
         out.rowsRead += stats.readRows;
+        fault('clickhouse-part-read'); // rows read and handed over, the state not yet committed
       }
       await job.flush();
       const active = new Set((await this.reader.parts(t.database, t.table)).map((p) => p.name));

@@ -3,10 +3,8 @@
 // equal to `SELECT … FINAL`; llm_spans joins observations with traces (ClickHouse) and projects (Postgres).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startConnector } from '../../support/connector.ts';
-import { pipelineEnv } from '../../support/pipeline.ts';
-import { sinkConfig, startSink } from '../../support/sink.ts';
-import { clickhouseFixture, type ClickHouseFixture } from '../../support/clickhouse.ts';
+import { langfusePipeline } from '../../support/langfuse-pipeline.ts';
+import type { ClickHouseFixture } from '../../support/clickhouse.ts';
 import { until } from '../../support/wait.ts';
 import { ms, observation3, score, trace3 } from '../../support/langfuse-rows.ts';
 import type { Warehouse } from '../../../sink/src/warehouse/databricks-client.ts';
@@ -28,20 +26,14 @@ async function mirrorsEqualFinal(ch: ClickHouseFixture, wh: Warehouse, schema: s
 }
 
 test('Langfuse v3: traces, observations and scores from ClickHouse equal FINAL in Delta, trace deletion and retention included; llm_spans', async (t) => {
-  const { fx, wh, stops } = await pipelineEnv(t, 'lf3');
-  const ch = await clickhouseFixture('lf3', 'v3', fx.name);
-  t.after(() => ch.cleanup());
-  const S = fx.schema;
-  await fx.db.query(`CREATE TABLE ${S}.projects (id text PRIMARY KEY, name text NOT NULL)`);
-  await fx.db.query(`INSERT INTO ${S}.projects VALUES ('p1', 'support-bot')`);
+  const lf = await langfusePipeline(t, 'lf3', 'v3');
+  const { fx, wh, ch } = lf;
   // history older than the retention cut-off, already there at the first start (the snapshot)
   await ch.insert('traces', [trace3('old', -86_400 * 40)]);
   await ch.insert('observations', [observation3({ trace: 'old', id: 'old-gen', at: -86_400 * 40 })]);
 
-  const c = await startConnector({ ...fx.config({ platform: 'langfuse', schema: S }), clickhouse: ch.source() });
-  stops.push(async () => { await c.connector.stop(); await c.done; });
-  const s = await startSink({ ...sinkConfig(fx.name), platform: 'langfuse' });
-  stops.push(async () => { await s.sink.stop(); await s.done; });
+  await lf.startConnector();
+  await lf.startSink();
 
   for (const id of ['A', 'B', 'C']) {
     await ch.insert('traces', [trace3(id, 10)]);

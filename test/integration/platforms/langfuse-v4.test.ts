@@ -4,30 +4,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startConnector } from '../../support/connector.ts';
-import { pipelineEnv } from '../../support/pipeline.ts';
-import { sinkConfig, startSink } from '../../support/sink.ts';
-import { clickhouseFixture } from '../../support/clickhouse.ts';
+import { langfusePipeline } from '../../support/langfuse-pipeline.ts';
 import { until } from '../../support/wait.ts';
 import { HOSTILE_TEXTS, score, span } from '../../support/langfuse-rows.ts';
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 test('Langfuse v4: events_full and scores from ClickHouse equal FINAL in Delta; deletes, late versions and mutations followed; llm_spans', async (t) => {
-  const { fx, wh, stops } = await pipelineEnv(t, 'lf4');
-  const ch = await clickhouseFixture('lf4', 'v4', fx.name);
-  t.after(() => ch.cleanup());
-  const S = fx.schema;
-  await fx.db.query(`CREATE TABLE ${S}.projects (id text PRIMARY KEY, name text NOT NULL)`);
-  await fx.db.query(`INSERT INTO ${S}.projects VALUES ('p1', 'support-bot')`);
+  const lf = await langfusePipeline(t, 'lf4', 'v4');
+  const { fx, wh, ch } = lf;
 
   // before the connector starts: read by its first poll (a snapshot)
   await ch.insert('events_full', [span({ trace: 'A', id: 'a-root', kind: 'SPAN', at: 0 }), span({ trace: 'A', id: 'a-gen', parent: 'a-root', at: 1 })]);
 
-  const c = await startConnector({ ...fx.config({ platform: 'langfuse', schema: S }), clickhouse: ch.source() });
-  stops.push(async () => { await c.connector.stop(); await c.done; });
-  const s = await startSink({ ...sinkConfig(fx.name), platform: 'langfuse' });
-  stops.push(async () => { await s.sink.stop(); await s.done; });
+  await lf.startConnector();
+  await lf.startSink();
 
   // a 2 MB prompt with an image data URL, and every hostile text in input, output, names and metadata
   const image = `data:image/png;base64,${Buffer.alloc(1_500_000, 7).toString('base64')}`;
