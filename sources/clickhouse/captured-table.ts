@@ -9,6 +9,9 @@ export interface CapturedTable {
   database: string;
   table: string;
   source: ClickHouseTableSource;
+  /** the table's columns as system.columns reports them, and its identity (to notice a change and rebuild) */
+  columns: Array<{ name: string; type: string }>;
+  identity: TableIdentity;
   /** the SELECT list: every column as text, then the version (µs or integer text), the is_deleted flag, _part and _part_offset */
   selectList: string;
   /** the version column is a DateTime(64): versions are change times */
@@ -46,7 +49,7 @@ export function capturedTable(
     : `toString(${v})`;
   const deleted = identity.deletedColumn ? `toString(${chIdent(identity.deletedColumn)})` : "'0'";
   return {
-    database, table, source, timeVersion,
+    database, table, source, timeVersion, columns, identity,
     selectList: [...exprs, version, deleted, '_part', 'toString(_part_offset)'].join(', '),
   };
 }

@@ -106,7 +106,8 @@ export class ClickHouseSource implements ChangeSource {
       if (this.stopping) break;
       this.status = firstPoll.size > 0 ? 'SNAPSHOTTING' : 'RUNNING';
       let newestUs: bigint | null = null;
-      for (const t of this.targets) {
+      for (let i = 0; i < this.targets.length; i++) {
+        const t = (this.targets[i] = await this.evolve(reader, this.targets[i]!));
         const key = `${t.database}.${t.table}`;
         if (this.snapshotRequests.delete(key)) {
           state.tables[key] = { taken: {}, mutations: state.tables[key]?.mutations ?? [] };
@@ -158,12 +159,29 @@ export class ClickHouseSource implements ChangeSource {
   }
 
   private async describe(reader: ClickHouseReader, table: string): Promise<CapturedTable> {
-    const ch = this.ch;
-    const meta = (await reader.tables(ch.database)).find((t) => t.name === table)!;
-    const identity = tableIdentity(`${ch.database}.${table}`, meta.engine, meta.engineFull, meta.sortingKey);
-    const columns = await reader.columns(ch.database, table);
+    const meta = (await reader.tables(this.ch.database)).find((t) => t.name === table)!;
+    const identity = tableIdentity(`${this.ch.database}.${table}`, meta.engine, meta.engineFull, meta.sortingKey);
+    return this.build(table, await reader.columns(this.ch.database, table), identity);
+  }
+
+  private build(table: string, columns: Array<{ name: string; type: string }>, identity: CapturedTable['identity']): CapturedTable {
     const mapping = { decimalMode: this.cfg.source.decimalMode, unknownTypes: this.cfg.source.unknownTypes };
-    return capturedTable(ch.database, table, columns, identity, mapping, ch.keyColumns[table]);
+    return capturedTable(this.ch.database, table, columns, identity, mapping, this.ch.keyColumns[table]);
+  }
+
+  /**
+   * Schema evolution: a column added (or dropped, or retyped) since the last poll makes a new table schema,
+   * registered (a new schema version, BACKWARD compatible: every field is optional) before rows are read with it.
+   */
+  private async evolve(reader: ClickHouseReader, t: PollTarget): Promise<PollTarget> {
+    const columns = await reader.columns(t.database, t.table);
+    if (JSON.stringify(columns) === JSON.stringify(t.columns)) return t;
+    const rebuilt = this.build(t.table, columns, t.identity);
+    const registered = await this.session!.emitter.tables.register({ schema: buildClickHouseTable(rebuilt.source), description: rebuilt.source });
+    const names = (cs: Array<{ name: string }>) => new Set(cs.map((c) => c.name));
+    this.log.info({ table: `${t.database}.${t.table}`, added: columns.filter((c) => !names(t.columns).has(c.name)).map((c) => c.name),
+      removed: t.columns.filter((c) => !names(columns).has(c.name)).map((c) => c.name) }, 'the table\'s columns changed: captured with a new schema version');
+    return { ...rebuilt, ref: registered.ref };
   }
 
   private sleep(ms: number): Promise<void> {
