@@ -20,20 +20,23 @@ export function isClickHouseLoss(err: unknown): boolean {
   return e.cause !== undefined && e.cause !== err ? isClickHouseLoss(e.cause) : false;
 }
 
-/** A failure reported at start as an error with a code and remedy (the others pass unchanged). */
+/**
+ * A failure reported at start as an error with a code and remedy (the others pass unchanged). The cause is
+ * kept: a server that went away is still recognised (isClickHouseLoss) when a new run cannot reach it yet.
+ */
 export function describeStartFailure(err: unknown, url: string, user: string, tls: boolean): unknown {
   if (err instanceof ClickHouseError) {
     if (err.code === '516' || err.code === '192' || err.code === '194') {
       return new TracelakeError(`ClickHouse at ${url} refused user ${user}: ${err.message}`, {
-        code: 'CLICKHOUSE_AUTH_FAILED', remedy: 'check clickhouse.username and clickhouse.password (and that the user may connect from this host)',
+        code: 'CLICKHOUSE_AUTH_FAILED', cause: err, remedy: 'check clickhouse.username and clickhouse.password (and that the user may connect from this host)',
       });
     }
     if (err.code === '81') {
-      return new TracelakeError(`ClickHouse database does not exist: ${err.message}`, { code: 'CLICKHOUSE_DATABASE_MISSING', remedy: 'check clickhouse.database (Langfuse: CLICKHOUSE_DB)' });
+      return new TracelakeError(`ClickHouse database does not exist: ${err.message}`, { code: 'CLICKHOUSE_DATABASE_MISSING', cause: err, remedy: 'check clickhouse.database (Langfuse: CLICKHOUSE_DB)' });
     }
     if (err.code === '497') {
       return new TracelakeError(`ClickHouse user ${user} lacks a grant: ${err.message}`, {
-        code: 'CLICKHOUSE_ACCESS_DENIED', remedy: 'grant the user SELECT on the captured tables and on system.parts, system.mutations, system.tables, system.columns (docs/sources/clickhouse.md)',
+        code: 'CLICKHOUSE_ACCESS_DENIED', cause: err, remedy: 'grant the user SELECT on the captured tables and on system.parts, system.mutations, system.tables, system.columns (docs/sources/clickhouse.md)',
       });
     }
     return err;
@@ -41,12 +44,12 @@ export function describeStartFailure(err: unknown, url: string, user: string, tl
   const e = err as { code?: unknown; message?: unknown };
   if (tls && typeof e?.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(e.code)) {
     return new TracelakeError(`the TLS certificate of ClickHouse at ${url} was not accepted (${e.code})`, {
-      code: 'CLICKHOUSE_TLS', remedy: 'set clickhouse.caFile to the CA that signed the server certificate, and check that the host name matches it',
+      code: 'CLICKHOUSE_TLS', cause: err, remedy: 'set clickhouse.caFile to the CA that signed the server certificate, and check that the host name matches it',
     });
   }
   if (isClickHouseLoss(err)) {
     return new TracelakeError(`ClickHouse at ${url} is not reachable: ${String(e?.message ?? err)}`, {
-      code: 'CLICKHOUSE_UNREACHABLE', remedy: 'check clickhouse.url (scheme, host, HTTP port: 8123, or 8443 for https) and that the server runs', retriable: true,
+      code: 'CLICKHOUSE_UNREACHABLE', cause: err, remedy: 'check clickhouse.url (scheme, host, HTTP port: 8123, or 8443 for https) and that the server runs', retriable: true,
     });
   }
   return err;
