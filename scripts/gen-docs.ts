@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mapColumn, defaultMappingOptions, type PgTypeInfo, type MappingOptions } from '../schemas/src/pg-types.ts';
+import { mapClickHouseColumn } from '../sources/clickhouse/clickhouse-types.ts';
 import { deltaType } from '../sink/src/delta/column-types.ts';
 import { connectorConfigSchema } from '../connector/src/config.ts';
 import { sinkConfigSchema } from '../sink/src/config.ts';
@@ -59,8 +60,24 @@ export function typeMappingDoc(): string {
     '  connector stops with `VALUE_NOT_CONVERTIBLE` (decimalMode string or double carries numeric ones).',
     '- `time` becomes microseconds since midnight (`BIGINT`): Delta has no time-of-day type.',
     '- Multi-dimensional arrays are refused with `VALUE_NOT_CONVERTIBLE`.', '');
+  lines.push('## ClickHouse (sources/clickhouse/clickhouse-types.ts)', '',
+    'Every column is selected as ClickHouse\'s own text of the value (the SELECT expression below), so no client or',
+    'JSON parser reinterprets it. `Nullable(…)` and `LowCardinality(…)` map as their inner type.', '',
+    '| ClickHouse | selected as | Avro | Delta |', '| --- | --- | --- | --- |');
+  for (const type of CLICKHOUSE_ROWS) {
+    const m = mapClickHouseColumn(type, defaultMappingOptions, 't', 'c');
+    lines.push(`| ${type} | \`${m.select('c')}\` | \`${JSON.stringify(m.avro)}\` | ${deltaType(m.avro, 'c').sql} |`);
+  }
+  lines.push('', '- A `UInt64` above 2^63−1 stops the connector with `VALUE_NOT_CONVERTIBLE`; `(U)Int128/256` travel as decimal text.',
+    '- `DateTime64` with more than 6 digits keeps microseconds (Delta\'s TIMESTAMP precision).', '');
   return lines.join('\n');
 }
+
+const CLICKHOUSE_ROWS = [
+  'String', 'LowCardinality(String)', 'Nullable(String)', 'FixedString(16)', 'UUID', "Enum8('a' = 1)", 'Bool', 'UInt8', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Int128',
+  'Float32', 'Float64', 'Decimal(18, 12)', 'Decimal64(12)', 'Date', 'DateTime', "DateTime64(3)", "DateTime64(6, 'UTC')",
+  'Array(String)', 'Array(UInt64)', 'Map(LowCardinality(String), UInt64)', 'Map(String, String)', 'Tuple(a String, b UInt8)', 'JSON',
+];
 
 export function configurationDoc(): string {
   const table = (schema: typeof connectorConfigSchema | typeof sinkConfigSchema) => [
