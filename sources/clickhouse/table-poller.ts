@@ -103,7 +103,7 @@ export class TablePoller {
     if (step.kind === 'untraceable') {
       out.untraceable++;
       this.log.warn({ table: `${t.database}.${t.table}`, mutation: step.id, command: step.command },
-        'an ALTER TABLE … DELETE removed rows without a trace: they stay in the mirror until a requested snapshot (POST /tables/…/snapshot)');
+        'an ALTER TABLE … DELETE removed rows without a trace: they stay in the mirror (docs/sources/clickhouse.md, "Deletes")');
       return;
     }
     const job = new JobBuilder(t, (j, rows, bytes) => this.emit(j, rows, bytes), out);

@@ -1,8 +1,10 @@
 // The fault-injection run over the whole pipeline on the real stack: a mixed write load on Phoenix- and
-// Langfuse-shaped tables while, at seeded random moments, the connector and the sink are killed -9 (also
-// exactly between Kafka ack and slot ack, and between MERGE and offset commit), Kafka and Postgres restart,
-// the warehouse goes away, and a second sink joins and leaves the group. Then every mirrored table is
-// compared with Postgres by primary key and full row: 0 missing, 0 extra, 0 different is the only pass.
+// Langfuse-shaped tables in Postgres and on Langfuse v4's events_full in ClickHouse while, at seeded random
+// moments, the connector and the sink are killed -9 (also exactly between Kafka ack and slot ack, in the middle
+// of a ClickHouse poll, and between MERGE and offset commit), Kafka, Postgres and ClickHouse restart, the
+// warehouse goes away, and a second sink joins and leaves the group. Then every mirrored table is compared
+// with Postgres by primary key and full row, and events_full with FINAL: 0 missing, 0 extra, 0 different is
+// the only pass.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -12,6 +14,8 @@ import { sinkConfig } from '../support/sink.ts';
 import { compareTable } from '../support/compare.ts';
 import { stack, uniqueName } from '../support/stack.ts';
 import { createTables, seededRng, TABLES, Workload, type Rng } from './workload.ts';
+import { ClickHouseWorkload, compareWithFinal } from './clickhouse-workload.ts';
+import { clickhouseFixture, type ClickHouseFixture } from '../support/clickhouse.ts';
 import { sleep } from '../support/wait.ts';
 
 export interface ChaosOptions {
@@ -151,6 +155,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   /** stops that did not end within the grace (the extra sink of a rebalance) */
   const hungStops: string[] = [];
   let workload: Workload | undefined;
+  let chLoad: ClickHouseWorkload | undefined;
+  let ch: ClickHouseFixture | undefined;
   let extraSink: ServiceProcess | undefined;
   // a stalled run says where it stalls: every 2 minutes in one phase, the phase and each service's last lines
   let phase = 'setup';
@@ -168,20 +174,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     workload = new Workload(db, name, loadRng);
     await createTables(db, name);
     await workload.seed(opts.seedRows);
+    ch = await clickhouseFixture('chaos', 'v4', name);
+    chLoad = new ClickHouseWorkload(ch, loadRng);
     const connectorCfg = {
       source: { url: stack().pgUrl, tables: TABLES.map((t) => `${name}.${t}`), publication: { name }, slot: { name }, heartbeatIntervalMs: 1000, statusIntervalMs: 1000 },
       kafka: { brokers: stack().kafkaBrokers, topicPrefix: name, partitions: 2, stateTopic: `${name}.state` },
       registry: { url: stack().registryUrl },
       batching: { lingerMs: 10 },
+      clickhouse: ch.source({ tables: ['events_full'] }),
     };
     const sinkCfg = sinkConfig(name, { tables: { [`${name}.spans`]: { clusterBy: ['start_time'] } } });
     const connector = new Supervised('connector', connectorCfg, outages);
     const sink = new Supervised('sink', sinkCfg, outages);
     services.push(connector, sink);
     workload.start();
+    chLoad.start();
     log(`chaos seed=${opts.seed} schema=${name}: ${opts.faults} faults`);
 
-    const kinds = ['kill-connector', 'kill-connector-after-kafka-ack', 'kill-sink', 'kill-sink-after-merge', 'restart-kafka', 'restart-postgres', 'warehouse-outage', 'rebalance'] as const;
+    const kinds = ['kill-connector', 'kill-connector-after-kafka-ack', 'kill-sink', 'kill-sink-after-merge', 'restart-kafka', 'restart-postgres', 'warehouse-outage', 'rebalance',
+      'kill-connector-mid-clickhouse-poll', 'restart-clickhouse'] as const;
     for (let i = 0; i < opts.faults; i++) {
       await sleep(opts.gapMs[0] + rng() * (opts.gapMs[1] - opts.gapMs[0]));
       if (i === Math.floor(opts.faults / 2)) {
@@ -210,6 +221,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           execFileSync(script('postgres'), ['up'], { stdio: 'ignore' });
           outages.end('PG_UNREACHABLE');
           break;
+        case 'kill-connector-mid-clickhouse-poll': await connector.kill({ TRACELAKE_FAULTS: `clickhouse-part-read:${1 + Math.floor(rng() * 5)}` }); break;
+        case 'restart-clickhouse':
+          outages.begin('CLICKHOUSE_UNREACHABLE');
+          execFileSync(script('clickhouse'), ['down'], { stdio: 'ignore' });
+          await sleep(1000 + rng() * 3000);
+          execFileSync(script('clickhouse'), ['up'], { stdio: 'ignore' });
+          outages.end('CLICKHOUSE_UNREACHABLE');
+          break;
         case 'warehouse-outage': // longer than the sink's first retries
           outages.begin('WAREHOUSE_UNREACHABLE');
           execFileSync(script('warehouse'), ['down'], { stdio: 'ignore' });
@@ -228,7 +247,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     }
     enter('stopping the load');
     await workload.stop();
-    log(`  load stopped: ${workload.transactions} transactions (${workload.failed} refused while Postgres was down)`);
+    await chLoad.stop();
+    log(`  load stopped: ${workload.transactions} transactions (${workload.failed} refused while Postgres was down), ${chLoad.inserts} ClickHouse writes (${chLoad.failed} refused while it was down)`);
 
     // convergence: every table equal, the slot caught up
     const { rows: [end] } = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
@@ -245,8 +265,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         rowsCompared += r.rows;
         mismatches.push(...r.mismatches.map((m) => `${t}: ${m}`));
       }
+      const final = await compareWithFinal(ch, wh, name).catch((err: Error) => ({ rows: 0, mismatches: [`events_full: ${err.message}`] }));
+      rowsCompared += final.rows;
+      mismatches.push(...final.mismatches);
       // progress: the sink moved some table forward (its newest source position in Delta changed)
-      const position = (await Promise.all(TABLES.map((t) => wh.query<{ m: string | null }>(`SELECT CAST(max(_commit_lsn) AS STRING) AS m FROM ${name}.${t}`)
+      const position = (await Promise.all([...TABLES, 'events_full'].map((t) => wh.query<{ m: string | null }>(`SELECT CAST(max(_commit_lsn) AS STRING) AS m FROM ${name}.${t}`)
         .then((r) => r[0]?.m ?? '', () => '')))).join('/');
       if (position !== lastPosition) [lastPosition, lastProgress] = [position, Date.now()];
       if (mismatches.length === 0 || Date.now() - lastProgress > 180_000 || Date.now() > hardStop) break;
@@ -273,9 +296,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   } finally {
     clearInterval(watchdog);
     await workload?.stop(); // a run cut short by an error must not leave the load running (and the process alive)
+    await chLoad?.stop();
     for (const s of services) await s.stop().catch(() => undefined);
     await extraSink?.stop().catch(() => undefined);
-    for (const svc of ['postgres', 'kafka', 'warehouse']) execFileSync(script(svc), ['up'], { stdio: 'ignore' });
+    for (const svc of ['postgres', 'kafka', 'warehouse', 'clickhouse']) execFileSync(script(svc), ['up'], { stdio: 'ignore' });
+    await ch?.cleanup();
     await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [name]).catch(() => undefined);
     await sleep(300);
     await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [name]).catch(() => undefined);

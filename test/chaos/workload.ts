@@ -19,6 +19,42 @@ export function seededRng(seed: number): Rng {
   };
 }
 
+/** Runs `step` again and again until stopped; a failed step (its database restarting) is counted, not fatal. */
+export class LoadLoop {
+  private readonly step: () => Promise<void>;
+  private readonly pauseMs: () => number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  done = 0;
+  failed = 0;
+
+  constructor(step: () => Promise<void>, pauseMs: () => number) {
+    this.step = step;
+    this.pauseMs = pauseMs;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          await this.step();
+          this.done++;
+        } catch {
+          this.failed++; // the database restarting: the write did not happen, nothing to account for
+          await sleep(500);
+        }
+        await sleep(this.pauseMs());
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}
+
 export const TABLES = ['spans', 'observations'] as const;
 
 export async function createTables(db: pg.Pool, schema: string): Promise<void> {
@@ -39,16 +75,22 @@ export class Workload {
   private readonly rng: Rng;
   private nextSpan = 1;
   private nextObs = 1;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  transactions = 0;
-  failed = 0;
+  private readonly load: LoadLoop;
   schemaChanged = false;
 
   constructor(db: pg.Pool, schema: string, rng: Rng) {
     this.db = db;
     this.schema = schema;
     this.rng = rng;
+    this.load = new LoadLoop(() => this.step(), () => 20 + this.rng() * 80);
+  }
+
+  get transactions(): number {
+    return this.load.done;
+  }
+
+  get failed(): number {
+    return this.load.failed;
   }
 
   /** The rows present before the connector starts (they arrive through the snapshot). */
@@ -58,24 +100,11 @@ export class Workload {
   }
 
   start(): void {
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          await this.step();
-          this.transactions++;
-        } catch {
-          this.failed++; // Postgres restarting: the transaction did not commit, nothing to account for
-          await sleep(500);
-        }
-        await new Promise((r) => setTimeout(r, 20 + this.rng() * 80));
-      }
-    })();
+    this.load.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
+  stop(): Promise<void> {
+    return this.load.stop();
   }
 
   /** Once, mid-run: a new column (a schema evolution the whole pipeline has to carry). */

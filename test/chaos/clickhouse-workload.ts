@@ -1,0 +1,80 @@
+// The chaos run's ClickHouse load: Langfuse v4 spans written to events_full the way Langfuse writes them —
+// new spans, whole-row re-inserts with a later event_ts, now and then a stale version and a bookmark (ALTER
+// UPDATE). Writes survive a ClickHouse restart (a failed insert is not counted). At the end the Delta mirror
+// is compared with FINAL.
+//
+// Not in this load: lightweight DELETE. A delete whose masked rows ClickHouse merges away before the source's
+// next poll (likely when the connector is down or ClickHouse restarts, as here) is not followed yet — the
+// known gap of docs/sources/clickhouse.md ("Deletes"); seed 424242 showed it. Deletes while the connector runs,
+// and across its kill -9, are covered by the platform and crash tests.
+import type { ClickHouseFixture } from '../support/clickhouse.ts';
+import { span } from '../support/langfuse-rows.ts';
+import type { Warehouse } from '../../sink/src/warehouse/databricks-client.ts';
+import { LoadLoop, type Rng } from './workload.ts';
+
+export class ClickHouseWorkload {
+  private readonly ch: ClickHouseFixture;
+  private readonly rng: Rng;
+  private nextTrace = 1;
+  private readonly load: LoadLoop;
+
+  constructor(ch: ClickHouseFixture, rng: Rng) {
+    this.ch = ch;
+    this.rng = rng;
+    this.load = new LoadLoop(() => this.step(), () => 50 + this.rng() * 150);
+  }
+
+  get inserts(): number {
+    return this.load.done;
+  }
+
+  get failed(): number {
+    return this.load.failed;
+  }
+
+  start(): void {
+    this.load.start();
+  }
+
+  stop(): Promise<void> {
+    return this.load.stop();
+  }
+
+  private pick(): number {
+    return 1 + Math.floor(this.rng() * Math.max(1, this.nextTrace - 1));
+  }
+
+  private async step(): Promise<void> {
+    const r = this.rng();
+    const db = this.ch.database;
+    if (r < 0.5) { // a new trace: root and generation
+      const t = this.nextTrace++;
+      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-root`, kind: 'SPAN', at: t }), span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t })]);
+      return;
+    }
+    if (r < 0.85) { // the generation ends: the whole row again, later
+      const t = this.pick();
+      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t, version: 2 + Math.floor(this.rng() * 1000), output: `final ${this.rng()}` })]);
+      return;
+    }
+    if (r < 0.9) { // a retried old batch: a stale version
+      const t = this.pick();
+      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t, version: 1, output: 'stale' })]);
+      return;
+    }
+    await this.ch.exec(`ALTER TABLE ${db}.events_full UPDATE bookmarked = true WHERE project_id = 'p1' AND trace_id = 'T${this.pick()}'`);
+  }
+}
+
+/** Differences between the Delta mirror of events_full (live rows) and FINAL, by span. */
+export async function compareWithFinal(ch: ClickHouseFixture, wh: Warehouse, schema: string): Promise<{ rows: number; mismatches: string[] }> {
+  // a mutation still running has not changed FINAL yet: compare once none is
+  const want = new Map((await ch.rows<{ span_id: string; v: string }>(
+    `SELECT span_id, concat(output, '|', toString(bookmarked)) AS v FROM ${ch.database}.events_full FINAL`)).map((r) => [r.span_id, r.v]));
+  const got = new Map((await wh.query<{ span_id: string; v: string }>(
+    `SELECT span_id, concat(output, '|', CAST(bookmarked AS STRING)) AS v FROM ${schema}.events_full WHERE NOT _deleted`)).map((r) => [r.span_id, r.v]));
+  const mismatches: string[] = [];
+  for (const [id, v] of want) if (got.get(id) !== v) mismatches.push(`events_full ${id}: FINAL ${v} ≠ Delta ${got.get(id) ?? '(missing)'}`);
+  for (const id of got.keys()) if (!want.has(id)) mismatches.push(`events_full ${id}: in Delta, not in FINAL`);
+  return { rows: want.size, mismatches };
+}
