@@ -7,6 +7,7 @@ import { Connector } from './connector.ts';
 import { ConnectorMetrics } from './metrics.ts';
 import { connectorChecks } from './preflight.ts';
 import { StateStore } from '../../emitter/kafka/state-store.ts';
+import { clickhouseStateKey } from '../../sources/clickhouse/clickhouse-source.ts';
 import { dropSlot, slotLag, slotState } from '../../sources/postgres/slot.ts';
 import { serviceMetrics } from '../../runtime/metrics.ts';
 import { configProblems } from '../../runtime/config/parse.ts';
@@ -56,6 +57,8 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
       const store = new StateStore(cfg.kafka, cfg.kafka.stateTopic);
       try {
         const snapshot = await store.read(slot);
+        // the ClickHouse source's position: per table and partition, the blocks taken, and the mutations followed
+        const clickhouse = cfg.clickhouse ? { clickhouse: (await store.read(clickhouseStateKey(cfg, cfg.clickhouse))) ?? null } : {};
         return await withDb(async (db) => {
           const { rows: [r] } = await db.query<{ exists: boolean; confirmed: string | null; restart: string | null; wal_status: string | null; active_pid: number | null; lag: string | null; current: string }>(
             `SELECT s.slot_name IS NOT NULL AS exists, s.confirmed_flush_lsn::text AS confirmed, s.restart_lsn::text AS restart, s.wal_status, s.active_pid,
@@ -67,6 +70,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
               : { name: slot, exists: true, confirmed_flush_lsn: r.confirmed, restart_lsn: r.restart, wal_status: r.wal_status, active_pid: r.active_pid, lag_bytes: Number(r.lag ?? 0) },
             server_wal_lsn: r?.current,
             snapshot: snapshot ?? null,
+            ...clickhouse,
           };
         });
       } finally {
@@ -87,6 +91,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
         const store = new StateStore(cfg.kafka, cfg.kafka.stateTopic);
         try {
           await store.write(slot, null);
+          if (cfg.clickhouse) await store.write(clickhouseStateKey(cfg, cfg.clickhouse), null); // its tables are read whole again
         } finally {
           await store.close();
         }

@@ -28,6 +28,11 @@ export interface ClickHouseState {
   tables: Record<string, TableState>;
 }
 
+/** The key of the source's state in the state topic. */
+export function clickhouseStateKey(cfg: Pick<ConnectorConfig, 'kafka'>, ch: Pick<ClickHouseSourceConfig, 'database'>): string {
+  return `clickhouse:${cfg.kafka.topicPrefix}:${ch.database}`;
+}
+
 export class ClickHouseSource implements ChangeSource {
   private readonly cfg: ConnectorConfig;
   private readonly ch: ClickHouseSourceConfig;
@@ -51,9 +56,8 @@ export class ClickHouseSource implements ChangeSource {
     this.metrics = metrics;
   }
 
-  /** The key of this source's state in the state topic. */
   get stateKey(): string {
-    return `clickhouse:${this.cfg.kafka.topicPrefix}:${this.ch.database}`;
+    return clickhouseStateKey(this.cfg, this.ch);
   }
 
   tables(): SourceTable[] {

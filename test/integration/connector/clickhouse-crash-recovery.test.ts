@@ -48,4 +48,11 @@ test('ClickHouse source killed mid-poll: after the restart the mirror equals FIN
   const [{ n, keys }] = await wh.query<{ n: number; keys: number }>(`SELECT count(*) AS n, count(DISTINCT span_id) AS keys FROM ${fx.name}.events_full`) as [{ n: number; keys: number }];
   assert.equal(Number(n), Number(keys), 'one Delta row per span: nothing doubled');
   assert.ok(batch > 5, `written ${batch} batches`);
+  // REST shows the source's position: what is taken per partition, the mutations followed
+  const offsets = (await second.call('GET', '/offsets')).body;
+  const state = offsets.clickhouse.tables[`${ch.database}.events_full`];
+  assert.ok(Object.keys(state.taken).length > 0 && state.mutations.length >= 1, JSON.stringify(offsets.clickhouse));
+  const metrics = await (await fetch(`${await second.restUrl()}/metrics`)).text();
+  assert.match(metrics, /tracelake_connector_source_last_poll_rows_read\{table="[^"]+\.events_full"\} \d+/);
+  assert.match(metrics, /tracelake_connector_reconciliation_deletes_total\{table="[^"]+\.events_full"\} [1-9]/, 'the trace deleted while it was down');
 });
