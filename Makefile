@@ -4,10 +4,11 @@ SHELL := /bin/bash
 WITH_NODE = PATH="$$(scripts/node.sh):$$PATH"
 TEST_FILES ?= 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 
-.PHONY: help deps up down status clean typecheck test test-unit test-integration demo bench-connector bench-sink bench-burst
+.PHONY: help deps up down status clean typecheck test test-unit test-integration demo demo-langfuse bench-connector bench-sink bench-burst
 
 help:
 	@echo "make demo     run the main job on the local stack (stack up, trace rows in, rows shown)"
+	@echo "make demo-langfuse   the same for Langfuse v4: traces from ClickHouse's events_full into llm_spans"
 	@echo "make test     unit + integration tests (brings the local stack up when it is not)"
 	@echo "make up|down|status|clean   manage the local stack (clean deletes its data)"
 
@@ -42,6 +43,9 @@ test: typecheck up
 
 demo: up
 	@$(WITH_NODE) node scripts/demo.ts
+
+demo-langfuse: up
+	@$(WITH_NODE) node scripts/demo-langfuse.ts
 
 # Benchmarks (the stack must be idle: numbers are appended to docs/benchmarks.md)
 bench-connector: up

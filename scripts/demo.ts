@@ -1,38 +1,21 @@
 // make demo: a real Arize Phoenix on the stack's Postgres receives a trickle of generated LLM traces over
 // OTLP; the connector and the sink run as their real CLIs with the Phoenix presets; at the end llm_spans and
 // llm_daily are read back from Delta.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { Admin } from '@platformatic/kafka';
-import { kafkaOptions } from '../runtime/kafka.ts';
 import { stack } from './stack/stack-env.ts';
-import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
+import { DemoServices, HOME, ROOT, resetKafkaAndDelta, say, warehouse } from './demo/services.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOME = process.env.TL_HOME ?? `${ROOT}.cache`;
 const NAME = 'tracelake_demo';
 const PROJECT = 'tracelake-demo';
 const env = stack();
 const phoenixUrl = env.pgUrl.replace(/\/[^/]*$/, '/phoenix');
-const say = (s: string) => process.stdout.write(`${s}\n`);
-const warehouse = () => connectWarehouse({ ...env.warehouse, auth: { token: env.warehouse.token } });
 
 async function reset(db: pg.Client): Promise<void> {
   await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [NAME]);
   await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [NAME]).catch(() => undefined);
   await db.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
-  const admin = new Admin(kafkaOptions({ brokers: env.kafkaBrokers, ssl: false }, 'tracelake-demo')); // the services' client
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${NAME}.`) || t === `${NAME}-state`);
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  // deletion finishes in the background: a topic created again before it is gone is unusable for a while
-  for (let i = 0; i < 60 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await new Promise((r) => setTimeout(r, 500));
-  await admin.deleteGroups({ groups: [`${NAME}-sink`] }).catch(() => undefined);
-  await admin.close();
-  const wh = await warehouse();
-  await wh.query(`DROP SCHEMA IF EXISTS ${NAME} CASCADE`);
-  await wh.close();
+  await resetKafkaAndDelta(NAME);
 }
 
 let seed = Date.now() % 100_000;
@@ -45,17 +28,7 @@ function sendTraces(n: number): number {
 const CONNECTOR_PORT = 18083;
 const SINK_PORT = 18084;
 
-const started = new Set<string>();
-function startService(kind: 'connector' | 'sink', config: object): ChildProcess {
-  const file = `${HOME}/demo/${kind}.json`;
-  writeFileSync(file, JSON.stringify(config, null, 2));
-  const log = openSync(`${HOME}/logs/demo-${kind}.log`, started.has(kind) ? 'a' : 'w'); // both starts in one log
-  started.add(kind);
-  return spawn(process.execPath, [`${ROOT}cli/tracelake.ts`, kind, '--config', file], { stdio: ['ignore', log, log] });
-}
-
 async function main(): Promise<void> {
-  mkdirSync(`${HOME}/demo`, { recursive: true });
   say('· starting Arize Phoenix on the stack\'s Postgres (first run installs it from PyPI, ~2 min)');
   execFileSync(`${ROOT}scripts/stack/phoenix.sh`, ['up'], { stdio: 'inherit' });
   const db = new pg.Client({ connectionString: phoenixUrl });
@@ -85,24 +58,7 @@ async function main(): Promise<void> {
     tables: { 'public.spans': { clusterBy: ['start_time'] } },
     http: { host: '127.0.0.1', port: SINK_PORT }, failurePolicy: 'exit',
   };
-  const children: Array<[string, ChildProcess]> = [];
-  const exits: Array<Promise<void>> = [];
-  const start = () => {
-    children.length = 0;
-    for (const [kind, config] of [['connector', connectorConfig], ['sink', sinkConfig]] as const) {
-      const c = startService(kind, config);
-      children.push([kind, c]);
-      exits.push(new Promise<void>((resolve) => c.on('exit', (code) => {
-        if (code !== 0 && code !== null) say(`! ${kind} exited with code ${code}: see ${HOME}/logs/demo-${kind}.log`);
-        resolve();
-      })));
-    }
-  };
-  const stop = async () => {
-    for (const [, c] of children) c.kill('SIGTERM');
-    await Promise.all(exits);
-    exits.length = 0;
-  };
+  const services = new DemoServices('demo', connectorConfig, sinkConfig);
   const wh = await warehouse();
   /** Sends a trickle of traces, then waits until llm_spans holds every span of the project; returns the seconds after the last span. */
   const trickleAndCatchUp = async (rounds: number): Promise<number> => {
@@ -125,7 +81,7 @@ async function main(): Promise<void> {
     let lastMerge = '';
     let askedAt = 0;
     for (const deadline = Date.now() + 300_000; seen !== Number(expected.n) && Date.now() < deadline;) {
-      if (children.some(([, c]) => c.exitCode !== null)) throw new Error('a service exited early');
+      if (services.failed) throw new Error('a service exited early');
       const status = await fetch(`http://127.0.0.1:${SINK_PORT}/status`).then((r) => r.json() as Promise<{ tables: Array<{ lastMergeAt?: string }> }>).catch(() => ({ tables: [] }));
       const merged = status.tables.map((t) => t.lastMergeAt ?? '').sort().at(-1) ?? '';
       if (merged === lastMerge && Date.now() - askedAt < 3000) {
@@ -142,13 +98,13 @@ async function main(): Promise<void> {
     return (visibleAt - lastWrite) / 1000;
   };
   try {
-    start();
+    services.start();
     say('· cold start: connector and sink started on an empty Delta schema; a trickle of LLM traces (chain → LLM + tool, failures, long prompts) for ~10 s');
     const cold = await trickleAndCatchUp(5);
     say(`· cold start: llm_spans caught up ${cold.toFixed(1)} s after the last span was sent (goal ≤ 10 s)`);
     say('· warm start: both services stopped and started again (tables, topics, offsets and slot kept); another trickle for ~5 s');
-    await stop();
-    start();
+    await services.stop();
+    services.start();
     const warm = await trickleAndCatchUp(3);
     say(`· warm start: llm_spans caught up ${warm.toFixed(1)} s after the last span was sent (goal ≤ 5 s)\n`);
     say('latest spans in Delta (llm_spans):');
@@ -165,7 +121,7 @@ async function main(): Promise<void> {
     }
     say(`done. Logs: ${HOME}/logs/demo-connector.log, ${HOME}/logs/demo-sink.log, ${HOME}/logs/phoenix.log`);
   } finally {
-    await stop();
+    await services.stop();
     await wh.close();
     await db.end();
   }
