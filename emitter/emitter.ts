@@ -8,6 +8,8 @@
 // send succeeds, the last commit whose every event was in it (or an earlier batch) is handed back to the source
 // (`onDurable`), in order — the only way a source learns it may acknowledge a position.
 import { DEAD_LETTER, INDEX_STRIDE, OPS, type EncodedBatch } from './encode/encoded-output.ts';
+
+const TRUNCATE = OPS.indexOf('t');
 import type { SourceJob } from './encode/change-record.ts';
 import type { Encoder } from './encode/encoder.ts';
 import type { KafkaPublisher, OutMessage } from './kafka/publisher.ts';
@@ -225,6 +227,7 @@ export class Emitter<P> {
           topic: op === DEAD_LETTER ? this.opts.deadLetterTopic : t.topic,
           key: keyLen < 0 ? null : buf.subarray(index[i + 2]!, index[i + 2]! + keyLen),
           value: valueLen < 0 ? null : buf.subarray(index[i + 4]!, index[i + 4]! + valueLen),
+          ...(op === TRUNCATE ? { everyPartition: true } : {}),
         });
         if (op >= 0) {
           this.tableEvents.set(t.name, (this.tableEvents.get(t.name) ?? 0) + 1);

@@ -91,7 +91,7 @@ export class ConnectorMetrics {
     this.sourceLastPollRowsRead = new Gauge({ name: `${p}source_last_poll_rows_read`, help: 'rows the source database read for the last poll, by table', labelNames: ['table'], registers });
     this.sourceTableRows = new Gauge({ name: `${p}source_table_rows`, help: 'rows in the table\'s active parts at the last poll (compare with rows read per poll)', labelNames: ['table'], registers });
     this.reconciliationDeletes = new Counter({ name: `${p}reconciliation_deletes_total`, help: 'rows found deleted by a lightweight DELETE (no version left behind) and sent as deletes, by table', labelNames: ['table'], registers });
-    this.untraceableMutations = new Counter({ name: `${p}untraceable_mutations_total`, help: 'ALTER TABLE … DELETE mutations whose rows could not be followed (they stay in the mirror), by table', labelNames: ['table'], registers });
+    this.untraceableMutations = new Counter({ name: `${p}untraceable_mutations_total`, help: 'DELETE mutations whose predicate could not be applied to the mirror (only the rows they masked and that were still readable were deleted), by table', labelNames: ['table'], registers });
 
     this.slotLag = new Gauge({ name: `${p}slot_lag_bytes`, help: 'WAL the slot holds back: pg_current_wal_lsn() - confirmed_flush_lsn', registers });
     this.slotSafeWal = new Gauge({ name: `${p}slot_safe_wal_size_bytes`, help: 'WAL that can still be written before the slot is invalidated (0 when unlimited)', registers });

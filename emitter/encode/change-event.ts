@@ -2,6 +2,7 @@
 import { CONNECTOR_VERSION, type Envelope, type Op, type SourceInfo, type TableSchema } from '../../schemas/src/envelope.ts';
 import { keyOf, tupleToRow } from './row.ts';
 import type { Position, Tuple } from './change-record.ts';
+import type { RowScope } from '../../schemas/src/row-scope.ts';
 
 export interface ChangeEvent {
   key: Record<string, unknown>;
@@ -28,13 +29,13 @@ export function changeEvent(
   const unchanged = a && a.unchanged.length > 0 ? a.unchanged : null;
   return {
     key: keyOf(table, keySource),
-    envelope: { before: b?.record ?? null, after: a?.record ?? null, source: source(ctx, table, pos), op, ts_ms: nowMs, unchanged_toast: unchanged },
+    envelope: { before: b?.record ?? null, after: a?.record ?? null, source: source(ctx, table, pos), op, ts_ms: nowMs, unchanged_toast: unchanged, scope: null },
   };
 }
 
-/** A truncate: no key, no row images (as Debezium's op 't'). */
-export function truncateEvent(ctx: SourceContext, table: TableSchema, pos: Position, nowMs: bigint): Envelope {
-  return { before: null, after: null, source: source(ctx, table, pos), op: 't', ts_ms: nowMs, unchanged_toast: null };
+/** A truncate: no key, no row images (as Debezium's op 't'); with a scope, only the rows in it (schemas/src/row-scope.ts). */
+export function truncateEvent(ctx: SourceContext, table: TableSchema, pos: Position, nowMs: bigint, scope: RowScope | null = null): Envelope {
+  return { before: null, after: null, source: source(ctx, table, pos), op: 't', ts_ms: nowMs, unchanged_toast: null, scope: scope ? JSON.stringify(scope) : null };
 }
 
 function source(ctx: SourceContext, table: TableSchema, pos: Position): SourceInfo {

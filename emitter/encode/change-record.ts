@@ -6,6 +6,7 @@
 // jobs in whatever form is cheapest for the source to hand over (Postgres: packed pgoutput messages), so
 // decoding and Avro encoding use a core of their own.
 import type { Op, TableSchema } from '../../schemas/src/envelope.ts';
+import type { RowScope } from '../../schemas/src/row-scope.ts';
 
 /** A value the source did not send because it did not change (Postgres: an unchanged TOASTed datum): the sink keeps the stored one. */
 export const UNCHANGED: unique symbol = Symbol('unchanged');
@@ -42,6 +43,8 @@ export interface ChangeRecord {
   /** the row after (creates, updates, snapshot reads) */
   after: Tuple | null;
   position: Position;
+  /** op `t`: the rows it removes (null or absent: all older rows) */
+  scope?: RowScope | null;
 }
 
 /**

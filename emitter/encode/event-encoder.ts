@@ -70,7 +70,7 @@ export class EventEncoder {
   private record(out: Output, r: ChangeRecord, now: bigint): void {
     const t = this.table(r.ref);
     if (r.op === 't') {
-      out.message(t, 't', null, truncateEvent(this.settings.source, t.schema, r.position, now));
+      out.message(t, 't', null, truncateEvent(this.settings.source, t.schema, r.position, now, r.scope ?? null));
       return;
     }
     if ((r.before && !this.fits(out, t, r.op, r.before, r.position)) || (r.after && !this.fits(out, t, r.op, r.after, r.position))) return;

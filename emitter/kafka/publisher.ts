@@ -9,6 +9,11 @@ export interface OutMessage {
   key: Buffer | null;
   /** null = tombstone */
   value: Buffer | null;
+  /**
+   * one copy to every partition of the topic (a truncate): each partition's consumer meets it after every
+   * event sent before it to that partition, so no older event of any key can arrive after it
+   */
+  everyPartition?: boolean;
 }
 
 export interface PublisherOptions {
@@ -29,6 +34,7 @@ export class KafkaPublisher {
   private readonly producer: Producer<Buffer | null, Buffer | null>;
   private readonly admin: Admin;
   private readonly known = new Set<string>();
+  private readonly partitionCounts = new Map<string, number>();
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
@@ -76,12 +82,26 @@ export class KafkaPublisher {
   async send(messages: OutMessage[]): Promise<void> {
     if (messages.length === 0) return;
     try {
-      await this.producer.send({ messages: messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value })) });
+      const out = [];
+      for (const m of messages) {
+        if (!m.everyPartition) out.push({ topic: m.topic, key: m.key, value: m.value });
+        else for (let partition = 0; partition < await this.partitionsOf(m.topic); partition++) out.push({ topic: m.topic, key: m.key, value: m.value, partition });
+      }
+      await this.producer.send({ messages: out });
     } catch (err) {
       // a topic deleted under us: after the reconnect that follows, register() checks and creates it again
       for (const m of messages) this.known.delete(m.topic);
       throw kafkaError(err);
     }
+  }
+
+  private async partitionsOf(topic: string): Promise<number> {
+    let n = this.partitionCounts.get(topic);
+    if (n === undefined) {
+      n = (await this.admin.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount ?? 1;
+      this.partitionCounts.set(topic, n);
+    }
+    return n;
   }
 
   async disconnect(): Promise<void> {

@@ -49,6 +49,8 @@ export interface Envelope {
   op: Op;
   ts_ms: bigint | null;
   unchanged_toast: string[] | null;
+  /** for op `t`: the rows it removes, as JSON (schemas/src/row-scope.ts); null: every row older than it */
+  scope: string | null;
 }
 
 /** `<prefix>.<schema>.<table>`, with characters Kafka does not allow replaced by '_' (as Debezium does). */
@@ -130,6 +132,10 @@ export function valueSchema(prefix: string, t: TableSchema): AvroSchema {
       {
         name: 'unchanged_toast', type: ['null', { type: 'array', items: 'string' }], default: null,
         doc: 'fields of `after` whose value Postgres did not send because it did not change (TOAST); keep the stored value',
+      },
+      {
+        name: 'scope', type: ['null', 'string'], default: null,
+        doc: 'op t only: the rows it removes (a JSON row scope, e.g. a ClickHouse DELETE predicate); null: every row older than it',
       },
     ],
   } as AvroSchema;

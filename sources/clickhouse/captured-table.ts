@@ -14,6 +14,8 @@ export interface CapturedTable {
   identity: TableIdentity;
   /** the SELECT list: every column as text, then the version (µs or integer text), the is_deleted flag, _part and _part_offset */
   selectList: string;
+  /** each column's text expression (source.columns' order, derived keys included) */
+  columnExprs: string[];
   /** the version column is a DateTime(64): versions are change times */
   timeVersion: boolean;
 }
@@ -49,7 +51,7 @@ export function capturedTable(
     : `toString(${v})`;
   const deleted = identity.deletedColumn ? `toString(${chIdent(identity.deletedColumn)})` : "'0'";
   return {
-    database, table, source, timeVersion, columns, identity,
+    database, table, source, timeVersion, columns, identity, columnExprs: exprs,
     selectList: [...exprs, version, deleted, '_part', 'toString(_part_offset)'].join(', '),
   };
 }

@@ -54,6 +54,12 @@ export class ClickHouseReader {
     return row?.[0] ?? '';
   }
 
+  /** The zone the server reads a date-time text in (mutations run with the server's settings). */
+  async serverTimezone(): Promise<string> {
+    const [row] = await this.all('SELECT serverTimezone()');
+    return row?.[0] ?? 'UTC';
+  }
+
   async tables(database: string): Promise<TableMeta[]> {
     const rows = await this.all(`SELECT name, engine, engine_full, sorting_key FROM system.tables WHERE database = ${chString(database)} ORDER BY name`);
     return rows.map(([name, engine, engineFull, sortingKey]) => ({ name: name!, engine: engine!, engineFull: engineFull ?? '', sortingKey: sortingKey ?? '' }));
@@ -88,9 +94,9 @@ export class ClickHouseReader {
   /** The table's finished mutations (system.mutations keeps the last ones: finished_mutations_to_keep). */
   async mutations(database: string, table: string): Promise<MutationInfo[]> {
     const rows = await this.all(
-      `SELECT mutation_id, toString(arrayMax(block_numbers.number)), command
+      `SELECT mutation_id, toString(arrayMax(block_numbers.number)), command, toString(toUnixTimestamp(create_time))
          FROM system.mutations WHERE database = ${chString(database)} AND table = ${chString(table)} AND is_done`);
-    return rows.map(([id, version, command]) => ({ id: id!, version: BigInt(version!), command: command! }));
+    return rows.map(([id, version, command, created]) => ({ id: id!, version: BigInt(version!), command: command!, createdUs: BigInt(created!) * 1_000_000n }));
   }
 
   /** Streams the rows of `query` (every column a String or NULL) to `onRow`, awaited row by row; resolves with what the engine read. */

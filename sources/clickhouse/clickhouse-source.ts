@@ -92,7 +92,7 @@ export class ClickHouseSource implements ChangeSource {
     this.targets = captured.map((t, i) => ({ ...t, ref: declared[i]!.ref }));
     const emitter = session.emitter;
     emitter.reset();
-    const poller = new TablePoller(reader, (job, rows, bytes) => emitter.submit({ payload: job }, rows, bytes), this.log);
+    const poller = new TablePoller(reader, (job, rows, bytes) => emitter.submit({ payload: job }, rows, bytes), this.log, await reader.serverTimezone());
 
     const stored = await session.state.read(this.stateKey);
     const state: ClickHouseState = { tables: { ...stored?.tables } };

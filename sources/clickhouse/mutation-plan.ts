@@ -10,6 +10,8 @@ export interface MutationInfo {
   version: bigint;
   /** as system.mutations shows it, e.g. `(UPDATE _row_exists = 0 WHERE (project_id = 'p') AND (id = 'b'))` */
   command: string;
+  /** when it was created (the server's clock, whole seconds), µs */
+  createdUs: bigint;
 }
 
 /** What a poll does about one finished mutation. */
@@ -18,8 +20,8 @@ export type MutationStep =
   | { kind: 'masked'; id: string; version: bigint; where: string }
   /** rows an ALTER UPDATE changed: those matching `where` are read again, as updates at the mutation's version */
   | { kind: 'updated'; id: string; version: bigint; where: string }
-  /** rows gone without leaving a mask (ALTER … DELETE): reported, not mirrored (docs/sources/clickhouse.md) */
-  | { kind: 'untraceable'; id: string; version: bigint; command: string };
+  /** rows removed without leaving a mask (ALTER … DELETE): only the predicate tells which */
+  | { kind: 'deleted'; id: string; version: bigint; where: string };
 
 /**
  * The first index outside string literals and quoted names at which `at(i, depth)` holds; `depth` is the
@@ -65,7 +67,7 @@ export function mutationSteps(m: MutationInfo): MutationStep[] {
     const where = parts?.[1].trim();
     if (where && /^UPDATE\s+_row_exists\s*=\s*0$/i.test(head)) steps.push({ kind: 'masked', id: m.id, version: m.version, where });
     else if (where && /^UPDATE\s/i.test(head)) steps.push({ kind: 'updated', id: m.id, version: m.version, where });
-    else if (/^DELETE$/i.test(head)) steps.push({ kind: 'untraceable', id: m.id, version: m.version, command: cmd });
+    else if (where && /^DELETE$/i.test(head)) steps.push({ kind: 'deleted', id: m.id, version: m.version, where });
     // other commands (MATERIALIZE …, APPLY DELETED MASK, column changes) change no row's values
   }
   return steps;

@@ -6,6 +6,7 @@ import type { ChangeRecord, RecordDecoder, Tuple } from '../../emitter/encode/ch
 import { avroName, type ColumnSchema, type Op, type TableSchema } from '../../schemas/src/envelope.ts';
 import type { MappingOptions } from '../../schemas/src/pg-types.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
+import type { RowScope } from '../../schemas/src/row-scope.ts';
 
 /** What a table's schema is built from: its columns as system.columns reports them, and its row identity. */
 export interface ClickHouseTableSource {
@@ -31,6 +32,8 @@ export interface ClickHouseJob {
   /** when the version column is a time, it is the change's time; otherwise when the poll read it (µs) */
   timeIsVersion: boolean;
   readAtUs: bigint;
+  /** op 't' rows: the rows the truncate removes (a DELETE's predicate), its row an empty tuple */
+  scope?: RowScope;
 }
 
 export class KeyColumnMissingError extends TracelakeError {
@@ -78,7 +81,8 @@ function* records(job: ClickHouseJob): Generator<ChangeRecord> {
     yield {
       ref: job.ref, op,
       before: op === 'd' ? row : null,
-      after: op === 'd' ? null : row,
+      after: op === 'd' || op === 't' ? null : row,
+      ...(op === 't' ? { scope: job.scope ?? null } : {}),
       position: {
         commitLsn: version, seq: job.seqs[i]!, lsn: null, txId: null,
         commitTimeUs: job.timeIsVersion ? version : job.readAtUs,

@@ -9,6 +9,8 @@ import type { ClickHouseJob } from './record-decoder.ts';
 import { chString, chIdent } from './clickhouse-types.ts';
 import { mutationSteps, newMutations, type MutationStep } from './mutation-plan.ts';
 import { advanceTaken, planPoll, type PartInfo, type TakenBlocks } from './part-plan.ts';
+import { deleteScope } from './delete-scope.ts';
+import type { RowScope } from '../../schemas/src/row-scope.ts';
 import type { Tuple } from '../../emitter/encode/change-record.ts';
 import type { Op } from '../../schemas/src/envelope.ts';
 import { fault } from '../../runtime/faults.ts';
@@ -25,7 +27,7 @@ export interface PollResult {
   rowsRead: number;
   tableRows: number;
   events: number;
-  /** rows found deleted by lightweight DELETE, and mutations whose rows could not be followed */
+  /** rows found masked by a lightweight DELETE, and DELETEs whose predicate could not be applied to the mirror */
   maskedDeletes: number;
   untraceable: number;
   /** the newest version time sent (µs), for lag */
@@ -40,6 +42,8 @@ export interface PollTarget extends CapturedTable {
 /** Rows per encoder job, and bytes (of text) after which a job is handed over early. */
 const JOB_ROWS = 500;
 const JOB_BYTES = 1 << 20;
+/** Live keys a DELETE's truncate may spare (it names each in its statement). */
+const MAX_KEPT = 1000;
 /** Part names per read query. */
 const PARTS_PER_QUERY = 100;
 
@@ -47,11 +51,14 @@ export class TablePoller {
   private readonly reader: ClickHouseReader;
   private readonly emit: (job: ClickHouseJob, rows: number, bytes: number) => Promise<void>;
   private readonly log: Logger;
+  /** the zone the server reads date-time texts of DELETE predicates in */
+  private readonly serverTimezone: string;
 
-  constructor(reader: ClickHouseReader, emit: (job: ClickHouseJob, rows: number, bytes: number) => Promise<void>, log: Logger) {
+  constructor(reader: ClickHouseReader, emit: (job: ClickHouseJob, rows: number, bytes: number) => Promise<void>, log: Logger, serverTimezone: string) {
     this.reader = reader;
     this.emit = emit;
     this.log = log;
+    this.serverTimezone = serverTimezone;
   }
 
   /** State for a first start that takes no snapshot: every part and mutation there is counts as taken. */
@@ -91,25 +98,39 @@ export class TablePoller {
     const handled = new Set(state.mutations);
     if (!snapshot) {
       for (const m of newMutations(finished, handled)) {
-        for (const step of mutationSteps(m)) await this.follow(t, step, out);
+        for (const step of mutationSteps(m)) await this.follow(t, step, out, m.createdUs);
       }
     }
     out.state = { taken, mutations: finished.map((m) => m.id) };
     return out;
   }
 
-  /** A finished mutation: rows a lightweight DELETE masked become deletes, rows an UPDATE changed are sent again. */
-  private async follow(t: PollTarget, step: MutationStep, out: PollResult): Promise<void> {
-    if (step.kind === 'untraceable') {
-      out.untraceable++;
-      this.log.warn({ table: `${t.database}.${t.table}`, mutation: step.id, command: step.command },
-        'an ALTER TABLE … DELETE removed rows without a trace: they stay in the mirror (docs/sources/clickhouse.md, "Deletes")');
-      return;
-    }
+  /**
+   * A finished mutation. An UPDATE's rows are sent again, positioned at the mutation. A DELETE (lightweight or
+   * not) becomes a scoped truncate — its predicate as a row scope, removing the mirror's rows it selects that
+   * are older than the mutation — and a lightweight one's masked rows, still readable until a merge drops them,
+   * also each become a delete (their keys exactly, whatever the predicate).
+   */
+  private async follow(t: PollTarget, step: MutationStep, out: PollResult, createdUs: bigint): Promise<void> {
     const job = new JobBuilder(t, (j, rows, bytes) => this.emit(j, rows, bytes), out);
+    if (step.kind !== 'updated') {
+      const scope = await this.truncateScope(t, step.where);
+      if (scope) {
+        // older than the mutation: versions up to the end of the second it was created in (its time has seconds only)
+        await this.emit({ ...job.empty(), ops: ['t'], rows: [[]], versions: [createdUs + 999_999n], seqs: [(step.version << 32n) | 0xffffffffn], scope }, 1, 256);
+      } else {
+        out.untraceable++;
+        this.log.warn({ table: `${t.database}.${t.table}`, mutation: step.id, where: step.where },
+          'a DELETE whose predicate tracelake cannot apply to the mirror: only the rows it masked and that are still readable are deleted (docs/sources/clickhouse.md)');
+      }
+      if (step.kind === 'deleted') return;
+    }
     let n = 0n;
     const masked = step.kind === 'masked';
-    const query = `SELECT ${t.selectList} FROM ${this.from(t)} WHERE (${step.where})${masked ? ' AND _row_exists = 0' : ''}`;
+    // an UPDATE's rows: the winning version of each (FINAL), so that versions tied on event_ts keep ClickHouse's order
+    const query = masked
+      ? `SELECT ${t.selectList} FROM ${this.from(t)} WHERE (${step.where}) AND _row_exists = 0`
+      : `SELECT ${t.selectList} FROM ${this.from(t)} FINAL WHERE (${step.where})`;
     const stats = await this.reader.rows(query, (row) => {
       const [values, version, deleted] = split(row, t);
       if (masked) out.maskedDeletes++;
@@ -118,6 +139,24 @@ export class TablePoller {
     }, masked ? { apply_deleted_mask: 0 } : {});
     out.rowsRead += stats.readRows;
     await job.flush();
+  }
+
+  /**
+   * The rows a DELETE removes from the mirror: those its predicate selects, except the keys that match it and
+   * live in ClickHouse now (inserted after it). Null when the predicate is not understood, or when more than
+   * MAX_KEPT live keys match it (the statement would carry them all).
+   */
+  private async truncateScope(t: PollTarget, where: string): Promise<RowScope | null> {
+    const scope = deleteScope(where, t.columns, this.serverTimezone);
+    if (!scope) return null;
+    const keys = t.source.keyColumns;
+    const exprs = keys.map((k) => t.columnExprs[t.source.columns.findIndex((c) => c.name === k)]!);
+    const live: RowScope[] = [];
+    await this.reader.rows(`SELECT ${exprs.join(', ')} FROM ${this.from(t)} FINAL WHERE (${where}) LIMIT ${MAX_KEPT + 1}`, (row) => {
+      live.push({ and: keys.map((column, i) => ({ column, op: '=' as const, value: row[i] ?? '' })) });
+    });
+    if (live.length > MAX_KEPT) return null;
+    return live.length === 0 ? scope : { and: [scope, { not: { or: live } }] };
   }
 
   private from(t: CapturedTable): string {
@@ -145,7 +184,7 @@ class JobBuilder {
     this.job = this.empty();
   }
 
-  private empty(): ClickHouseJob {
+  empty(): ClickHouseJob {
     return { ref: this.t.ref, ops: [], rows: [], versions: [], seqs: [], timeIsVersion: this.t.timeVersion, readAtUs: BigInt(Date.now()) * 1000n };
   }
 

@@ -1,12 +1,8 @@
 // The chaos run's ClickHouse load: Langfuse v4 spans written to events_full the way Langfuse writes them —
-// new spans, whole-row re-inserts with a later event_ts, now and then a stale version and a bookmark (ALTER
-// UPDATE). Writes survive a ClickHouse restart (a failed insert is not counted). At the end the Delta mirror
-// is compared with FINAL.
-//
-// Not in this load: lightweight DELETE. A delete whose masked rows ClickHouse merges away before the source's
-// next poll (likely when the connector is down or ClickHouse restarts, as here) is not followed yet — the
-// known gap of docs/sources/clickhouse.md ("Deletes"); seed 424242 showed it. Deletes while the connector runs,
-// and across its kill -9, are covered by the platform and crash tests.
+// new spans, whole-row re-inserts with a later event_ts, now and then a stale version, a bookmark (ALTER
+// UPDATE) and a trace deletion (lightweight DELETE, with query parameters as Langfuse sends it: seed 424242
+// once showed a delete whose masked rows a merge dropped while the connector was down). Writes survive a
+// ClickHouse restart (a failed insert is not counted). At the end the Delta mirror is compared with FINAL.
 import type { ClickHouseFixture } from '../support/clickhouse.ts';
 import { span } from '../support/langfuse-rows.ts';
 import type { Warehouse } from '../../sink/src/warehouse/databricks-client.ts';
@@ -44,25 +40,39 @@ export class ClickHouseWorkload {
     return 1 + Math.floor(this.rng() * Math.max(1, this.nextTrace - 1));
   }
 
+  /** event_ts as Langfuse sets it: the time of the write (a retried old batch carries an older one) */
+  private static version(offsetMs = 0): string {
+    return new Date(Date.now() + offsetMs).toISOString().replace('T', ' ').replace('Z', '');
+  }
+
   private async step(): Promise<void> {
+    const v = ClickHouseWorkload.version;
     const r = this.rng();
     const db = this.ch.database;
     if (r < 0.5) { // a new trace: root and generation
       const t = this.nextTrace++;
-      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-root`, kind: 'SPAN', at: t }), span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t })]);
+      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-root`, kind: 'SPAN', at: t }), span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t })]
+        .map((row) => ({ ...row, event_ts: v() })));
       return;
     }
     if (r < 0.85) { // the generation ends: the whole row again, later
       const t = this.pick();
-      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t, version: 2 + Math.floor(this.rng() * 1000), output: `final ${this.rng()}` })]);
+      await this.ch.insert('events_full', [{ ...span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t, output: `final ${this.rng()}` }), event_ts: v() }]);
       return;
     }
     if (r < 0.9) { // a retried old batch: a stale version
       const t = this.pick();
-      await this.ch.insert('events_full', [span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t, version: 1, output: 'stale' })]);
+      await this.ch.insert('events_full', [{ ...span({ trace: `T${t}`, id: `T${t}-gen`, parent: `T${t}-root`, at: t, output: 'stale' }), event_ts: v(-600_000) }]);
       return;
     }
-    await this.ch.exec(`ALTER TABLE ${db}.events_full UPDATE bookmarked = true WHERE project_id = 'p1' AND trace_id = 'T${this.pick()}'`);
+    if (r < 0.95) {
+      await this.ch.exec(`ALTER TABLE ${db}.events_full UPDATE bookmarked = true WHERE project_id = 'p1' AND trace_id = 'T${this.pick()}'`);
+      return;
+    }
+    await this.ch.client.command({
+      query: `DELETE FROM ${db}.events_full WHERE project_id = {p: String} AND trace_id IN {ids: Array(String)}`,
+      query_params: { p: 'p1', ids: [`T${this.pick()}`] },
+    });
   }
 }
 

@@ -2,6 +2,7 @@
 // nothing the MERGE needs (the delete event before them does) and decode to null.
 import type { ConsumedRecord } from '../consume/change-consumer.ts';
 import { decodeWire, type SchemaRegistry } from '../../../schemas/src/registry.ts';
+import type { RowScope } from '../../../schemas/src/row-scope.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { columnsOf, keyFieldsOf, type ColumnDef, type TableEvent } from './table-event.ts';
 import type { AvroSchema } from '../../../schemas/src/avro/types.ts';
@@ -22,6 +23,7 @@ export class EventDecoder {
     const env = value.value as {
       before: Record<string, unknown> | null; after: Record<string, unknown> | null; op: string;
       unchanged_toast: string[] | null;
+      scope?: string | null;
       source: { commit_lsn?: bigint; tx_seq?: bigint; ts_ms: bigint; schema: string; table: string; lsn?: bigint | null };
     };
     if (!env || typeof env.op !== 'string' || !env.source) {
@@ -50,6 +52,7 @@ export class EventDecoder {
       commitLsn, seq: env.source.tx_seq ?? 0n, sourceTsMs: env.source.ts_ms,
       schema: env.source.schema, table: env.source.table,
       columns, keyFields,
+      ...(env.op === 't' && env.scope ? { scope: JSON.parse(env.scope) as RowScope } : {}),
     };
   }
 }

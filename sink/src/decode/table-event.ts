@@ -1,6 +1,7 @@
 // A decoded change event as the sink sees it: which table, which key, what happened, where in the source
 // history it sits, and the writer schema's columns. Built from the connector's envelope (schemas/src/envelope.ts).
 import type { AvroSchema } from '../../../schemas/src/avro/types.ts';
+import type { RowScope } from '../../../schemas/src/row-scope.ts';
 
 export interface ColumnDef {
   /** Avro field name */
@@ -34,6 +35,8 @@ export interface TableEvent {
   /** columns of the value schema the event was written with */
   columns: ColumnDef[];
   keyFields: string[];
+  /** op 't': the rows it removes (null: every row older than it) */
+  scope?: RowScope | null;
 }
 
 /** Columns of the envelope's `Value` record (from the writer schema JSON). */

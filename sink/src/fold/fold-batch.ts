@@ -5,6 +5,7 @@
 // wins; a column the last event marks as unchanged-TOAST takes its value from an earlier event of the same
 // batch when one carried it, and otherwise stays "unchanged" so the MERGE keeps the stored value.
 import type { TableEvent } from '../decode/table-event.ts';
+import { inScope, type RowScope } from '../../../schemas/src/row-scope.ts';
 
 export interface FoldedRow {
   keyJson: string;
@@ -24,6 +25,8 @@ export interface FoldResult {
   rows: FoldedRow[];
   /** a truncate in the batch: its position; rows above are after it */
   truncateAt: { commitLsn: bigint; seq: bigint } | null;
+  /** truncates of the rows in a scope (a DELETE by predicate), in order: each removes the older rows it selects */
+  scoped: Array<{ commitLsn: bigint; seq: bigint; scope: RowScope }>;
 }
 
 export function compareEvents(a: { commitLsn: bigint; seq: bigint }, b: { commitLsn: bigint; seq: bigint }): number {
@@ -38,10 +41,22 @@ export function foldBatch(events: TableEvent[]): FoldResult {
   const ordered = [...events].sort(compareEvents);
   const rows = new Map<string, FoldedRow>();
   let truncateAt: FoldResult['truncateAt'] = null;
+  const scoped: FoldResult['scoped'] = [];
   for (const ev of ordered) {
+    if (ev.op === 't' && ev.scope) {
+      // the rows of the batch before it that it selects are gone (deletes stay deletes)
+      const scope = ev.scope;
+      const fieldOf = new Map(ev.columns.map((c) => [c.name, c.field]));
+      for (const [k, r] of rows) {
+        if (r.op === 'upsert' && inScope(scope, (column) => r.values[fieldOf.get(column) ?? column]) === true) rows.delete(k);
+      }
+      scoped.push({ commitLsn: ev.commitLsn, seq: ev.seq, scope });
+      continue;
+    }
     if (ev.op === 't') {
       // everything before the truncate is gone; later events start from an empty table
       rows.clear();
+      scoped.length = 0;
       truncateAt = { commitLsn: ev.commitLsn, seq: ev.seq };
       continue;
     }
@@ -60,5 +75,5 @@ export function foldBatch(events: TableEvent[]): FoldResult {
     }
     rows.set(k, { keyJson: k, op: 'upsert', values, unchanged, commitLsn: ev.commitLsn, seq: ev.seq, sourceTsMs: ev.sourceTsMs, events: [...(prev?.events ?? []), ev] });
   }
-  return { rows: [...rows.values()], truncateAt };
+  return { rows: [...rows.values()], truncateAt, scoped };
 }

@@ -9,6 +9,7 @@ import type { ColumnDef, TableEvent } from '../decode/table-event.ts';
 import { foldBatch, type FoldedRow } from '../fold/fold-batch.ts';
 import type { SinkMetrics } from '../metrics.ts';
 import { planMerges, planTombstones, planTruncate, type TablePlanInput } from '../plan/merge-plan.ts';
+import { planScopedTruncate } from '../plan/scoped-truncate.ts';
 import type { TableManager } from '../tables/table-manager.ts';
 import type { Warehouse } from '../warehouse/databricks-client.ts';
 import { isTableMissing, isTransient } from '../warehouse/warehouse-errors.ts';
@@ -68,6 +69,7 @@ export class TableWriter {
     const folded = foldBatch(events);
     const setup = [
       ...(folded.truncateAt ? [planTruncate(plan, folded.truncateAt)] : []),
+      ...folded.scoped.map((s) => planScopedTruncate(plan, s, s.scope)),
       ...planTombstones(plan, folded.rows),
     ];
     for (const sql of setup) {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { langfusePipeline } from '../../support/langfuse-pipeline.ts';
 import { until } from '../../support/wait.ts';
-import { HOSTILE_TEXTS, score, span } from '../../support/langfuse-rows.ts';
+import { HOSTILE_TEXTS, score, span, ts } from '../../support/langfuse-rows.ts';
+import { startConnector } from '../../support/connector.ts';
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -83,4 +84,36 @@ test('Langfuse v4: events_full and scores from ClickHouse equal FINAL in Delta; 
   }
   const scores = await wh.query<{ id: string; value: number }>(`SELECT id, value FROM ${fx.name}.scores WHERE NOT _deleted`);
   assert.deepEqual(scores.map((r) => [r.id, Number(r.value)]), [['sc1', 0.8]]);
+});
+
+test('Langfuse v4: deletes made while the connector was down, whose rows ClickHouse merged away, still leave the mirror (scoped truncates)', async (t) => {
+  const lf = await langfusePipeline(t, 'lf4del', 'v4');
+  const { fx, wh, ch } = lf;
+  const keep = [span({ trace: 'K', id: 'k-root', kind: 'SPAN', at: 0 }), span({ trace: 'K', id: 'k-gen', parent: 'k-root', at: 1 })];
+  const doomed = ['D1', 'D2'].flatMap((tr) => [span({ trace: tr, id: `${tr}-root`, kind: 'SPAN', at: 2 }), span({ trace: tr, id: `${tr}-gen`, parent: `${tr}-root`, at: 3, input: 'prompt ${x}' })]);
+  const old = [span({ trace: 'OLD', id: 'old-root', kind: 'SPAN', at: -86_400 * 40 })];
+  await ch.insert('events_full', [...keep, ...doomed, ...old]);
+  const first = await startConnector(lf.connectorConfig);
+  await lf.startSink();
+  const live = async () => (await wh.query<{ span_id: string }>(`SELECT span_id FROM ${fx.name}.events_full WHERE NOT _deleted ORDER BY span_id`).catch(() => [])).map((r) => r.span_id);
+  await until('every span in Delta', async () => (await live()).length === 7, 90_000, 1000);
+  await first.connector.stop();
+  await first.done;
+  // while it is down: a trace deletion with query parameters (as Langfuse sends it), a retention delete, then a
+  // merge that drops the masked rows for good — the source cannot read their keys any more
+  await ch.client.command({
+    query: `DELETE FROM ${ch.database}.events_full WHERE project_id = {p: String} AND trace_id IN {ids: Array(String)}`,
+    query_params: { p: 'p1', ids: ['D1', 'D2'] },
+  });
+  await ch.exec(`DELETE FROM ${ch.database}.events_full WHERE project_id = 'p1' AND start_time < '${ts(-86_400 * 30)}'`);
+  await ch.exec(`OPTIMIZE TABLE ${ch.database}.events_full FINAL`);
+  const masked = await ch.rows(`SELECT span_id FROM ${ch.database}.events_full WHERE _row_exists = 0 SETTINGS apply_deleted_mask = 0`);
+  assert.deepEqual(masked, [], 'the merge dropped the deleted rows physically');
+  const second = await startConnector(lf.connectorConfig);
+  t.after(async () => { await second.connector.stop(); await second.done; });
+  let got: string[] = [];
+  await until('the deleted traces to leave the mirror', async () => (got = await live()).length === 2, 90_000, 1000).catch(() => undefined);
+  assert.deepEqual(got, ['k-gen', 'k-root']);
+  const final = (await ch.rows<{ span_id: string }>(`SELECT span_id FROM ${ch.database}.events_full FINAL ORDER BY span_id`)).map((r) => r.span_id);
+  assert.deepEqual(got, final, 'the mirror equals FINAL');
 });

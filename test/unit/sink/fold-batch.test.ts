@@ -38,3 +38,14 @@ test('a truncate clears the keys before it and is reported with its position', (
   assert.deepEqual(rows.map((r) => r.values.id), [2]);
   assert.deepEqual(truncateAt, { commitLsn: 11n, seq: 0n });
 });
+
+test('a scoped truncate drops the older rows of the batch it selects, keeps the others and the later ones', () => {
+  const scope = { column: 'trace', in: ['T1'] };
+  const { rows, scoped, truncateAt } = foldBatch([
+    ev('c', 1, 10, 0, { trace: 'T1' }), ev('c', 2, 10, 1, { trace: 'T2' }),
+    { ...ev('t', 0, 20, 0, null), scope }, ev('c', 3, 30, 0, { trace: 'T1' }),
+  ]);
+  assert.deepEqual(rows.map((r) => r.values.id).sort(), [2, 3]);
+  assert.deepEqual(scoped, [{ commitLsn: 20n, seq: 0n, scope }]);
+  assert.equal(truncateAt, null);
+});
