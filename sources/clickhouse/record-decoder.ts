@@ -18,7 +18,7 @@ export interface ClickHouseTableSource {
 }
 
 /**
- * Rows of one table read by one poll. Row i has op `ops[i]` ('r' snapshot read, 'c' a version inserted, 'd' a
+ * Rows of one table read by one poll. Row i has op `ops[i]` ('r' snapshot read, 'u' a version inserted (it may replace one the mirror has), 'd' a
  * deletion: an is_deleted version or a row masked by a lightweight DELETE — its last image is `rows[i]`), and
  * position (`versions[i]`, `seqs[i]`): the row's version (the engine's version column, µs for times) and its
  * place among versions (block number and offset in its part), as ClickHouse orders them.

@@ -83,7 +83,8 @@ export class TablePoller {
         const names = read.slice(i, i + PARTS_PER_QUERY).map((p: PartInfo) => chString(p.name)).join(', ');
         const stats = await this.reader.rows(`SELECT ${t.selectList} FROM ${this.from(t)} WHERE _part IN (${names})`, (row) => {
           const [values, version, deleted, part, offset] = split(row, t);
-          const op: Op = deleted === '1' ? 'd' : snapshot ? 'r' : 'c';
+          // 'u', never 'c': a version may replace one the mirror has (the sink MERGEs inserts-only batches without WHEN MATCHED)
+          const op: Op = deleted === '1' ? 'd' : snapshot ? 'r' : 'u';
           return job.add(op, values, version, ((maxBlock.get(part) ?? 0n) << 32n) | BigInt(offset));
         });
         out.rowsRead += stats.readRows;

@@ -14,7 +14,7 @@ export const langfuseViews: ViewSet = {
       'o.prompt_tokens', 'o.completion_tokens', 'o.total_tokens',
       'CAST(coalesce(o.calculated_total_cost, o.total_cost) AS DOUBLE) AS cost_usd',
       '(unix_micros(o.end_time) - unix_micros(o.start_time)) / 1000.0 AS latency_ms',
-      'o.level AS status', 'o.status_message AS error_message',
+      "CASE WHEN o.level = 'ERROR' THEN 'ERROR' ELSE 'OK' END AS status", 'o.status_message AS error_message',
       'o.input AS input_text', 'o.output AS output_text', 'o.metadata',
       `${traces ? 't.session_id' : 'CAST(NULL AS STRING)'} AS session_id`,
       `${traces ? 't.user_id' : 'CAST(NULL AS STRING)'} AS user_id`,

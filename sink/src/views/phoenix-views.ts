@@ -21,7 +21,7 @@ export const phoenixViews: ViewSet = {
       `coalesce(try_cast(${json('llm.token_count.total')} AS BIGINT), s.llm_token_count_prompt + s.llm_token_count_completion) AS total_tokens`,
       `${costs ? 'c.total_cost' : 'CAST(NULL AS DOUBLE)'} AS cost_usd`,
       '(unix_micros(s.end_time) - unix_micros(s.start_time)) / 1000.0 AS latency_ms',
-      's.status_code AS status', "nullif(s.status_message, '') AS error_message",
+      "CASE WHEN s.status_code = 'ERROR' THEN 'ERROR' ELSE 'OK' END AS status", "nullif(s.status_message, '') AS error_message",
       `${json('input.value')} AS input_text`, `${json('output.value')} AS output_text`, `${json('metadata')} AS metadata`,
       `${sessions ? `coalesce(ps.session_id, ${json('session.id')})` : json('session.id')} AS session_id`,
       `${json('user.id')} AS user_id`,

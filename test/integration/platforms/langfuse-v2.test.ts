@@ -65,7 +65,7 @@ test('Langfuse v2: repeated upserts that leave input untouched; tables equal Pos
     assert.equal(r.model, 'gpt-4o');
     assert.equal(Number(r.total_tokens), 1230);
     assert.equal(r.session_id, 's1');
-    assert.equal(r.status, i === 4 ? 'ERROR' : 'DEFAULT');
+    assert.equal(r.status, i === 4 ? 'ERROR' : 'OK');
     assert.ok(Math.abs(Number(r.cost_usd) - 0.000123456789) < 1e-9);
   }
   const problems: string[] = [];

@@ -97,6 +97,11 @@ test('Langfuse v4: deletes made while the connector was down, whose rows ClickHo
   await lf.startSink();
   const live = async () => (await wh.query<{ span_id: string }>(`SELECT span_id FROM ${fx.name}.events_full WHERE NOT _deleted ORDER BY span_id`).catch(() => [])).map((r) => r.span_id);
   await until('every span in Delta', async () => (await live()).length === 7, 90_000, 1000);
+  // a later version alone in its poll (and so in its sink batch): an update of a row the mirror has, not an insert
+  await ch.insert('events_full', [span({ trace: 'K', id: 'k-gen', parent: 'k-root', at: 1, version: 100, output: 'updated alone' })]);
+  const output = async () => (await wh.query<{ output: string }>(`SELECT output FROM ${fx.name}.events_full WHERE span_id = 'k-gen'`))[0]?.output;
+  await until('the later version in Delta', async () => (await output()) === 'updated alone', 60_000, 1000).catch(() => undefined);
+  assert.equal(await output(), 'updated alone');
   await first.connector.stop();
   await first.done;
   // while it is down: a trace deletion with query parameters (as Langfuse sends it), a retention delete, then a
