@@ -83,12 +83,25 @@ export class ClickHouseReader {
 
   /** The table's active parts. */
   async parts(database: string, table: string): Promise<PartInfo[]> {
+    return (await this.partsAndMetadata(database, table)).parts;
+  }
+
+  /**
+   * The table's active parts, and when its metadata (its columns) last changed — in one round trip: a poll
+   * learns whether to look at the columns again without asking (null when the table has no parts).
+   */
+  async partsAndMetadata(database: string, table: string): Promise<{ parts: PartInfo[]; metadataTime: string | null }> {
+    const [db, tb] = [chString(database), chString(table)];
     const rows = await this.all(
-      `SELECT partition_id, name, toString(min_block_number), toString(max_block_number), toString(rows)
-         FROM system.parts WHERE database = ${chString(database)} AND table = ${chString(table)} AND active`);
-    return rows.map(([partition, name, min, max, count]) => ({
-      partition: partition!, name: name!, minBlock: BigInt(min!), maxBlock: BigInt(max!), rows: Number(count),
-    }));
+      `SELECT partition_id, name, toString(min_block_number), toString(max_block_number), toString(rows),
+              (SELECT toString(metadata_modification_time) FROM system.tables WHERE database = ${db} AND name = ${tb})
+         FROM system.parts WHERE database = ${db} AND table = ${tb} AND active`);
+    return {
+      parts: rows.map(([partition, name, min, max, count]) => ({
+        partition: partition!, name: name!, minBlock: BigInt(min!), maxBlock: BigInt(max!), rows: Number(count),
+      })),
+      metadataTime: rows[0]?.[5] ?? null,
+    };
   }
 
   /** The table's finished mutations (system.mutations keeps the last ones: finished_mutations_to_keep). */

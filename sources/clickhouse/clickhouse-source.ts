@@ -89,7 +89,7 @@ export class ClickHouseSource implements ChangeSource {
       captured.map((t) => ({ schema: buildClickHouseTable(t.source), description: t.source })),
       session.deadLetterTables.length > 0 ? [session.deadLetterTopic] : [],
     );
-    this.targets = captured.map((t, i) => ({ ...t, ref: declared[i]!.ref }));
+    this.targets = captured.map((t, i) => ({ ...t, ref: declared[i]!.ref, metadataTime: null }));
     const emitter = session.emitter;
     emitter.reset();
     const poller = new TablePoller(reader, (job, rows, bytes) => emitter.submit({ payload: job }, rows, bytes), this.log, await reader.serverTimezone());
@@ -111,14 +111,15 @@ export class ClickHouseSource implements ChangeSource {
       this.status = firstPoll.size > 0 ? 'SNAPSHOTTING' : 'RUNNING';
       let newestUs: bigint | null = null;
       for (let i = 0; i < this.targets.length; i++) {
-        const t = (this.targets[i] = await this.evolve(reader, this.targets[i]!));
+        const t = this.targets[i]!;
         const key = `${t.database}.${t.table}`;
         if (this.snapshotRequests.delete(key)) {
           state.tables[key] = { taken: {}, mutations: state.tables[key]?.mutations ?? [] };
           firstPoll.add(key);
         }
         const snapshot = firstPoll.has(key);
-        const r = await poller.poll(t, state.tables[key] ?? { taken: {}, mutations: [] }, ch.insertSettleMs, snapshot);
+        const r = await poller.poll(t, state.tables[key] ?? { taken: {}, mutations: [] }, ch.insertSettleMs, snapshot, (x, at) => this.evolve(reader, x, at));
+        this.targets[i] = r.target;
         emitter.throwIfFailed();
         state.tables[key] = r.state;
         firstPoll.delete(key);
@@ -177,15 +178,16 @@ export class ClickHouseSource implements ChangeSource {
    * Schema evolution: a column added (or dropped, or retyped) since the last poll makes a new table schema,
    * registered (a new schema version, BACKWARD compatible: every field is optional) before rows are read with it.
    */
-  private async evolve(reader: ClickHouseReader, t: PollTarget): Promise<PollTarget> {
+  private async evolve(reader: ClickHouseReader, t: PollTarget, metadataTime: string | null): Promise<PollTarget> {
+    if (metadataTime === null || metadataTime === t.metadataTime) return t;
     const columns = await reader.columns(t.database, t.table);
-    if (JSON.stringify(columns) === JSON.stringify(t.columns)) return t;
+    if (JSON.stringify(columns) === JSON.stringify(t.columns)) return { ...t, metadataTime };
     const rebuilt = this.build(t.table, columns, t.identity);
     const registered = await this.session!.emitter.tables.register({ schema: buildClickHouseTable(rebuilt.source), description: rebuilt.source });
     const names = (cs: Array<{ name: string }>) => new Set(cs.map((c) => c.name));
     this.log.info({ table: `${t.database}.${t.table}`, added: columns.filter((c) => !names(t.columns).has(c.name)).map((c) => c.name),
       removed: t.columns.filter((c) => !names(columns).has(c.name)).map((c) => c.name) }, 'the table\'s columns changed: captured with a new schema version');
-    return { ...rebuilt, ref: registered.ref };
+    return { ...rebuilt, ref: registered.ref, metadataTime };
   }
 
   private sleep(ms: number): Promise<void> {

@@ -86,6 +86,17 @@ export function advanceTaken(taken: TakenBlocks, read: PartInfo[], active: Reado
   return next;
 }
 
+/**
+ * For a table that keeps each row's block number (`enable_block_number_column`, as Langfuse v4's events_full
+ * does): a condition on `_block_number` selecting the rows of blocks not taken, so that a merged part is read
+ * for its new rows only.
+ */
+export function untakenBlocks(taken: TakenPartition | undefined): string {
+  if (!taken) return 'true';
+  const ranges = taken.above.map(([a, b]) => `_block_number BETWEEN ${BigInt(a)} AND ${BigInt(b)}`);
+  return `_block_number > ${BigInt(taken.upTo)}${ranges.length > 0 ? ` AND NOT (${ranges.join(' OR ')})` : ''}`;
+}
+
 /** Rows in parts the table has, and rows it would read for the plan: the poll's cost against the table's size. */
 export function planRows(parts: PartInfo[], plan: PollPlan): { table: number; planned: number } {
   return {

@@ -12,6 +12,8 @@ export interface TableIdentity {
   versionColumn: string | null;
   /** the engine's is_deleted column (ReplacingMergeTree(ver, is_deleted)): a version with 1 deletes the row */
   deletedColumn: string | null;
+  /** rows keep their block number through merges (SETTINGS enable_block_number_column = 1) */
+  blockNumbers: boolean;
 }
 
 export class UnsupportedEngineError extends TracelakeError {
@@ -48,5 +50,6 @@ export function tableIdentity(table: string, engine: string, engineFull: string,
     keyColumns, derivedKeys,
     versionColumn: args[0] ? unquote(args[0]) : null,
     deletedColumn: args[1] ? unquote(args[1]) : null,
+    blockNumbers: /\benable_block_number_column\s*=\s*(1|true)\b/i.test(engineFull),
   };
 }

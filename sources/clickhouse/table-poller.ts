@@ -8,7 +8,7 @@ import type { ClickHouseReader } from './clickhouse-reader.ts';
 import type { ClickHouseJob } from './record-decoder.ts';
 import { chString, chIdent } from './clickhouse-types.ts';
 import { mutationSteps, newMutations, type MutationStep } from './mutation-plan.ts';
-import { advanceTaken, planPoll, type PartInfo, type TakenBlocks } from './part-plan.ts';
+import { advanceTaken, planPoll, untakenBlocks, type PartInfo, type TakenBlocks } from './part-plan.ts';
 import { deleteScope } from './delete-scope.ts';
 import type { RowScope } from '../../schemas/src/row-scope.ts';
 import type { Tuple } from '../../emitter/encode/change-record.ts';
@@ -37,6 +37,8 @@ export interface PollResult {
 export interface PollTarget extends CapturedTable {
   /** the encoder's ref of the registered table */
   ref: number;
+  /** the table's metadata_modification_time when its columns were last compared (null: not yet) */
+  metadataTime: string | null;
 }
 
 /** Rows per encoder job, and bytes (of text) after which a job is handed over early. */
@@ -68,27 +70,39 @@ export class TablePoller {
     return { taken, mutations: (await this.reader.mutations(t.database, t.table)).map((m) => m.id) };
   }
 
-  /** One poll; `snapshot`: the first one of a new capture (rows are snapshot reads, mutations so far are in them). */
-  async poll(t: PollTarget, state: TableState, settleMs: number, snapshot: boolean): Promise<PollResult> {
+  /**
+   * One poll; `snapshot`: the first one of a new capture (rows are snapshot reads, mutations so far are in them).
+   * `current` gives the table as it is now when its metadata changed (a column added: a new schema version,
+   * registered before rows are read with it).
+   */
+  async poll(target: PollTarget, state: TableState, settleMs: number, snapshot: boolean,
+    current: (t: PollTarget, metadataTime: string | null) => Promise<PollTarget>): Promise<PollResult & { target: PollTarget }> {
     const out: PollResult = { state, rowsRead: 0, tableRows: 0, events: 0, maskedDeletes: 0, untraceable: 0, newestUs: null };
-    const finished = await this.reader.mutations(t.database, t.table);
-    const parts = await this.reader.parts(t.database, t.table);
+    const finished = await this.reader.mutations(target.database, target.table);
+    const { parts, metadataTime } = await this.reader.partsAndMetadata(target.database, target.table);
+    const t = await current(target, metadataTime);
     out.tableRows = parts.reduce((n, p) => n + p.rows, 0);
     const { read } = planPoll(parts, state.taken);
     let taken = state.taken;
     if (read.length > 0) {
       const job = new JobBuilder(t, (j, rows, bytes) => this.emit(j, rows, bytes), out);
       const maxBlock = new Map(parts.map((p) => [p.name, p.maxBlock]));
-      for (let i = 0; i < read.length; i += PARTS_PER_QUERY) {
-        const names = read.slice(i, i + PARTS_PER_QUERY).map((p: PartInfo) => chString(p.name)).join(', ');
-        const stats = await this.reader.rows(`SELECT ${t.selectList} FROM ${this.from(t)} WHERE _part IN (${names})`, (row) => {
-          const [values, version, deleted, part, offset] = split(row, t);
-          // 'u', never 'c': a version may replace one the mirror has (the sink MERGEs inserts-only batches without WHEN MATCHED)
-          const op: Op = deleted === '1' ? 'd' : snapshot ? 'r' : 'u';
-          return job.add(op, values, version, ((maxBlock.get(part) ?? 0n) << 32n) | BigInt(offset));
-        });
-        out.rowsRead += stats.readRows;
-        fault('clickhouse-part-read'); // rows read and handed over, the state not yet committed
+      // per partition: with block numbers kept in the rows, a merged part is read for its untaken blocks only
+      const byPartition = new Map<string, PartInfo[]>();
+      for (const p of read) byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), p]);
+      for (const [partition, group] of byPartition) {
+        const blocks = t.identity.blockNumbers ? ` AND (${untakenBlocks(taken[partition])})` : '';
+        for (let i = 0; i < group.length; i += PARTS_PER_QUERY) {
+          const names = group.slice(i, i + PARTS_PER_QUERY).map((p) => chString(p.name)).join(', ');
+          const stats = await this.reader.rows(`SELECT ${t.selectList} FROM ${this.from(t)} WHERE _part IN (${names})${blocks}`, (row) => {
+            const [values, version, deleted, part, offset] = split(row, t);
+            // 'u', never 'c': a version may replace one the mirror has (the sink MERGEs inserts-only batches without WHEN MATCHED)
+            const op: Op = deleted === '1' ? 'd' : snapshot ? 'r' : 'u';
+            return job.add(op, values, version, ((maxBlock.get(part) ?? 0n) << 32n) | BigInt(offset));
+          });
+          out.rowsRead += stats.readRows;
+          fault('clickhouse-part-read'); // rows read and handed over, the state not yet committed
+        }
       }
       await job.flush();
       const active = new Set((await this.reader.parts(t.database, t.table)).map((p) => p.name));
@@ -103,7 +117,7 @@ export class TablePoller {
       }
     }
     out.state = { taken, mutations: finished.map((m) => m.id) };
-    return out;
+    return { ...out, target: t };
   }
 
   /**

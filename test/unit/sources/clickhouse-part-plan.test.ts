@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advanceTaken, covered, planPoll, type PartInfo, type TakenBlocks } from '../../../sources/clickhouse/part-plan.ts';
+import { advanceTaken, covered, planPoll, untakenBlocks, type PartInfo, type TakenBlocks } from '../../../sources/clickhouse/part-plan.ts';
 
 function part(name: string, opts: Partial<PartInfo> = {}): PartInfo {
   const [partition, min, max] = name.split('_');
@@ -59,3 +59,10 @@ test('gaps (blocks used by other partitions or mutations) keep a merged part unc
   assert.equal(covered(taken['202612'], 1n, 3n), true);
 });
 
+
+test('with block numbers kept in the rows, a merged part is read for its untaken blocks only', () => {
+  assert.equal(untakenBlocks(undefined), 'true');
+  assert.equal(untakenBlocks({ upTo: '7', above: [] }), '_block_number > 7');
+  assert.equal(untakenBlocks({ upTo: '-1', above: [['9', '9', 1], ['11', '12', 2]] }),
+    '_block_number > -1 AND NOT (_block_number BETWEEN 9 AND 9 OR _block_number BETWEEN 11 AND 12)');
+});

@@ -31,7 +31,8 @@ test('values arrive as ClickHouse text and convert exactly', () => {
 test('identity from the engine and sorting key: version, is_deleted, plain key columns, expressions as derived keys', () => {
   const id = tableIdentity('d.events_full', 'ReplacingMergeTree', 'ReplacingMergeTree(event_ts, is_deleted) PARTITION BY toYYYYMM(start_time) ORDER BY (…)',
     'project_id, toStartOfMinute(start_time), xxHash32(trace_id), span_id, start_time');
-  assert.deepEqual(id, { keyColumns: ['project_id', 'span_id', 'start_time'], derivedKeys: ['toStartOfMinute(start_time)', 'xxHash32(trace_id)'], versionColumn: 'event_ts', deletedColumn: 'is_deleted' });
+  assert.deepEqual(id, { keyColumns: ['project_id', 'span_id', 'start_time'], derivedKeys: ['toStartOfMinute(start_time)', 'xxHash32(trace_id)'], versionColumn: 'event_ts', deletedColumn: 'is_deleted', blockNumbers: false });
+  assert.equal(tableIdentity('d.e', 'ReplacingMergeTree', 'ReplacingMergeTree(event_ts, is_deleted) ORDER BY id SETTINGS index_granularity = 8192, enable_block_number_column = 1', 'id').blockNumbers, true);
   const replicated = tableIdentity('d.t', 'ReplicatedReplacingMergeTree', "ReplicatedReplacingMergeTree('/clickhouse/{shard}/t', '{replica}', event_ts, is_deleted) ORDER BY id", 'id');
   assert.equal(replicated.versionColumn, 'event_ts');
   assert.throws(() => tableIdentity('d.log', 'MergeTree', 'MergeTree ORDER BY id', 'id'), UnsupportedEngineError);
