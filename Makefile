@@ -55,6 +55,12 @@ bench-sink: up
 # one 1M-row transaction through connector and sink: peak RSS of each (ROWS=n sets the size)
 bench-burst: up
 	@$(WITH_NODE) node bench/burst.ts $(if $(ROWS),--rows $(ROWS))
+# the ClickHouse source (issue 21, docs/sources/clickhouse.md): freshness at 1k rows/s through connector and sink,
+# and rows read per poll on a 10M-row events_full (ClickHouse starts on demand; it runs one query at a time, so
+# nothing else may use it meanwhile). ROWS=n (table rows), DURATION=s (write time), RATE=n (rows/s) set the sizes.
+.PHONY: bench-clickhouse
+bench-clickhouse: up
+	@$(WITH_NODE) node bench/clickhouse-source.ts $(if $(ROWS),--rows $(ROWS)) $(if $(DURATION),--seconds $(DURATION)) $(if $(RATE),--rate $(RATE))
 
 # deploy/ (docs/deploy.md): the chart, image and compose checks alone (no local stack needed; helm and
 # kubeconform are built into .cache/deploy on first use), and the chart's values schema regenerated from the

@@ -17,7 +17,8 @@ const COMPONENTS: [RegExp, string][] = [
 
 interface Sample { at: number; perPid: Map<string, { ticks: number; component: string }>; busy: number; total: number }
 
-function sample(): Sample {
+function sample(extra: Array<[RegExp, string]> = []): Sample {
+  const components = [...extra, ...COMPONENTS];
   const perPid = new Map<string, { ticks: number; component: string }>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -25,7 +26,7 @@ function sample(): Sample {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const component = COMPONENTS.find(([re]) => re.test(cmd))?.[1];
+      const component = components.find(([re]) => re.test(cmd))?.[1];
       // utime + stime, plus cutime + cstime: a Postgres backend that exits within the window (a snapshot reader)
       // is counted through the postmaster that reaped it
       if (component) perPid.set(pid, { ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]), component });
@@ -44,11 +45,14 @@ export interface CpuShare {
   busyPercent: number;
 }
 
-/** Starts a window now; the returned function ends it (call it before the measured processes exit). */
-export function cpuWindow(): () => CpuShare {
-  const a = sample();
+/**
+ * Starts a window now; the returned function ends it (call it before the measured processes exit). `extra`:
+ * more command-line fragment → component pairs, matched before the built-in ones.
+ */
+export function cpuWindow(extra: Array<[RegExp, string]> = []): () => CpuShare {
+  const a = sample(extra);
   return () => {
-    const b = sample();
+    const b = sample(extra);
     const seconds = (b.at - a.at) / 1000;
     const components: Record<string, number> = {};
     for (const [pid, { ticks, component }] of b.perPid) {
