@@ -30,8 +30,12 @@ export interface ReadStats {
   readBytes: number;
 }
 
-/** Every query runs in UTC and reports its statistics once it is done. */
-const SETTINGS: ClickHouseSettings = { session_timezone: 'UTC', wait_end_of_query: 1 };
+/**
+ * Every query runs in UTC and reports its statistics once it is done; a long one (a snapshot's part read) sends
+ * progress headers every 10 s, so that no proxy or load balancer closes the connection as idle (the client's own
+ * advice for a request_timeout above a minute).
+ */
+const SETTINGS: ClickHouseSettings = { session_timezone: 'UTC', wait_end_of_query: 1, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '10000' };
 
 export class ClickHouseReader {
   private readonly client: ClickHouseClient;
