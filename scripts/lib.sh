@@ -26,7 +26,7 @@ TL_PHOENIX_GRPC_PORT="${TL_PHOENIX_GRPC_PORT:-14317}"
 TL_CLICKHOUSE_PORT="${TL_CLICKHOUSE_PORT:-18123}"          # ClickHouse HTTP interface (optional service, clickhouse.sh)
 TL_CLICKHOUSE_TLS_PORT="${TL_CLICKHOUSE_TLS_PORT:-18443}"  # the same over HTTPS, with the stack's certificate
 TL_CLICKHOUSE_PASSWORD="${TL_CLICKHOUSE_PASSWORD:-tracelake-local}"  # of ClickHouse's admin user `default`
-TL_CLICKHOUSE_READER_USER="${TL_CLICKHOUSE_READER_USER:-tracelake_reader}"  # a read-only (readonly=1) ClickHouse user
+TL_CLICKHOUSE_READER_USER="${TL_CLICKHOUSE_READER_USER:-tracelake_reader}"  # a read-only (readonly=2: no writes, may set its query settings) ClickHouse user
 TL_CLICKHOUSE_READER_PASSWORD="${TL_CLICKHOUSE_READER_PASSWORD:-tracelake-reader-local}"
 TL_WAREHOUSE_PATH="${TL_WAREHOUSE_PATH:-/sql/1.0/warehouses/local}"
 TL_WAREHOUSE_TOKEN="${TL_WAREHOUSE_TOKEN:-dapi-tracelake-local}"  # a local stand-in for a Databricks PAT

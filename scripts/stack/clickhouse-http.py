@@ -40,8 +40,8 @@ run them all).
 
 LIMITATIONS (what differs from a real server):
   * No access storage in chdb: CREATE USER / GRANT / ROLE are refused by the engine. Users come from a JSON file
-    (users.json, written by clickhouse.sh) and have one of two access levels: full (`readonly` 0) or read-only
-    (`readonly` 1, enforced by the engine on every query). Per-database/per-table GRANTs cannot be enforced, the
+    (users.json, written by clickhouse.sh) and have an access level: full (`readonly` 0) or read-only
+    (`readonly` 1 or 2 — 2 lets a query set its own settings —, enforced by the engine on every query). Per-database/per-table GRANTs cannot be enforced, the
     `role` parameter is answered with UNKNOWN_ROLE, and currentUser() in SQL is always `default`.
   * `session_id` is ignored: every request is a fresh session (SET/USE/temporary tables do not carry over).
   * One query at a time; a client disconnect does not cancel a running query (max_execution_time does).
