@@ -25,6 +25,8 @@ export interface ChaosOptions {
   /** pause between faults, ms */
   gapMs: [number, number];
   seedRows: number;
+  /** how long the comparison waits for the sink when it makes no progress (default 3 min) */
+  stallMs?: number;
   log?: (line: string) => void;
 }
 
@@ -272,7 +274,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       const position = (await Promise.all([...TABLES, 'events_full'].map((t) => wh.query<{ m: string | null }>(`SELECT CAST(max(_commit_lsn) AS STRING) AS m FROM ${name}.${t}`)
         .then((r) => r[0]?.m ?? '', () => '')))).join('/');
       if (position !== lastPosition) [lastPosition, lastProgress] = [position, Date.now()];
-      if (mismatches.length === 0 || Date.now() - lastProgress > 180_000 || Date.now() > hardStop) break;
+      if (mismatches.length === 0 || Date.now() - lastProgress > (opts.stallMs ?? 180_000) || Date.now() > hardStop) break;
       await sleep(3000);
     }
     let slotLagBytes = -1;

@@ -6,7 +6,8 @@ import { formatSummary, runChaos } from '../../chaos/chaos.ts';
 
 test('chaos (short): seeded faults under load; Delta equals Postgres, slot caught up, no process leaked or crashed', async () => {
   const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const summary = await runChaos({ seed, faults: 5, gapMs: [3000, 7000], seedRows: 200,
+  // a sink that makes no progress for 90 s is stuck: the summary (mismatches, seed) is printed within the test's time
+  const summary = await runChaos({ seed, faults: 5, gapMs: [3000, 7000], seedRows: 200, stallMs: 90_000,
     // progress on stderr as it happens: a run that stalls has already said its seed and where it is
     log: (line) => process.stderr.write(`${line}\n`) });
   const text = formatSummary(summary);
