@@ -43,42 +43,32 @@ function compare(a: unknown, b: ScopeValue): number | null {
 }
 
 /**
+ * SQL's three-valued AND (`settles` false) and OR (`settles` true): the first term equal to `settles` decides;
+ * otherwise unknown if any term is, else the other value. Terms are evaluated only as far as needed.
+ */
+function decide(terms: Array<() => boolean | null>, settles: boolean): boolean | null {
+  let unknown = false;
+  for (const term of terms) {
+    const r = term();
+    if (r === settles) return settles;
+    if (r === null) unknown = true;
+  }
+  return unknown ? null : !settles;
+}
+
+/**
  * Whether a row (values by column name, as the sink decodes them) is in the scope. SQL's three values: a
  * comparison with NULL is unknown, and an unknown row is not in the scope (nor in its NOT).
  */
 export function inScope(scope: RowScope, row: (column: string) => unknown): boolean | null {
-  if ('and' in scope) {
-    let unknown = false;
-    for (const s of scope.and) {
-      const r = inScope(s, row);
-      if (r === false) return false;
-      if (r === null) unknown = true;
-    }
-    return unknown ? null : true;
-  }
-  if ('or' in scope) {
-    let unknown = false;
-    for (const s of scope.or) {
-      const r = inScope(s, row);
-      if (r === true) return true;
-      if (r === null) unknown = true;
-    }
-    return unknown ? null : false;
-  }
+  if ('and' in scope) return decide(scope.and.map((s) => () => inScope(s, row)), false);
+  if ('or' in scope) return decide(scope.or.map((s) => () => inScope(s, row)), true);
   if ('not' in scope) {
     const r = inScope(scope.not, row);
     return r === null ? null : !r;
   }
   const v = row(scope.column);
-  if ('in' in scope) {
-    let unknown = false;
-    for (const x of scope.in) {
-      const c = compare(v, x);
-      if (c === 0) return true;
-      if (c === null) unknown = true;
-    }
-    return unknown ? null : false;
-  }
+  if ('in' in scope) return decide(scope.in.map((x) => () => { const c = compare(v, x); return c === null ? null : c === 0; }), true);
   const c = compare(v, scope.value);
   if (c === null) return null;
   switch (scope.op) {

@@ -52,16 +52,13 @@ export class ClickHouseReader {
     await this.client.close();
   }
 
-  /** The server's version (a query, not only /ping: it proves the credentials). */
-  async version(): Promise<string> {
-    const [row] = await this.all('SELECT version()');
-    return row?.[0] ?? '';
-  }
-
-  /** The zone the server reads a date-time text in (mutations run with the server's settings). */
-  async serverTimezone(): Promise<string> {
-    const [row] = await this.all('SELECT serverTimezone()');
-    return row?.[0] ?? 'UTC';
+  /**
+   * The server's version and the zone it reads a date-time text in (mutations run with the server's
+   * settings) — a query, not only /ping: it proves the credentials.
+   */
+  async server(): Promise<{ version: string; timezone: string }> {
+    const [row] = await this.all('SELECT version(), serverTimezone()');
+    return { version: row?.[0] ?? '', timezone: row?.[1] ?? 'UTC' };
   }
 
   async tables(database: string): Promise<TableMeta[]> {

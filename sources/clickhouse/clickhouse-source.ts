@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { capturedTable, type CapturedTable } from './captured-table.ts';
 import type { ClickHouseSourceConfig } from './clickhouse-config.ts';
 import { describeStartFailure, isClickHouseLoss } from './clickhouse-errors.ts';
-import { ClickHouseReader } from './clickhouse-reader.ts';
+import { ClickHouseReader, type TableMeta } from './clickhouse-reader.ts';
 import { langfuseCapture } from './langfuse-generation.ts';
 import { buildClickHouseTable } from './record-decoder.ts';
 import { tableIdentity } from './table-identity.ts';
@@ -73,11 +73,12 @@ export class ClickHouseSource implements ChangeSource {
     const ch = this.ch;
     this.reader = new ClickHouseReader({ url: ch.url, username: ch.username, password: ch.password, caFile: ch.caFile, requestTimeoutMs: ch.requestTimeoutMs });
     const reader = this.reader;
-    const version = await reader.version().catch((err: unknown) => { throw describeStartFailure(err, ch.url, ch.username, ch.url.startsWith('https')); });
+    const server = await reader.server().catch((err: unknown) => { throw describeStartFailure(err, ch.url, ch.username, ch.url.startsWith('https')); });
     this.connectedOnce = true;
-    const tables = await this.chooseTables(reader, version);
+    const tables = await this.chooseTables(reader, server.version);
+    const metas = new Map((await reader.tables(ch.database)).map((m) => [m.name, m]));
     const captured: CapturedTable[] = [];
-    for (const name of tables) captured.push(await this.describe(reader, name));
+    for (const name of tables) captured.push(await this.describe(reader, metas.get(name)!));
 
     const session: EmitterSession<ClickHouseState, ClickHouseState> = (this.session = await openEmitterSession<ClickHouseState, ClickHouseState>(this.cfg, {
       source: { connector: CLICKHOUSE_CONNECTOR_NAME, db: ch.database }, decoder: RECORD_DECODER,
@@ -92,7 +93,7 @@ export class ClickHouseSource implements ChangeSource {
     this.targets = captured.map((t, i) => ({ ...t, ref: declared[i]!.ref, metadataTime: null }));
     const emitter = session.emitter;
     emitter.reset();
-    const poller = new TablePoller(reader, (job, rows, bytes) => emitter.submit({ payload: job }, rows, bytes), this.log, await reader.serverTimezone());
+    const poller = new TablePoller(reader, (job, rows, bytes) => emitter.submit({ payload: job }, rows, bytes), this.log, server.timezone);
 
     const stored = await session.state.read(this.stateKey);
     const state: ClickHouseState = { tables: { ...stored?.tables } };
@@ -163,10 +164,9 @@ export class ClickHouseSource implements ChangeSource {
     return tables;
   }
 
-  private async describe(reader: ClickHouseReader, table: string): Promise<CapturedTable> {
-    const meta = (await reader.tables(this.ch.database)).find((t) => t.name === table)!;
-    const identity = tableIdentity(`${this.ch.database}.${table}`, meta.engine, meta.engineFull, meta.sortingKey);
-    return this.build(table, await reader.columns(this.ch.database, table), identity);
+  private async describe(reader: ClickHouseReader, meta: TableMeta): Promise<CapturedTable> {
+    const identity = tableIdentity(`${this.ch.database}.${meta.name}`, meta.engine, meta.engineFull, meta.sortingKey);
+    return this.build(meta.name, await reader.columns(this.ch.database, meta.name), identity);
   }
 
   private build(table: string, columns: Array<{ name: string; type: string }>, identity: CapturedTable['identity']): CapturedTable {

@@ -5,6 +5,7 @@
 // value, which the column's converter turns into the Avro value (as the Postgres source does with pgoutput's
 // text). Pure; docs/type-mapping.md lists the mapping.
 import type { AvroSchema } from '../../schemas/src/avro/types.ts';
+import { callArgs } from './sql-text.ts';
 import { decimalToBytes, ValueConversionError, UnsupportedTypeError, type FieldMapping, type MappingOptions } from '../../schemas/src/pg-types.ts';
 
 /** A column's mapping plus how to select it as text. */
@@ -54,28 +55,7 @@ function decimal(precision: number, scale: number, opts: MappingOptions): Mappin
 }
 
 /** The type's arguments: `Decimal(10, 2)` → ['10', '2']; nested parentheses and quoted strings kept whole. */
-export function typeArgs(type: string): string[] {
-  const open = type.indexOf('(');
-  if (open < 0 || !type.endsWith(')')) return [];
-  const inner = type.slice(open + 1, -1);
-  const out: string[] = [];
-  let depth = 0, quoted = false, start = 0;
-  for (let i = 0; i < inner.length; i++) {
-    const ch = inner[i];
-    if (quoted) {
-      if (ch === '\\') i++;
-      else if (ch === "'") quoted = false;
-    } else if (ch === "'") quoted = true;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === ',' && depth === 0) {
-      out.push(inner.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(inner.slice(start).trim());
-  return out;
-}
+export const typeArgs = callArgs;
 
 /** `Nullable(LowCardinality(String))` → String; wrappers that do not change a value's text. */
 export function baseType(type: string): { base: string; nullable: boolean } {

@@ -2,7 +2,7 @@
 // applies retention this way), an ALTER … UPDATE rewrites them in place with their version unchanged (Langfuse
 // v4 flips bookmarked/public so). Neither gives a part new block numbers, so part-plan.ts cannot see them;
 // system.mutations lists each finished one with its command and version. Pure.
-import { splitTopLevel } from './table-identity.ts';
+import { scan, splitTopLevel, unwrap } from './sql-text.ts';
 
 export interface MutationInfo {
   id: string;
@@ -23,38 +23,10 @@ export type MutationStep =
   /** rows removed without leaving a mask (ALTER … DELETE): only the predicate tells which */
   | { kind: 'deleted'; id: string; version: bigint; where: string };
 
-/**
- * The first index outside string literals and quoted names at which `at(i, depth)` holds; `depth` is the
- * parenthesis depth after the character at i. -1 when there is none.
- */
-function scan(text: string, at: (i: number, depth: number) => boolean): number {
-  let depth = 0, quoted: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '\\') i++;
-      else if (ch === quoted) quoted = null;
-      continue;
-    }
-    if (ch === "'" || ch === '`' || ch === '"') quoted = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    if (at(i, depth)) return i;
-  }
-  return -1;
-}
-
 /** Splits a command at its top-level ` WHERE ` (not one inside a literal or parentheses). */
 function splitWhere(command: string): [string, string] | null {
   const i = scan(command, (j, depth) => depth === 0 && command.startsWith(' WHERE ', j));
   return i < 0 ? null : [command.slice(0, i), command.slice(i + 7)];
-}
-
-/** `(…)` → `…` when the first parenthesis closes at the end. */
-function unwrap(s: string): string {
-  const t = s.trim();
-  if (!t.startsWith('(')) return t;
-  return scan(t, (i, depth) => depth === 0 && t[i] === ')') === t.length - 1 ? t.slice(1, -1).trim() : t;
 }
 
 /** The steps of one mutation (a mutation may hold several commands). */

@@ -1,6 +1,6 @@
 // What identifies a row of a ReplacingMergeTree table and which of its versions wins, read from the table's
 // engine and sorting key as system.tables reports them. Pure.
-import { typeArgs } from './clickhouse-types.ts';
+import { splitTopLevel } from './sql-text.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 
 export interface TableIdentity {
@@ -27,11 +27,6 @@ export class UnsupportedEngineError extends TracelakeError {
 function unquote(name: string): string {
   const m = /^`(.*)`$/s.exec(name) ?? /^"(.*)"$/s.exec(name);
   return m ? m[1]!.replace(/\\(.)/g, '$1') : name;
-}
-
-/** Splits an expression list at its top-level commas. */
-export function splitTopLevel(list: string): string[] {
-  return list.trim() === '' ? [] : typeArgs(`x(${list})`);
 }
 
 export function tableIdentity(table: string, engine: string, engineFull: string, sortingKey: string): TableIdentity {

@@ -5,6 +5,11 @@
 import type { ViewSet } from './view-set.ts';
 
 const usage = (col: string, key: string) => `try_cast(get_json_object(${col}, '$.${key}') AS BIGINT)`;
+/** prompt, completion and total tokens from Langfuse's usage_details (total: its own, else input + output) */
+const tokens = (details: string) => [
+  `${usage(details, 'input')} AS prompt_tokens`, `${usage(details, 'output')} AS completion_tokens`,
+  `coalesce(${usage(details, 'total')}, ${usage(details, 'input')} + ${usage(details, 'output')}) AS total_tokens`,
+];
 const status = (level: string) => `CASE WHEN ${level} = 'ERROR' THEN 'ERROR' ELSE 'OK' END`;
 const project = (has: Set<string>, projectId: string) => (has.has('projects') ? `coalesce(p.name, ${projectId})` : projectId);
 const projectJoin = (t: (n: string) => string, has: Set<string>, projectId: string) =>
@@ -18,8 +23,7 @@ export const langfuseV4Views: ViewSet = {
     const columns = [
       'e.trace_id', 'e.span_id', "nullif(e.parent_span_id, '') AS parent_span_id", `${project(has, 'e.project_id')} AS project`,
       'e.type AS span_kind', 'e.name', "coalesce(nullif(e.provided_model_name, ''), nullif(e.model_id, '')) AS model",
-      `${usage('e.usage_details', 'input')} AS prompt_tokens`, `${usage('e.usage_details', 'output')} AS completion_tokens`,
-      `coalesce(${usage('e.usage_details', 'total')}, ${usage('e.usage_details', 'input')} + ${usage('e.usage_details', 'output')}) AS total_tokens`,
+      ...tokens('e.usage_details'),
       "try_cast(get_json_object(e.cost_details, '$.total') AS DOUBLE) AS cost_usd",
       '(unix_micros(e.end_time) - unix_micros(e.start_time)) / 1000.0 AS latency_ms',
       `${status('e.level')} AS status`, "nullif(e.status_message, '') AS error_message",
@@ -42,8 +46,7 @@ export const langfuseV3Views: ViewSet = {
     const columns = [
       'o.trace_id', 'o.id AS span_id', 'o.parent_observation_id AS parent_span_id', `${project(has, 'o.project_id')} AS project`,
       'o.type AS span_kind', 'o.name', "coalesce(nullif(o.provided_model_name, ''), o.internal_model_id) AS model",
-      `${usage('o.usage_details', 'input')} AS prompt_tokens`, `${usage('o.usage_details', 'output')} AS completion_tokens`,
-      `coalesce(${usage('o.usage_details', 'total')}, ${usage('o.usage_details', 'input')} + ${usage('o.usage_details', 'output')}) AS total_tokens`,
+      ...tokens('o.usage_details'),
       "coalesce(CAST(o.total_cost AS DOUBLE), try_cast(get_json_object(o.cost_details, '$.total') AS DOUBLE)) AS cost_usd",
       '(unix_micros(o.end_time) - unix_micros(o.start_time)) / 1000.0 AS latency_ms',
       `${status('o.level')} AS status`, "nullif(o.status_message, '') AS error_message",
