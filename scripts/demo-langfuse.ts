@@ -4,17 +4,14 @@
 // the row with a later event_ts). Langfuse itself (a Node service with Redis and S3) does not run here: the rows it
 // would write are generated. The connector (Postgres + ClickHouse) and the sink run as their real CLIs; at the end
 // llm_spans and llm_daily are read back from Delta.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createClient } from '@clickhouse/client';
 import { stack } from './stack/stack-env.ts';
-import { DemoServices, ROOT, resetKafkaAndDelta, say, warehouse } from './demo/services.ts';
+import { DemoServices, resetKafkaAndDelta, say, warehouse } from './demo/services.ts';
+import { clickhouseStack, langfuseSchema } from '../test/support/clickhouse.ts';
 
 const NAME = 'tracelake_lf_demo';
 const env = stack();
-const chEnv = Object.fromEntries(execFileSync(`${ROOT}scripts/stack/clickhouse.sh`, ['env'], { encoding: 'utf8' })
-  .split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])) as Record<string, string>;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 const MODELS = ['gpt-4o', 'claude-sonnet-4', 'llama-3.1-70b'];
@@ -43,8 +40,8 @@ function trace(i: number, now: number): { start: Array<Record<string, unknown>>;
 
 async function main(): Promise<void> {
   say('· starting ClickHouse on the stack (first run installs the engine from PyPI, ~1 min)');
-  execFileSync(`${ROOT}scripts/stack/clickhouse.sh`, ['up'], { stdio: 'inherit' });
-  const admin = createClient({ url: chEnv.TL_CLICKHOUSE_URL, username: chEnv.TL_CLICKHOUSE_USER, password: chEnv.TL_CLICKHOUSE_PASSWORD });
+  const ch = clickhouseStack(); // starts it when it is not running
+  const admin = createClient({ url: ch.url, username: ch.user, password: ch.password });
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
   say('· resetting the demo: Langfuse\'s Postgres schema and ClickHouse database, topics, Delta schema');
@@ -56,16 +53,13 @@ async function main(): Promise<void> {
   await db.query(`INSERT INTO ${NAME}.projects (id, name) VALUES ('demo-project', 'support-bot')`);
   await admin.command({ query: `DROP DATABASE IF EXISTS ${NAME}` });
   await admin.command({ query: `CREATE DATABASE ${NAME}` });
-  const ddl = createClient({ url: chEnv.TL_CLICKHOUSE_URL, username: chEnv.TL_CLICKHOUSE_USER, password: chEnv.TL_CLICKHOUSE_PASSWORD, database: NAME });
-  for (const file of ['v3.sql', 'v4.sql']) {
-    const text = readFileSync(`${ROOT}test/fixtures/langfuse-clickhouse/${file}`, 'utf8').split('\n').filter((l) => !l.startsWith('--')).join('\n');
-    for (const statement of text.split(';').map((s) => s.trim()).filter(Boolean)) await ddl.command({ query: statement });
-  }
+  const ddl = createClient({ url: ch.url, username: ch.user, password: ch.password, database: NAME });
+  for (const statement of langfuseSchema('v4')) await ddl.command({ query: statement });
   await ddl.close();
   await resetKafkaAndDelta(NAME);
   // Langfuse's own insert settings: async inserts, acknowledged once written
   const writer = createClient({
-    url: chEnv.TL_CLICKHOUSE_URL, username: chEnv.TL_CLICKHOUSE_USER, password: chEnv.TL_CLICKHOUSE_PASSWORD,
+    url: ch.url, username: ch.user, password: ch.password,
     clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1, session_timezone: 'UTC' },
   });
   let traces = 0;
@@ -81,7 +75,7 @@ async function main(): Promise<void> {
 
   const services = new DemoServices('demo-langfuse', {
     source: { url: env.pgUrl, platform: 'langfuse', schema: NAME, publication: { name: NAME }, slot: { name: NAME } },
-    clickhouse: { url: chEnv.TL_CLICKHOUSE_HTTPS_URL, caFile: chEnv.TL_CLICKHOUSE_CA_FILE, username: chEnv.TL_CLICKHOUSE_READER_USER, password: chEnv.TL_CLICKHOUSE_READER_PASSWORD, database: NAME },
+    clickhouse: { url: ch.httpsUrl, caFile: ch.caFile, username: ch.readerUser, password: ch.readerPassword, database: NAME },
     kafka: { brokers: env.kafkaBrokers, topicPrefix: NAME, partitions: 2, stateTopic: `${NAME}-state` },
     registry: { url: env.registryUrl },
     http: { host: '127.0.0.1', port: 18093 }, failurePolicy: 'exit',

@@ -192,6 +192,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     workload.start();
     chLoad.start();
     log(`chaos seed=${opts.seed} schema=${name}: ${opts.faults} faults`);
+    /** A stack service down for `downMs`, as an outage the services' failed starts may name (`code`). */
+    const restart = async (service: string, code: string, downMs: number) => {
+      outages.begin(code);
+      execFileSync(script(service), ['down'], { stdio: 'ignore' });
+      await sleep(downMs);
+      execFileSync(script(service), ['up'], { stdio: 'ignore' });
+      outages.end(code);
+    };
 
     const kinds = ['kill-connector', 'kill-connector-after-kafka-ack', 'kill-sink', 'kill-sink-after-merge', 'restart-kafka', 'restart-postgres', 'warehouse-outage', 'rebalance',
       'kill-connector-mid-clickhouse-poll', 'restart-clickhouse'] as const;
@@ -209,35 +217,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         case 'kill-connector-after-kafka-ack': await connector.kill({ TRACELAKE_FAULTS: `after-kafka-ack:${1 + Math.floor(rng() * 5)}` }); break;
         case 'kill-sink': await sink.kill(); break;
         case 'kill-sink-after-merge': await sink.kill({ TRACELAKE_FAULTS: `after-merge:${1 + Math.floor(rng() * 3)}` }); break;
-        case 'restart-kafka':
-          outages.begin('KAFKA_UNREACHABLE');
-          execFileSync(script('kafka'), ['down'], { stdio: 'ignore' });
-          await sleep(2000 + rng() * 4000);
-          execFileSync(script('kafka'), ['up'], { stdio: 'ignore' });
-          outages.end('KAFKA_UNREACHABLE');
-          break;
-        case 'restart-postgres':
-          outages.begin('PG_UNREACHABLE');
-          execFileSync(script('postgres'), ['down'], { stdio: 'ignore' });
-          await sleep(1000 + rng() * 3000);
-          execFileSync(script('postgres'), ['up'], { stdio: 'ignore' });
-          outages.end('PG_UNREACHABLE');
-          break;
+        case 'restart-kafka': await restart('kafka', 'KAFKA_UNREACHABLE', 2000 + rng() * 4000); break;
+        case 'restart-postgres': await restart('postgres', 'PG_UNREACHABLE', 1000 + rng() * 3000); break;
         case 'kill-connector-mid-clickhouse-poll': await connector.kill({ TRACELAKE_FAULTS: `clickhouse-part-read:${1 + Math.floor(rng() * 5)}` }); break;
-        case 'restart-clickhouse':
-          outages.begin('CLICKHOUSE_UNREACHABLE');
-          execFileSync(script('clickhouse'), ['down'], { stdio: 'ignore' });
-          await sleep(1000 + rng() * 3000);
-          execFileSync(script('clickhouse'), ['up'], { stdio: 'ignore' });
-          outages.end('CLICKHOUSE_UNREACHABLE');
-          break;
-        case 'warehouse-outage': // longer than the sink's first retries
-          outages.begin('WAREHOUSE_UNREACHABLE');
-          execFileSync(script('warehouse'), ['down'], { stdio: 'ignore' });
-          await sleep(5000 + rng() * 10_000);
-          execFileSync(script('warehouse'), ['up'], { stdio: 'ignore' });
-          outages.end('WAREHOUSE_UNREACHABLE');
-          break;
+        case 'restart-clickhouse': await restart('clickhouse', 'CLICKHOUSE_UNREACHABLE', 1000 + rng() * 3000); break;
+        case 'warehouse-outage': await restart('warehouse', 'WAREHOUSE_UNREACHABLE', 5000 + rng() * 10_000); break; // longer than the sink's first retries
         case 'rebalance': // a second sink joins the group mid-batch, then leaves
           extraSink = spawnService('sink', { ...sinkCfg, failurePolicy: 'exit' }, { TRACELAKE_LOG_LEVEL: 'info' });
           await sleep(5000 + rng() * 10_000);

@@ -40,6 +40,14 @@ export function clickhouseStack(): ClickHouseStack {
   return cached;
 }
 
+/** Langfuse's ClickHouse tables of a generation as DDL statements (v4: v3's tables, then the events tables). */
+export function langfuseSchema(generation: 'v3' | 'v4'): string[] {
+  return (generation === 'v3' ? ['v3.sql'] : ['v3.sql', 'v4.sql']).flatMap((f) =>
+    readFileSync(new URL(`../fixtures/langfuse-clickhouse/${f}`, import.meta.url), 'utf8')
+      .split('\n').filter((l) => !l.startsWith('--')).join('\n')
+      .split(';').map((s) => s.trim()).filter(Boolean));
+}
+
 export interface ClickHouseFixture {
   database: string;
   client: ClickHouseClient;
@@ -58,13 +66,8 @@ export async function clickhouseFixture(prefix: string, generation: 'v3' | 'v4' 
   const client = createClient({ url: ch.url, username: ch.user, password: ch.password, clickhouse_settings: { session_timezone: 'UTC' } });
   const exec = async (sql: string) => { await client.command({ query: sql }); };
   await exec(`CREATE DATABASE IF NOT EXISTS ${name}`);
-  const files = generation === 'none' ? [] : generation === 'v3' ? ['v3.sql'] : ['v3.sql', 'v4.sql'];
   const ddl = createClient({ url: ch.url, username: ch.user, password: ch.password, database: name });
-  for (const f of files) {
-    const text = readFileSync(new URL(`../fixtures/langfuse-clickhouse/${f}`, import.meta.url), 'utf8')
-      .split('\n').filter((l) => !l.startsWith('--')).join('\n');
-    for (const statement of text.split(';').map((s) => s.trim()).filter(Boolean)) await ddl.command({ query: statement });
-  }
+  for (const statement of generation === 'none' ? [] : langfuseSchema(generation)) await ddl.command({ query: statement });
   await ddl.close();
   return {
     database: name, client, exec,
