@@ -10,7 +10,7 @@ import type { SinkConfig } from '../config.ts';
 import { kafkaOptions } from '../../../runtime/kafka.ts';
 import { kafkaUnreachable } from '../../../runtime/kafka-errors.ts';
 import { groupLag } from '../../../runtime/kafka-offsets.ts';
-import { bounded } from '../../../runtime/bounded.ts';
+import { bounded, deadline } from '../../../runtime/bounded.ts';
 import { TracelakeError } from '../../../schemas/src/errors.ts';
 import { Backoff, sleep } from '../../../runtime/retry.ts';
 import { changeTopicMatcher } from '../../../schemas/src/envelope.ts';
@@ -128,16 +128,10 @@ export class ChangeConsumer {
   /** Commits offsets; one not answered within COMMIT_TIMEOUT_MS fails with COMMIT_TIMEOUT (the batch is then replayed). */
   async commit(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
     // leader epoch unknown (-1): the broker then does not fence the commit by epoch
-    const done = this.consumer!.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TracelakeError(`an offset commit got no answer within ${COMMIT_TIMEOUT_MS / 1000} s`, {
-      code: 'COMMIT_TIMEOUT', retriable: true, remedy: 'none needed: the batch is replayed from the committed offsets (idempotent)',
-    })), COMMIT_TIMEOUT_MS)));
-    try {
-      await Promise.race([done, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await deadline(this.consumer!.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) }),
+      COMMIT_TIMEOUT_MS, () => new TracelakeError(`an offset commit got no answer within ${COMMIT_TIMEOUT_MS / 1000} s`, {
+        code: 'COMMIT_TIMEOUT', retriable: true, remedy: 'none needed: the batch is replayed from the committed offsets (idempotent)',
+      }));
   }
 
   /** Stops reading; the group is left on close(). */
