@@ -36,6 +36,11 @@ export interface EmitterSession<P, S = ConnectorState> {
   deadLetterTopic: string;
   /** tables (schema.table) whose rows past the ceiling are dead-lettered */
   deadLetterTables: string[];
+  /**
+   * Sends a JSON record to the dead-letter topic after everything emitted before it is in Kafka (a source's
+   * input it cannot read, e.g. a bad export file): resolves once Kafka has it.
+   */
+  deadLetter(key: string, record: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +84,11 @@ export async function openEmitterSession<P, S = ConnectorState>(cfg: EmitterConf
   const opened = encoder;
   return {
     emitter, state, deadLetterTopic, deadLetterTables,
+    async deadLetter(key, record) {
+      await emitter.flush();
+      emitter.throwIfFailed();
+      await publisher.send([{ topic: deadLetterTopic, key: Buffer.from(key), value: Buffer.from(JSON.stringify(record)) }]);
+    },
     async close() {
       emitter.close();
       await opened.close();

@@ -28,6 +28,17 @@ TL_CLICKHOUSE_TLS_PORT="${TL_CLICKHOUSE_TLS_PORT:-18443}"  # the same over HTTPS
 TL_CLICKHOUSE_PASSWORD="${TL_CLICKHOUSE_PASSWORD:-tracelake-local}"  # of ClickHouse's admin user `default`
 TL_CLICKHOUSE_READER_USER="${TL_CLICKHOUSE_READER_USER:-tracelake_reader}"  # a read-only (readonly=2: no writes, may set its query settings) ClickHouse user
 TL_CLICKHOUSE_READER_PASSWORD="${TL_CLICKHOUSE_READER_PASSWORD:-tracelake-reader-local}"
+TL_S3_PORT="${TL_S3_PORT:-18333}"              # SeaweedFS S3 API (optional service, seaweedfs.sh)
+TL_S3_TLS_PORT="${TL_S3_TLS_PORT:-18334}"      # the same over HTTPS, with the stack's certificate
+TL_SEAWEEDFS_MASTER_PORT="${TL_SEAWEEDFS_MASTER_PORT:-19333}"  # SeaweedFS' internal servers (gRPC on port + 10000)
+TL_SEAWEEDFS_VOLUME_PORT="${TL_SEAWEEDFS_VOLUME_PORT:-18380}"
+TL_SEAWEEDFS_FILER_PORT="${TL_SEAWEEDFS_FILER_PORT:-18888}"
+TL_S3_ACCESS_KEY="${TL_S3_ACCESS_KEY:-tracelake-admin}"        # may read, list and write every bucket
+TL_S3_SECRET_KEY="${TL_S3_SECRET_KEY:-tracelake-admin-secret}"
+TL_S3_READER_KEY="${TL_S3_READER_KEY:-tracelake-reader}"       # Read and List only: what the connector needs
+TL_S3_READER_SECRET="${TL_S3_READER_SECRET:-tracelake-reader-secret}"
+TL_S3_NOLIST_KEY="${TL_S3_NOLIST_KEY:-tracelake-nolist}"       # Read without List (for the missing-grant test)
+TL_S3_NOLIST_SECRET="${TL_S3_NOLIST_SECRET:-tracelake-nolist-secret}"
 TL_WAREHOUSE_PATH="${TL_WAREHOUSE_PATH:-/sql/1.0/warehouses/local}"
 TL_WAREHOUSE_TOKEN="${TL_WAREHOUSE_TOKEN:-dapi-tracelake-local}"  # a local stand-in for a Databricks PAT
 
@@ -40,6 +51,7 @@ TL_DELTA_VERSION=4.4.0
 TL_PHOENIX_VERSION=20.26.1
 TL_OTEL_VERSION=1.45.2
 TL_CLICKHOUSE_VERSION=26.9.0   # PyPI chdb-core: the ClickHouse 26.9 engine as a Python extension
+TL_SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6  # github.com/seaweedfs/seaweedfs on the Go module proxy (weed 4.53)
 
 say() { printf '%s\n' "$*" >&2; }
 # die CAUSE [LOGFILE]: one line naming the cause and where to read more, exit 1.

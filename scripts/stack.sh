@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 S="$TL_ROOT/scripts/stack"
 SERVICES=(postgres kafka registry spark warehouse)
-OPTIONAL=(phoenix clickhouse)   # started on demand (platform tests, make demo); stopped and shown with the rest
+OPTIONAL=(phoenix clickhouse seaweedfs)   # started on demand (platform tests, make demo); stopped and shown with the rest
 TIMINGS="$TL_LOGS/start-timings.tsv"
 
 up() {

@@ -27,6 +27,8 @@ export interface SourceTable {
   name: string;
   events: number;
   snapshot?: SnapshotProgress;
+  /** files the source could not read and dead-lettered (the object-storage source) */
+  rejectedFiles?: Array<{ file: string; code: string; error: string; at: string }>;
 }
 
 export interface ChangeSource {

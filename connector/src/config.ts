@@ -6,6 +6,7 @@ import { httpSchema, lifecycleSchema, registryFields } from '../../runtime/confi
 import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 import { compressionField } from '../../runtime/kafka-compression.ts';
 import { clickhouseSourceSchema } from '../../sources/clickhouse/clickhouse-config.ts';
+import { objectStorageSourceSchema } from '../../sources/object-storage/object-storage-config.ts';
 
 /** 96 MiB: a produce request of one such batch still fits the broker's default socket.request.max.bytes (100 MiB). */
 const MAX_MESSAGE_BYTES = 96 << 20;
@@ -15,7 +16,8 @@ const simpleName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letter
 
 export const connectorConfigSchema = z.strictObject({
   source: z.strictObject({
-    url: z.string().startsWith('postgres', 'a postgres:// connection URL').describe('Postgres connection URL (user needs REPLICATION and SELECT on the tables)'),
+    url: z.string().startsWith('postgres', 'a postgres:// connection URL').optional()
+      .describe('Postgres connection URL (user needs REPLICATION and SELECT on the tables); omit it when only a ClickHouse database or exported files are captured'),
     platform: z.enum(['phoenix', 'langfuse', 'custom']).default('custom').describe('phoenix / langfuse: capture the preset tables of that platform (schemas/src/platforms.ts) unless tables is given'),
     schema: z.string().default('public').describe('the platform\'s Postgres schema (with platform presets)'),
     tables: z.array(tableName).default([]).describe('tables to capture, schema.table (required with platform custom)'),
@@ -42,6 +44,8 @@ export const connectorConfigSchema = z.strictObject({
   }).describe('the Postgres database to capture'),
   clickhouse: clickhouseSourceSchema.optional()
     .describe('a ClickHouse database captured beside the Postgres one (Langfuse v3/v4 keep traces, observations and scores there): docs/sources/clickhouse.md'),
+  objectStorage: objectStorageSourceSchema.optional()
+    .describe('a bucket prefix a trace platform exports files to (Langfuse blob-storage export, LangSmith bulk export): docs/sources/object-storage.md'),
   kafka: z.strictObject({
     ...kafkaConnectionFields,
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('tracelake').describe('change topics are <topicPrefix>.<schema>.<table>'),
@@ -85,7 +89,10 @@ export const connectorConfigSchema = z.strictObject({
     if (seen.has(t)) ctx.addIssue({ code: 'custom', path: ['source', 'tables', i], message: `${t} is listed twice: list each table once` });
     seen.add(t);
   });
-  if (c.source.platform === 'custom' && c.source.tables.length === 0) {
+  if (!c.source.url && !c.clickhouse && !c.objectStorage) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'url'], message: 'name what to capture: source.url (Postgres), clickhouse, or objectStorage' });
+  }
+  if (c.source.url && c.source.platform === 'custom' && c.source.tables.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['source', 'tables'], message: 'name at least one table to capture (or set source.platform)' });
   }
 });

@@ -1,12 +1,13 @@
 // The connector: runs its sources (sources/source.ts) like Kafka Connect tasks — each run after run while its
 // store comes and goes (a restart, a failover), until stopped or a non-retriable error of any (state FAILED,
-// with the reason; the others are stopped). Sources: the Postgres database, and a ClickHouse database when the
-// clickhouse section is set (Langfuse v3/v4 keep their traces there). Pausing closes a gate every source waits at.
+// with the reason; the others are stopped). Sources: the Postgres database (source.url), a ClickHouse database
+// (Langfuse v3/v4 keep their traces there) and a bucket of exported files, each when configured. Pausing closes a gate every source waits at.
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from './config.ts';
 import type { ConnectorMetrics } from './metrics.ts';
 import { PostgresSource } from '../../sources/postgres/postgres-source.ts';
 import { ClickHouseSource } from '../../sources/clickhouse/clickhouse-source.ts';
+import { ObjectStorageSource } from '../../sources/object-storage/export-source.ts';
 import type { ChangeSource, SnapshotProgress, SourceStatus } from '../../sources/source.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { Gate } from '../../runtime/gate.ts';
@@ -27,8 +28,10 @@ export class Connector implements Worker {
   constructor(cfg: ConnectorConfig, log: Logger, metrics?: ConnectorMetrics) {
     this.log = log;
     this.metrics = metrics;
-    this.sources = [new PostgresSource(cfg, log, this.gate, metrics)];
+    this.sources = [];
+    if (cfg.source.url) this.sources.push(new PostgresSource(cfg, log, this.gate, metrics));
     if (cfg.clickhouse) this.sources.push(new ClickHouseSource({ ...cfg, clickhouse: cfg.clickhouse }, log, this.gate, metrics));
+    if (cfg.objectStorage) this.sources.push(new ObjectStorageSource({ ...cfg, objectStorage: cfg.objectStorage }, log, this.gate, metrics));
   }
 
   /** The least advanced source's status. */
@@ -52,9 +55,9 @@ export class Connector implements Worker {
 
   tables(): TableStatus[] {
     const status = this.status;
-    return this.sources.flatMap((s) => s.tables()).map(({ name, events, snapshot }) => {
+    return this.sources.flatMap((s) => s.tables()).map(({ name, events, snapshot, ...detail }) => {
       const state = status === 'FAILED' ? 'FAILED' : this.gate.closed ? 'PAUSED' : snapshot?.state === 'RUNNING' ? 'SNAPSHOTTING' : status;
-      return { table: name, state, events, ...(snapshot ? { snapshot } : {}) };
+      return { table: name, state, events, ...(snapshot ? { snapshot } : {}), ...detail };
     });
   }
 

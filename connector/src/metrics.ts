@@ -31,6 +31,10 @@ export class ConnectorMetrics {
   readonly sourcePolls: Counter<'table'>;
   readonly reconciliationDeletes: Counter<'table'>;
   readonly untraceableMutations: Counter<'table'>;
+  readonly exportFiles: Counter<'table' | 'outcome'>;
+  readonly exportBytes: Counter<'table'>;
+  readonly exportRows: Counter<'table'>;
+  readonly exportPendingUnits: Gauge;
   /** labelled children per table and op: incremented per event, so the label lookup is done once */
   private readonly eventChildren = new Map<string, Map<string, { inc(): void }>>();
   private readonly slotLag: Gauge;
@@ -92,6 +96,10 @@ export class ConnectorMetrics {
     this.sourceTableRows = new Gauge({ name: `${p}source_table_rows`, help: 'rows in the table\'s active parts at the last poll (compare with rows read per poll)', labelNames: ['table'], registers });
     this.reconciliationDeletes = new Counter({ name: `${p}reconciliation_deletes_total`, help: 'rows found deleted by a lightweight DELETE (no version left behind) and sent as deletes, by table', labelNames: ['table'], registers });
     this.untraceableMutations = new Counter({ name: `${p}untraceable_mutations_total`, help: 'DELETE mutations whose predicate could not be applied to the mirror (only the rows they masked and that were still readable were deleted), by table', labelNames: ['table'], registers });
+    this.exportFiles = new Counter({ name: `${p}export_files_total`, help: 'export files read by the object-storage source, by table and outcome (taken, rejected: dead-lettered)', labelNames: ['table', 'outcome'], registers });
+    this.exportBytes = new Counter({ name: `${p}export_bytes_total`, help: 'bytes of export files read (as stored), by table', labelNames: ['table'], registers });
+    this.exportRows = new Counter({ name: `${p}export_rows_total`, help: 'rows read from export files, by table', labelNames: ['table'], registers });
+    this.exportPendingUnits = new Gauge({ name: `${p}export_pending_units`, help: 'export runs (Langfuse manifests) or files (LangSmith) listed and not yet taken, at the last listing', registers });
 
     this.slotLag = new Gauge({ name: `${p}slot_lag_bytes`, help: 'WAL the slot holds back: pg_current_wal_lsn() - confirmed_flush_lsn', registers });
     this.slotSafeWal = new Gauge({ name: `${p}slot_safe_wal_size_bytes`, help: 'WAL that can still be written before the slot is invalidated (0 when unlimited)', registers });

@@ -1,16 +1,34 @@
 // What `tracelake validate connector` checks before anything runs: Postgres (reachable, wal_level,
-// REPLICATION, each table readable with a key, publication and slot usable), Kafka and the registry.
+// REPLICATION, each table readable with a key, publication and slot usable) when it is a source, the export
+// bucket when one is, Kafka and the registry.
 import pg from 'pg';
 import type { ConnectorConfig } from './config.ts';
 import { captureList } from '../../sources/postgres/capture-list.ts';
 import { tableInfo } from '../../sources/postgres/catalog.ts';
 import { checkWalLevel, slotState, assertSlotUsable } from '../../sources/postgres/slot.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
+import type { ObjectStorageSourceConfig } from '../../sources/object-storage/object-storage-config.ts';
+import { S3ObjectStore } from '../../sources/object-storage/object-store.ts';
 import { registryCheck, runChecks, withKafkaAdmin, type CheckResult } from '../../runtime/checks.ts';
 
 const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
 
 export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult[]> {
+  const shared = [
+    {
+      name: 'kafka: brokers',
+      run: () => withKafkaAdmin(cfg.kafka, async (admin) => {
+        const cluster = await admin.metadata({ topics: [] });
+        if (cluster.brokers.size < cfg.kafka.replicationFactor) {
+          throw fail(`kafka.replicationFactor ${cfg.kafka.replicationFactor} exceeds the ${cluster.brokers.size} broker(s)`, 'KAFKA_RF', 'lower kafka.replicationFactor');
+        }
+        return `${cluster.brokers.size} broker(s), cluster ${cluster.id}`;
+      }),
+    },
+    { name: 'schema registry', run: () => registryCheck(cfg.registry.url) },
+    ...(cfg.objectStorage ? [objectStorageCheck(cfg.objectStorage)] : []),
+  ];
+  if (!cfg.source.url) return runChecks(shared);
   const db = new pg.Client({ connectionString: cfg.source.url, application_name: 'tracelake-validate', connectionTimeoutMillis: 10_000 });
   let connected = false;
   const needDb = () => {
@@ -92,19 +110,25 @@ export async function connectorChecks(cfg: ConnectorConfig): Promise<CheckResult
           return `${name} exists, wal_status ${s.walStatus}${s.activePid ? `, streamed by pid ${s.activePid} (this instance would stand by)` : ''}`;
         },
       },
-      {
-        name: 'kafka: brokers',
-        run: () => withKafkaAdmin(cfg.kafka, async (admin) => {
-          const cluster = await admin.metadata({ topics: [] });
-          if (cluster.brokers.size < cfg.kafka.replicationFactor) {
-            throw fail(`kafka.replicationFactor ${cfg.kafka.replicationFactor} exceeds the ${cluster.brokers.size} broker(s)`, 'KAFKA_RF', 'lower kafka.replicationFactor');
-          }
-          return `${cluster.brokers.size} broker(s), cluster ${cluster.id}`;
-        }),
-      },
-      { name: 'schema registry', run: () => registryCheck(cfg.registry.url) },
+      ...shared,
     ]);
   } finally {
     await db.end().catch(() => undefined);
   }
+}
+
+/** The bucket answers and the prefix can be listed with the configured credentials. */
+function objectStorageCheck(os: ObjectStorageSourceConfig) {
+  return {
+    name: 'object storage: list the export prefix',
+    run: async () => {
+      const store = new S3ObjectStore(os);
+      try {
+        const listed = await store.list(os.prefix);
+        return `${listed.length} object(s) under s3://${os.bucket}/${os.prefix}`;
+      } finally {
+        store.close();
+      }
+    },
+  };
 }

@@ -16,11 +16,13 @@ import { ConflictError } from '../../runtime/supervisor.ts';
 import { HttpError } from '../../runtime/rest/server.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
+import { objectStorageStateKey } from '../../sources/object-storage/export-source.ts';
 
 export function connectorService(cfg: ConnectorConfig, log: Logger): HostedService<Connector> {
   const metrics = serviceMetrics('connector');
   const connectorMetrics = new ConnectorMetrics(metrics.registry);
   const withDb = async <T>(fn: (db: pg.Client) => Promise<T>): Promise<T> => {
+    if (!cfg.source.url) throw new TracelakeError('this connector captures no Postgres database: it has no slot', { code: 'NOT_FOUND', remedy: 'DELETE /offsets resets the other sources\' positions' });
     const db = new pg.Client({ connectionString: cfg.source.url, application_name: 'tracelake-admin', connectionTimeoutMillis: 10_000 });
     db.on('error', () => undefined); // surfaces through the failing query
     await db.connect();
@@ -34,7 +36,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
   // the slot is watched by its own connection, so /metrics shows lag growing also while the pipeline is
   // PAUSED, STOPPED or FAILED — the states in which it grows
   let monitor: Promise<pg.Client> | undefined;
-  metrics.beforeScrape.push(async () => {
+  if (cfg.source.url) metrics.beforeScrape.push(async () => {
     monitor ??= (async () => {
       const db = new pg.Client({ connectionString: cfg.source.url, application_name: 'tracelake-monitor', connectionTimeoutMillis: 5000 });
       db.on('error', () => { monitor = undefined; });
@@ -59,6 +61,9 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
         const snapshot = await store.read(slot);
         // the ClickHouse source's position: per table and partition, the blocks taken, and the mutations followed
         const clickhouse = cfg.clickhouse ? { clickhouse: (await store.read(clickhouseStateKey(cfg, cfg.clickhouse))) ?? null } : {};
+        // the object-storage source's position: the export units taken (with their entity tags) and the files dead-lettered
+        const objectStorage = cfg.objectStorage ? { objectStorage: (await store.read(objectStorageStateKey(cfg, cfg.objectStorage))) ?? null } : {};
+        if (!cfg.source.url) return { ...clickhouse, ...objectStorage };
         return await withDb(async (db) => {
           const { rows: [r] } = await db.query<{ exists: boolean; confirmed: string | null; restart: string | null; wal_status: string | null; active_pid: number | null; lag: string | null; current: string }>(
             `SELECT s.slot_name IS NOT NULL AS exists, s.confirmed_flush_lsn::text AS confirmed, s.restart_lsn::text AS restart, s.wal_status, s.active_pid,
@@ -71,6 +76,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
             server_wal_lsn: r?.current,
             snapshot: snapshot ?? null,
             ...clickhouse,
+            ...objectStorage,
           };
         });
       } finally {
@@ -82,7 +88,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
       if (change === undefined) {
         // DELETE: forget the position: the slot goes, and so does the record of the finished snapshot,
         // so the next start snapshots again (the sink absorbs the replay: MERGEs are idempotent)
-        const dropped = await withDb(async (db) => {
+        const dropped = !cfg.source.url ? false : await withDb(async (db) => {
           const s = await slotState(db, slot);
           if (s.activePid) throw new ConflictError(`slot ${slot} is streamed by process ${s.activePid}`, 'stop every instance of this connector first');
           if (s.exists) await dropSlot(db, slot);
@@ -92,6 +98,7 @@ export function connectorService(cfg: ConnectorConfig, log: Logger): HostedServi
         try {
           await store.write(slot, null);
           if (cfg.clickhouse) await store.write(clickhouseStateKey(cfg, cfg.clickhouse), null); // its tables are read whole again
+          if (cfg.objectStorage) await store.write(objectStorageStateKey(cfg, cfg.objectStorage), null); // every export file is taken again
         } finally {
           await store.close();
         }

@@ -45,7 +45,8 @@ export const sinkConfigSchema = z.strictObject({
     maxStatementBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('larger batches are split into several MERGE statements (keep under the warehouse\'s statement size limit)'),
     maxStatementRows: z.number().int().positive().default(20_000).describe('rows per MERGE statement'),
   }).prefault({}).describe('micro-batches, one lane per table: closed by time, or by rows or bytes collected in all, whichever first'),
-  platform: z.enum(['phoenix', 'langfuse', 'custom']).default('custom').describe('phoenix / langfuse: create the llm_spans, llm_spans_lean and llm_daily views over that platform\'s tables'),
+  platform: z.enum(['phoenix', 'langfuse', 'langfuse-export', 'langsmith-export', 'custom']).default('custom')
+    .describe('phoenix / langfuse / langfuse-export / langsmith-export: create the llm_spans, llm_spans_lean and llm_daily views over that platform\'s tables (the export ones: over the tables of exported files)'),
   deleteMode: z.enum(['hard', 'soft']).default('hard').describe('hard: delete the row; soft: keep it with _deleted = true'),
   tables: z.record(z.string(), tableSettings).default({}).describe('per source table (schema.table) settings'),
   errors: z.strictObject({

@@ -19,6 +19,7 @@ import { ViewManager } from './views/view-manager.ts';
 import { phoenixViews } from './views/phoenix-views.ts';
 import { langfuseViews } from './views/langfuse-views.ts';
 import { langfuseV3Views, langfuseV4Views } from './views/langfuse-clickhouse-views.ts';
+import { langfuseExportLegacyViews, langfuseExportV2Views, langsmithExportViews } from './views/export-views.ts';
 import { connectWarehouse, type Warehouse } from './warehouse/databricks-client.ts';
 import { warehouseOptions } from './warehouse/from-config.ts';
 import { WarehouseRetry } from './warehouse/warehouse-retry.ts';
@@ -179,8 +180,12 @@ export class Sink implements Worker {
     })));
     const tables = new TableManager(this.wh, this.cfg);
     await this.retry.run('create the target schema', () => tables.init());
-    // Langfuse: v4 (events_full from ClickHouse), v3 (observations from ClickHouse), v2 (observations from Postgres)
-    const viewSet = { phoenix: [phoenixViews], langfuse: [langfuseV4Views, langfuseV3Views, langfuseViews], custom: undefined }[this.cfg.platform];
+    // Langfuse: v4 (events_full from ClickHouse), v3 (observations from ClickHouse), v2 (observations from Postgres);
+    // exported files: Langfuse's enriched observations, else its legacy ones; LangSmith's runs
+    const viewSet = {
+      phoenix: [phoenixViews], langfuse: [langfuseV4Views, langfuseV3Views, langfuseViews],
+      'langfuse-export': [langfuseExportV2Views, langfuseExportLegacyViews], 'langsmith-export': [langsmithExportViews], custom: undefined,
+    }[this.cfg.platform];
     if (viewSet) this.views = new ViewManager(this.wh, tables.qualifiedSchema(), this.cfg.warehouse.tablePrefix, viewSet, this.log);
     this.writer = new TableWriter({
       cfg: this.cfg, warehouse: this.wh, tables, retry: this.retry, deadLetters: this.dlq, log: this.log, metrics: this.metrics,

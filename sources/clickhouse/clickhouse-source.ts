@@ -18,6 +18,7 @@ import type { ConnectorConfig } from '../../connector/src/config.ts';
 import type { ConnectorMetrics } from '../../connector/src/metrics.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import type { Gate } from '../../runtime/gate.ts';
+import { Pause } from '../../runtime/pause.ts';
 import { ConflictError } from '../../runtime/supervisor.ts';
 
 const RECORD_DECODER = new URL('./record-decoder.ts', import.meta.url).href;
@@ -44,7 +45,7 @@ export class ClickHouseSource implements ChangeSource {
   private targets: PollTarget[] = [];
   private connectedOnce = false;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly pause = new Pause();
   private snapshotRequests = new Set<string>();
   status: SourceStatus = 'STARTING';
 
@@ -84,7 +85,7 @@ export class ClickHouseSource implements ChangeSource {
       source: { connector: CLICKHOUSE_CONNECTOR_NAME, db: ch.database }, decoder: RECORD_DECODER,
       tables: captured.map((t) => `${t.database}.${t.table}`),
       onDurable: (state): Promise<void> => this.session!.state.write(this.stateKey, state),
-      onFailure: () => this.wake?.(),
+      onFailure: () => this.pause.wake(),
     }, this.log, this.metrics));
     const declared = await session.emitter.tables.declare(
       captured.map((t) => ({ schema: buildClickHouseTable(t.source), description: t.source })),
@@ -130,7 +131,7 @@ export class ClickHouseSource implements ChangeSource {
       await emitter.commit(structuredClone(state), newestUs);
       emitter.throwIfFailed();
       this.status = 'RUNNING';
-      if (!this.stopping) await this.sleep(ch.pollIntervalMs);
+      if (!this.stopping) await this.pause.for(ch.pollIntervalMs);
       emitter.throwIfFailed();
     }
     await emitter.flush();
@@ -190,20 +191,12 @@ export class ClickHouseSource implements ChangeSource {
     return { ...rebuilt, ref: registered.ref, metadataTime };
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() { clearTimeout(timer); resolve(); }
-      this.wake = done;
-    });
-  }
-
   requestSnapshot(table: string): SnapshotProgress {
     const t = this.targets.find((x) => `${x.database}.${x.table}` === table || x.table === table);
     if (!t) throw new TracelakeError(`table ${table} is not captured from ClickHouse`, { code: 'NOT_FOUND', remedy: `one of: ${this.targets.map((x) => `${x.database}.${x.table}`).join(', ')}` });
     if (this.status !== 'RUNNING') throw new ConflictError(`cannot snapshot ${table} while the source is ${this.status}`, 'wait until it runs (GET /status)');
     this.snapshotRequests.add(`${t.database}.${t.table}`);
-    this.wake?.();
+    this.pause.wake();
     return { rows: 0, state: 'PENDING', kind: 'requested', startedAt: new Date().toISOString() };
   }
 
@@ -213,7 +206,7 @@ export class ClickHouseSource implements ChangeSource {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.pause.wake();
   }
 
   async close(): Promise<void> {

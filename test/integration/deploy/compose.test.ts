@@ -69,7 +69,7 @@ test('the mounted configs are valid for the services and point at the compose se
   for (const broker of [...c.kafka.brokers, ...s.kafka.brokers]) assert.ok(kafka.includes(`//${broker}`), `${broker} is an advertised Kafka listener`);
   assert.equal(c.registry.url, s.registry.url);
   assert.match(c.registry.url, /^http:\/\/registry:8080\//);
-  assert.match(c.source.url, /@postgres:5432\/phoenix$/);
+  assert.match(c.source.url ?? '', /@postgres:5432\/phoenix$/);
   assert.equal(c.source.platform, 'phoenix');
   assert.equal(s.platform, 'phoenix');
   assert.equal(s.warehouse.host, databricks.DATABRICKS_HOST);
