@@ -52,6 +52,7 @@ TL_PHOENIX_VERSION=20.26.1
 TL_OTEL_VERSION=1.45.2
 TL_CLICKHOUSE_VERSION=26.9.0   # PyPI chdb-core: the ClickHouse 26.9 engine as a Python extension
 TL_SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6  # github.com/seaweedfs/seaweedfs on the Go module proxy (weed 4.53)
+TL_PYARROW_VERSION=26.0.1     # the tests' Parquet writer (fixture-python.sh)
 
 say() { printf '%s\n' "$*" >&2; }
 # die CAUSE [LOGFILE]: one line naming the cause and where to read more, exit 1.

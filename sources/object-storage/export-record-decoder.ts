@@ -1,6 +1,6 @@
 // The object-storage source's half of the encoder (emitter/encode/change-record.ts): runs on the encoder's thread
 // and turns the rows read from export files — already one text per column (export-values.ts) — into change
-// records, each an upsert at its position. Pure.
+// records, each an upsert (op u) at its position. Pure.
 import { kindMapping } from './export-values.ts';
 import type { ColumnKind } from '../../schemas/src/export-presets.ts';
 import type { ChangeRecord, RecordDecoder, Tuple } from '../../emitter/encode/change-record.ts';
@@ -66,7 +66,9 @@ function* records(job: ExportJob): Generator<ChangeRecord> {
   for (let i = 0; i < job.rows.length; i++) {
     const version = job.versions[i]!;
     yield {
-      ref: job.ref, op: 'c', before: null, after: job.rows[i]!,
+      // 'u', never 'c': the sink takes a 'c' for a key that cannot exist yet (an insert-only MERGE), and an
+      // exported row may well replace one an earlier export brought
+      ref: job.ref, op: 'u', before: null, after: job.rows[i]!,
       position: { commitLsn: version, seq: job.seqs[i]!, lsn: null, txId: null, commitTimeUs: version, snapshot: 'false' },
     };
   }

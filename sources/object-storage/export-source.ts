@@ -79,7 +79,7 @@ export class ObjectStorageSource implements ChangeSource {
     return Object.keys(this.preset.tables).map((table) => {
       const name = `${this.preset.schema}.${table}`;
       const rejectedFiles = Object.entries(this.rejected)
-        .filter(([, r]) => r.table === table)
+        .filter(([, r]) => r.table === table || r.table === 'manifests') // a bad manifest holds back a run of every table
         .map(([file, r]) => ({ file, code: r.code, error: r.error, at: r.at }));
       return { name, events: this.session?.emitter.tableEvents.get(name) ?? 0, ...(rejectedFiles.length > 0 ? { rejectedFiles } : {}) };
     });
