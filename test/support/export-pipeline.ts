@@ -14,6 +14,8 @@ export interface ExportPipeline extends PipelineEnv {
   /** starts the connector in-process, stopped by the cleanup */
   startConnector(): Promise<Connector>;
   startSink(): Promise<void>;
+  /** the started connector's tables as REST /status shows them */
+  connectorStatus(): Array<{ table: string; rejectedFiles?: Array<{ file: string; code: string }> }>;
 }
 
 export async function exportPipeline(t: { after(fn: () => Promise<void>): void }, prefix: string, platform: 'langfuse-export' | 'langsmith-export', keyPrefix: string): Promise<ExportPipeline> {
@@ -22,10 +24,13 @@ export async function exportPipeline(t: { after(fn: () => Promise<void>): void }
   t.after(() => bucket.cleanup());
   const base = env.fx.config();
   const connectorConfig: ConnectorConfigInput = { ...base, source: {}, objectStorage: bucket.source(platform, { prefix: keyPrefix }) };
+  let started: Connector | undefined;
   return {
     ...env, bucket, connectorConfig,
+    connectorStatus: () => (started?.tables() ?? []) as ReturnType<ExportPipeline['connectorStatus']>,
     async startConnector() {
       const c = await startConnector(connectorConfig);
+      started = c.connector;
       env.stops.push(async () => { await c.connector.stop(); await c.done; });
       return c.connector;
     },
@@ -117,4 +122,40 @@ export function lfManifest(prefix: string, stem: string, exportSource: string, f
     createdAt: new Date().toISOString(), tables: [...new Set(files.map((f) => f.table))],
     files: files.map((f) => ({ ...f, format: f.fileType === 'PARQUET' ? 'parquet' : `${f.fileType.toLowerCase()}-${f.compressed ? 'gzip' : 'raw'}`, sizeBytes: 1 })),
   }, null, 2)}\n`;
+}
+
+export interface RunSpec {
+  id: string;
+  trace: string;
+  parent?: string;
+  runType?: string;
+  at: number;
+  /** seconds it ran; null: still running (status pending) */
+  took?: number | null;
+  status?: string;
+  error?: string;
+  inputs?: string;
+  outputs?: string | null;
+  tokens?: [prompt: number, completion: number];
+  cost?: string;
+}
+
+/** A run of LangSmith's bulk export (format v1): naive UTC timestamps, nested values as JSON text. */
+export function langsmithRun(r: RunSpec): Record<string, unknown> {
+  const time = (s: number) => new Date(Date.UTC(2026, 7, 19, 10) + Math.round(s * 1000)).toISOString().slice(0, 23);
+  const took = r.took === undefined ? 2 : r.took;
+  const pending = took === null;
+  const compact = (s: number) => time(s).replace(/[-:.]/g, '');
+  return {
+    id: r.id, tenant_id: 't1', session_id: 's1', trace_id: r.trace, parent_run_id: r.parent ?? null,
+    parent_run_ids: JSON.stringify(r.parent ? [r.trace] : []), reference_example_id: null, name: `run ${r.id}`, run_type: r.runType ?? 'llm',
+    start_time: time(r.at), end_time: pending ? null : time(r.at + took), status: r.status ?? (pending ? 'pending' : 'success'),
+    is_root: r.parent === undefined, dotted_order: `${compact(r.at)}000Z${r.trace}${r.parent ? `.${compact(r.at)}001Z${r.id}` : ''}`,
+    trace_tier: 'longlived', inputs: r.inputs ?? '{"messages":[{"role":"user","content":"hi"}]}', outputs: r.outputs === undefined ? (pending ? null : '{"generations":[{"text":"hello"}]}') : r.outputs,
+    error: r.error ?? null,
+    extra: JSON.stringify({ metadata: { ls_model_name: 'claude-sonnet-4', ls_provider: 'anthropic', thread_id: `thread-${r.trace}`, user_id: `user-${r.trace}` }, runtime: { sdk: 'langsmith-py' } }),
+    events: JSON.stringify([{ name: 'start', time: time(r.at) }]), tags: JSON.stringify(['prod', 'v2']), feedback_stats: '{}',
+    prompt_tokens: r.tokens?.[0] ?? null, completion_tokens: r.tokens?.[1] ?? null, total_tokens: r.tokens ? r.tokens[0] + r.tokens[1] : null,
+    prompt_cost: r.cost ?? null, completion_cost: r.cost ? '0' : null, total_cost: r.cost ?? null, first_token_time: null,
+  };
 }
