@@ -25,6 +25,7 @@ import { TracelakeError } from '../../schemas/src/errors.ts';
 import { ValueConversionError } from '../../schemas/src/pg-types.ts';
 import type { Gate } from '../../runtime/gate.ts';
 import { Pause } from '../../runtime/pause.ts';
+import { fault } from '../../runtime/faults.ts';
 
 const RECORD_DECODER = new URL('./export-record-decoder.ts', import.meta.url).href;
 export const OBJECT_STORAGE_CONNECTOR_NAME = 'tracelake-object-storage';
@@ -182,6 +183,7 @@ export class ObjectStorageSource implements ChangeSource {
         throw new TracelakeError(`${file.key} has ${stored.size} bytes, more than objectStorage.maxFileBytes (${this.os.maxFileBytes})`, { code: 'FILE_TOO_LARGE', remedy: 'raise objectStorage.maxFileBytes (the connector holds a file in memory while it reads it), or export more often so files are smaller' });
       }
       const bytes = await this.store!.get(file.key);
+      fault('export-file-read'); // read, nothing of it sent yet
       size = bytes.byteLength;
       const rows = await fileRows(bytes, file.format, file.compressed, { maxBytes: this.os.maxFileBytes * 8 });
       if (file.rowCount !== undefined && rows.length !== file.rowCount) {

@@ -51,6 +51,12 @@ export function describeStoreFailure(err: unknown, cfg: Pick<ObjectStorageSource
       code: 'OBJECT_STORE_ACCESS_DENIED', cause: err, remedy: 'grant s3:ListBucket on the bucket (for the prefix) and s3:GetObject on the prefix\'s objects (docs/sources/object-storage.md)',
     });
   }
+  const code = String((err as { code?: unknown })?.code ?? (err as { cause?: { code?: unknown } })?.cause?.code ?? '');
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return new TracelakeError(`the TLS certificate of the object store was not accepted while ${what} (${where}, ${code})`, {
+      code: 'OBJECT_STORE_TLS', cause: err, remedy: 'set objectStorage.caFile to the CA that signed the endpoint\'s certificate, and check that the host name matches it',
+    });
+  }
   if (name === 'NoSuchBucket') {
     return new TracelakeError(`${where} does not exist`, { code: 'OBJECT_STORE_BUCKET_MISSING', cause: err, remedy: 'check objectStorage.bucket, endpoint and region' });
   }
