@@ -91,3 +91,9 @@ generate: deps helm-schema
 .PHONY: chaos
 chaos: up
 	@$(WITH_NODE) SEED=$(SEED) FAULTS=$(FAULTS) node test/chaos/main.ts
+
+# the object-storage source (issue 22, docs/sources/object-storage.md): Langfuse export files → Kafka against a
+# GET-and-parse ceiling, and manifest → Delta (SeaweedFS starts on demand). ROWS=n sets the file size in rows.
+.PHONY: bench-object-storage
+bench-object-storage: up
+	@$(WITH_NODE) node bench/object-storage.ts $(if $(ROWS),--rows $(ROWS))

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mapColumn, defaultMappingOptions, type PgTypeInfo, type MappingOptions } from '../schemas/src/pg-types.ts';
 import { mapClickHouseColumn } from '../sources/clickhouse/clickhouse-types.ts';
+import { kindMapping } from '../sources/object-storage/export-values.ts';
 import { deltaType } from '../sink/src/delta/column-types.ts';
 import { connectorConfigSchema } from '../connector/src/config.ts';
 import { sinkConfigSchema } from '../sink/src/config.ts';
@@ -70,6 +71,14 @@ export function typeMappingDoc(): string {
   }
   lines.push('', '- A `UInt64` above 2^63−1 stops the connector with `VALUE_NOT_CONVERTIBLE`; `(U)Int128/256` travel as decimal text.',
     '- `DateTime64` with more than 6 digits keeps microseconds (Delta\'s TIMESTAMP precision).', '');
+  lines.push('', '## Exported files (sources/object-storage/export-values.ts)', '',
+    'Columns of export files have one of these kinds (the presets in schemas/src/export-presets.ts name them; a column an',
+    'export adds takes the kind of its first value). Strings and JSON keep the text the file holds; timestamps are µs UTC.', '',
+    '| kind | Avro | Delta |', '| --- | --- | --- |');
+  for (const kind of ['string', 'json', 'timestamp', 'double', 'long', 'boolean', 'strings'] as const) {
+    const m = kindMapping(kind);
+    lines.push(`| ${kind} | \`${JSON.stringify(m.avro)}\` | ${deltaType(m.avro, 'c').sql} |`);
+  }
   return lines.join('\n');
 }
 

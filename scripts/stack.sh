@@ -75,6 +75,7 @@ endpoint() {
     warehouse) echo "127.0.0.1:$TL_WAREHOUSE_PORT (https)" ;;
     phoenix) echo "127.0.0.1:$TL_PHOENIX_PORT (http)" ;;
     clickhouse) echo "127.0.0.1:$TL_CLICKHOUSE_PORT (http), :$TL_CLICKHOUSE_TLS_PORT (https)" ;;
+    seaweedfs)  echo "127.0.0.1:$TL_S3_PORT (s3), :$TL_S3_TLS_PORT (s3 https)" ;;
   esac
 }
 clean() {

@@ -7,6 +7,8 @@ import { kindOf, valueText } from './export-values.ts';
 import type { Tuple } from '../../emitter/encode/change-record.ts';
 import type { ColumnKind, ExportTablePreset } from '../../schemas/src/export-presets.ts';
 
+const CONSUMED: FileRow = new Map();
+
 export interface ExportColumn {
   name: string;
   kind: ColumnKind;
@@ -32,6 +34,7 @@ export interface RowPlace {
   pathColumns?: Record<string, string>;
 }
 
+/** Converts the file's rows; consumes them (each row is dropped from `rows` once converted, so a large file is not held twice). */
 export function convertFile(rows: FileRow[], columns: ExportColumn[], preset: Pick<ExportTablePreset, 'key' | 'version'>, at: RowPlace): ConvertedFile {
   const known = new Set(columns.map((c) => c.name));
   const added: ExportColumn[] = [];
@@ -64,6 +67,7 @@ export function convertFile(rows: FileRow[], columns: ExportColumn[], preset: Pi
     out.rows.push(tuple);
     out.versions.push(version === undefined || version === null || version === '' ? at.unitTimeUs : versionMicros(version, preset.version!, i));
     out.seqs.push(seqHigh | BigInt(at.firstRow + i));
+    rows[i] = CONSUMED;
   });
   return out;
 }

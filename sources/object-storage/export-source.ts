@@ -182,10 +182,11 @@ export class ObjectStorageSource implements ChangeSource {
       if (stored.size > this.os.maxFileBytes) {
         throw new TracelakeError(`${file.key} has ${stored.size} bytes, more than objectStorage.maxFileBytes (${this.os.maxFileBytes})`, { code: 'FILE_TOO_LARGE', remedy: 'raise objectStorage.maxFileBytes (the connector holds a file in memory while it reads it), or export more often so files are smaller' });
       }
-      const bytes = await this.store!.get(file.key);
+      let bytes: Uint8Array | undefined = await this.store!.get(file.key);
       fault('export-file-read'); // read, nothing of it sent yet
       size = bytes.byteLength;
       const rows = await fileRows(bytes, file.format, file.compressed, { maxBytes: this.os.maxFileBytes * 8 });
+      bytes = undefined; // parsed: only the rows are needed (convertFile drops each once converted)
       if (file.rowCount !== undefined && rows.length !== file.rowCount) {
         throw new BadFileError(`the file has ${rows.length} rows where its manifest says ${file.rowCount}: truncated or rewritten`);
       }
@@ -226,6 +227,7 @@ export class ObjectStorageSource implements ChangeSource {
     };
     for (let i = 0; i < c.rows.length; i++) {
       const row = c.rows[i]!;
+      c.rows[i] = []; // handed to a job: not held twice
       job.rows.push(row);
       job.versions.push(c.versions[i]!);
       job.seqs.push(c.seqs[i]!);

@@ -80,7 +80,8 @@ test('a file converts whole: version from updated_at else the export\'s time, la
   assert.deepEqual(c.rows, [['a', 'p', String(Date.UTC(2026, 7, 22, 7, 39) * 1000), '1.5'], ['b', 'p', null, null]]);
   assert.deepEqual(c.versions, [BigInt(Date.UTC(2026, 7, 22, 7, 39)) * 1000n, unitTimeUs]);
   assert.ok(c.seqs[1]! === c.seqs[0]! + 1n);
-  const later = convertFile([rows[1]!], c.columns, { key: ['project_id', 'id'] }, { file: 'g', table: 'traces', unitTimeUs: unitTimeUs + 1_000_000n, firstRow: 0 });
+  assert.equal(rows[0]!.size, 0, 'the rows are consumed as they are converted');
+  const later = convertFile([new Map([['id', 'b'], ['project_id', 'p']]) as FileRow], c.columns, { key: ['project_id', 'id'] }, { file: 'g', table: 'traces', unitTimeUs: unitTimeUs + 1_000_000n, firstRow: 0 });
   assert.ok(later.seqs[0]! > c.seqs[1]!, 'a later export orders after an earlier one');
   assert.throws(() => convertFile([new Map([['project_id', 'p']]) as FileRow], c.columns, { key: ['project_id', 'id'] }, { file: 'f', table: 'traces', unitTimeUs, firstRow: 0 }),
     /row 1 has no id, the key of traces/);
