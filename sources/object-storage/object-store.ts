@@ -80,6 +80,9 @@ export class S3ObjectStore implements ObjectStore {
     const credentials = cfg.accessKeyId && cfg.secretAccessKey ? { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey } : undefined;
     this.client = new S3Client({
       region: cfg.region, forcePathStyle: cfg.forcePathStyle, maxAttempts: 2,
+      // checksums only where S3 requires them: S3-compatible stores (GCS's XML API among them) reject or lack the
+      // flexible checksums the SDK otherwise adds and validates
+      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
       ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
       requestHandler: {

@@ -1,12 +1,17 @@
 // kill -9 of a connector taking Langfuse export runs, in the middle of a run (a file read, nothing of it sent);
 // after a restart Delta holds every exported row once at its latest version: the run cut short is read again
-// from its manifest, its rows at the same positions, which the sink's MERGE applies once.
+// from its manifest, its rows at the same positions, which the sink's MERGE applies once. And the object store
+// going away and coming back while the connector runs.
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportPipeline, lfManifest, observationV2, scoreRow, traceRow } from '../../support/export-pipeline.ts';
 import type { ExportFileSpec } from '../../support/object-store.ts';
 import { spawnService } from '../../support/service-process.ts';
-import { until } from '../../support/wait.ts';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+import { readRawRecords } from '../../support/kafka.ts';
+import { sleep, until } from '../../support/wait.ts';
 
 test('object-storage source killed mid-run: after the restart every exported row is in Delta once, at its latest version', async (t) => {
   const ep = await exportPipeline(t, 'oskill', 'langfuse-export', 'lf/');
@@ -50,4 +55,27 @@ test('object-storage source killed mid-run: after the restart every exported row
   const offsets = (await second.call('GET', '/offsets')).body as { objectStorage: { taken: Record<string, string>; rejected: object } };
   assert.deepEqual(Object.keys(offsets.objectStorage.taken).sort(), ['07', '08', '09'].map((h) => `lf/p1/manifests/2026-08-22T${h}-00-00.json`));
   assert.deepEqual(offsets.objectStorage.rejected, {});
+});
+
+test('the object store going away mid-capture: the source starts over once it is back, from its last committed run, nothing sent twice', async (t) => {
+  const ep = await exportPipeline(t, 'osgone', 'langfuse-export', 'lf/');
+  const { bucket, fx } = ep;
+  const run = async (stem: string, ids: string[]) => {
+    const files: ExportFileSpec[] = [{ path: `lf/p1/observations_v2/${stem}.jsonl.gz`, format: 'jsonl', gzip: true, table: 'langfuse/observations_v2',
+      rows: ids.map((id, i) => observationV2({ id, trace: stem, at: i })) }];
+    await bucket.write(files);
+    await bucket.put(`lf/p1/manifests/${stem}.json`, lfManifest('lf/', stem, 'EVENTS', [{ key: files[0]!.path, table: 'observations_v2', fileType: 'JSONL', compressed: true, rowCount: ids.length }]));
+  };
+  const topic = `${fx.name}.langfuse_export.observations_v2`;
+  await run('2026-08-22T07-00-00', ['a', 'b', 'c']);
+  const connector = await ep.startConnector();
+  assert.equal((await readRawRecords(topic, 3, 30_000)).length, 3);
+
+  execFileSync(`${ROOT}scripts/stack/seaweedfs.sh`, ['down'], { stdio: 'inherit' });
+  await sleep(2500); // listings fail meanwhile (pollIntervalMs 500)
+  execFileSync(`${ROOT}scripts/stack/seaweedfs.sh`, ['up'], { stdio: 'inherit' });
+  await run('2026-08-22T07-20-00', ['d', 'e']);
+  assert.equal((await readRawRecords(topic, 5, 60_000)).length, 5, 'the run written after the store came back is taken');
+  assert.equal((await readRawRecords(topic, 6, 5_000)).length, 5, 'the run taken before the outage is not sent again');
+  assert.equal(connector.status, 'RUNNING');
 });
