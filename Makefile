@@ -47,6 +47,10 @@ demo: up
 demo-langfuse: up
 	@$(WITH_NODE) node scripts/demo-langfuse.ts
 
+.PHONY: demo-exports
+demo-exports: up
+	@$(WITH_NODE) node scripts/demo-exports.ts
+
 # Benchmarks (the stack must be idle: numbers are appended to docs/benchmarks.md)
 bench-connector: up
 	@$(WITH_NODE) node bench/connector-throughput.ts

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { createClient } from '@clickhouse/client';
 import { stack } from './stack/stack-env.ts';
-import { DemoServices, resetKafkaAndDelta, say, warehouse } from './demo/services.ts';
+import { DemoServices, demoSinkConfig, resetKafkaAndDelta, say, showViews, warehouse } from './demo/services.ts';
 import { clickhouseStack, langfuseSchema } from '../test/support/clickhouse.ts';
 
 const NAME = 'tracelake_lf_demo';
@@ -79,13 +79,7 @@ async function main(): Promise<void> {
     kafka: { brokers: env.kafkaBrokers, topicPrefix: NAME, partitions: 2, stateTopic: `${NAME}-state` },
     registry: { url: env.registryUrl },
     http: { host: '127.0.0.1', port: 18093 }, failurePolicy: 'exit',
-  }, {
-    kafka: { brokers: env.kafkaBrokers, groupId: `${NAME}-sink`, topicPrefix: NAME, topicRefreshMs: 1000 },
-    registry: { url: env.registryUrl },
-    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: NAME },
-    platform: 'langfuse',
-    http: { host: '127.0.0.1', port: 18094 }, failurePolicy: 'exit',
-  });
+  }, demoSinkConfig(NAME, 'langfuse', 18094));
   const wh = await warehouse();
   try {
     services.start();
@@ -105,13 +99,7 @@ async function main(): Promise<void> {
     }
     if (seen !== expected) throw new Error(`llm_spans has ${seen} finished spans, ClickHouse ${expected}`);
     say(`· llm_spans caught up ${((Date.now() - lastWrite) / 1000).toFixed(1)} s after the last span was written to ClickHouse (${expected} spans, generations ended)\n`);
-    say('latest spans in Delta (llm_spans, from Langfuse v4 events_full):');
-    console.table(await wh.query(`SELECT span_kind, name, model, prompt_tokens, completion_tokens, round(cost_usd, 6) AS cost_usd,
-        round(latency_ms) AS latency_ms, status, error_message, substr(input_text, 1, 40) AS input, user_id, session_id
-      FROM ${NAME}.llm_spans ORDER BY start_time DESC, span_id LIMIT 8`));
-    say('per day, project and model (llm_daily):');
-    console.table(await wh.query(`SELECT CAST(day AS STRING) AS day, project, model, spans, total_tokens, round(cost_usd, 6) AS cost_usd,
-        round(error_rate, 2) AS error_rate, round(p50_latency_ms) AS p50_ms FROM ${NAME}.llm_daily ORDER BY model`));
+    await showViews(wh, NAME);
     const offsets = await (await fetch('http://127.0.0.1:18093/offsets')).json() as { clickhouse?: unknown };
     say(`connector position in ClickHouse (GET /offsets): ${JSON.stringify(offsets.clickhouse).slice(0, 200)}…`);
     say(`done. Logs: ${services.logOf('connector')}, ${services.logOf('sink')}`);

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { stack } from './stack/stack-env.ts';
-import { DemoServices, HOME, ROOT, resetKafkaAndDelta, say, warehouse } from './demo/services.ts';
+import { DemoServices, HOME, ROOT, demoSinkConfig, resetKafkaAndDelta, say, showViews, warehouse } from './demo/services.ts';
 
 const NAME = 'tracelake_demo';
 const PROJECT = 'tracelake-demo';
@@ -50,14 +50,7 @@ async function main(): Promise<void> {
     registry: { url: env.registryUrl },
     http: { host: '127.0.0.1', port: CONNECTOR_PORT }, failurePolicy: 'exit',
   };
-  const sinkConfig = {
-    kafka: { brokers: env.kafkaBrokers, groupId: `${NAME}-sink`, topicPrefix: NAME, topicRefreshMs: 1000 },
-    registry: { url: env.registryUrl },
-    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: NAME },
-    platform: 'phoenix',
-    tables: { 'public.spans': { clusterBy: ['start_time'] } },
-    http: { host: '127.0.0.1', port: SINK_PORT }, failurePolicy: 'exit',
-  };
+  const sinkConfig = demoSinkConfig(NAME, 'phoenix', SINK_PORT, { tables: { 'public.spans': { clusterBy: ['start_time'] } } });
   const services = new DemoServices('demo', connectorConfig, sinkConfig);
   const wh = await warehouse();
   /** Sends a trickle of traces, then waits until llm_spans holds every span of the project; returns the seconds after the last span. */
@@ -107,14 +100,7 @@ async function main(): Promise<void> {
     services.start();
     const warm = await trickleAndCatchUp(3);
     say(`· warm start: llm_spans caught up ${warm.toFixed(1)} s after the last span was sent (goal ≤ 5 s)\n`);
-    say('latest spans in Delta (llm_spans):');
-    console.table(await wh.query(`SELECT span_kind, name, model, prompt_tokens, completion_tokens, round(cost_usd, 6) AS cost_usd,
-        round(latency_ms) AS latency_ms, status, substr(input_text, 1, 40) AS input, session_id
-      FROM ${NAME}.llm_spans WHERE project = '${PROJECT}' ORDER BY start_time DESC LIMIT 8`));
-    say('per day, project and model (llm_daily):');
-    console.table(await wh.query(`SELECT CAST(day AS STRING) AS day, project, model, spans, total_tokens, round(cost_usd, 6) AS cost_usd,
-        round(error_rate, 2) AS error_rate, round(p50_latency_ms) AS p50_ms, round(p95_latency_ms) AS p95_ms
-      FROM ${NAME}.llm_daily WHERE project = '${PROJECT}' ORDER BY model`));
+    await showViews(wh, NAME, `project = '${PROJECT}'`);
     for (const [kind, port] of [['connector', CONNECTOR_PORT], ['sink', SINK_PORT]] as const) {
       const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json() as { connector: { state: string }; phase?: string; tables: unknown[] };
       say(`${kind}: ${status.connector.state} (${status.phase}), ${status.tables.length} table(s) — REST http://127.0.0.1:${port}/status, metrics /metrics`);

@@ -72,3 +72,27 @@ export class DemoServices {
     this.exits = [];
   }
 }
+
+/** The sink's configuration in a demo: the stack's Kafka, registry and warehouse, the Delta schema `name`. */
+export function demoSinkConfig(name: string, platform: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const env = stack();
+  return {
+    kafka: { brokers: env.kafkaBrokers, groupId: `${name}-sink`, topicPrefix: name, topicRefreshMs: 1000 },
+    registry: { url: env.registryUrl },
+    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: name },
+    platform, ...extra,
+    http: { host: '127.0.0.1', port }, failurePolicy: 'exit',
+  };
+}
+
+/** Prints the newest spans (llm_spans) and the daily aggregate (llm_daily) of the Delta schema, rows chosen by `where`. */
+export async function showViews(wh: Warehouse, schema: string, where = 'TRUE'): Promise<void> {
+  say('latest spans in Delta (llm_spans):');
+  console.table(await wh.query(`SELECT span_kind, name, model, prompt_tokens, completion_tokens, round(cost_usd, 6) AS cost_usd,
+      round(latency_ms) AS latency_ms, status, error_message, substr(input_text, 1, 40) AS input, user_id, session_id
+    FROM ${schema}.llm_spans WHERE ${where} ORDER BY start_time DESC, span_id LIMIT 8`));
+  say('per day, project and model (llm_daily):');
+  console.table(await wh.query(`SELECT CAST(day AS STRING) AS day, project, model, spans, total_tokens, round(cost_usd, 6) AS cost_usd,
+      round(error_rate, 2) AS error_rate, round(p50_latency_ms) AS p50_ms, round(p95_latency_ms) AS p95_ms
+    FROM ${schema}.llm_daily WHERE ${where} ORDER BY model`));
+}
