@@ -27,7 +27,7 @@ services
 
 checks
   validate connector|sink --config <file> [--offline]
-                              validate the configuration, then check Postgres / Kafka / registry /
+                              validate the configuration, then check Postgres / object storage / Kafka / registry /
                               warehouse as the service would use them; exit 0 when everything passes
   config connector|sink       print every configuration field with its default and meaning
 
