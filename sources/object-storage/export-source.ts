@@ -1,15 +1,16 @@
 // The object-storage source (sources/source.ts): takes the files a trace platform exports to a bucket — Langfuse's
 // blob-storage export, LangSmith's bulk export — each exactly once, and emits one upsert per row. A listing of
-// the prefix gives the units not taken yet (langfuse-layout.ts, langsmith-layout.ts); a unit's files are read
-// whole and converted (file-rows.ts, export-rows.ts) before anything of them is sent; a file that cannot be read
+// the prefix gives the units not taken yet (langfuse-layout.ts, langsmith-layout.ts); each file is converted
+// whole (export-file-reader.ts: large Parquet files by row group) before anything of it is sent; a file that cannot be read
 // goes to the dead-letter topic with its key and the reason, and the others flow. Each unit ends in a commit
 // whose position is the source's whole state (taken-files.ts): once it is durable in Kafka it is written to the
 // state topic. A crash mid-unit reads the unit again: the same rows at the same positions, which the sink's
 // MERGE applies once.
 import type { Logger } from 'pino';
-import { BadFileError, fileRows } from './file-rows.ts';
+import { BadFileError } from './file-rows.ts';
+import { checkExportFile } from './export-file-reader.ts';
 import { buildExportTable, type ExportJob, type ExportTableSource } from './export-record-decoder.ts';
-import { convertFile, type ExportColumn } from './export-rows.ts';
+import type { ExportColumn } from './export-rows.ts';
 import type { ExportFile, ExportUnit } from './export-unit.ts';
 import { langfuseManifest, langfuseUnits, ManifestError } from './langfuse-layout.ts';
 import { langsmithUnits } from './langsmith-layout.ts';
@@ -25,7 +26,6 @@ import { TracelakeError } from '../../schemas/src/errors.ts';
 import { ValueConversionError } from '../../schemas/src/pg-types.ts';
 import type { Gate } from '../../runtime/gate.ts';
 import { Pause } from '../../runtime/pause.ts';
-import { fault } from '../../runtime/faults.ts';
 
 const RECORD_DECODER = new URL('./export-record-decoder.ts', import.meta.url).href;
 export const OBJECT_STORAGE_CONNECTOR_NAME = 'tracelake-object-storage';
@@ -188,34 +188,22 @@ export class ObjectStorageSource implements ChangeSource {
 
   private async takeFile(unit: ExportUnit, file: ExportFile, timeUs: bigint, firstRow: number, stored: StoredObject | undefined, rejected: Record<string, RejectedFile>): Promise<number> {
     const target = this.targets.get(file.table)!;
-    let converted;
-    let size = 0;
+    let checked;
     try {
-      if (!stored) throw new TracelakeError(`${file.key} is listed by ${unit.key} but not in the bucket`, { code: 'FILE_MISSING', remedy: 'check the bucket\'s lifecycle rules and the platform\'s export logs; the unit\'s other files were taken' });
-      if (stored.size > this.os.maxFileBytes) {
-        throw new TracelakeError(`${file.key} has ${stored.size} bytes, more than objectStorage.maxFileBytes (${this.os.maxFileBytes})`, { code: 'FILE_TOO_LARGE', remedy: 'raise objectStorage.maxFileBytes (the connector holds a file in memory while it reads it), or export more often so files are smaller' });
-      }
-      let bytes: Uint8Array | undefined = await this.store!.get(file.key);
-      fault('export-file-read'); // read, nothing of it sent yet
-      size = bytes.byteLength;
-      const rows = await fileRows(bytes, file.format, file.compressed, { maxBytes: this.os.maxFileBytes * 8 });
-      bytes = undefined; // parsed: only the rows are needed (convertFile drops each once converted)
-      if (file.rowCount !== undefined && rows.length !== file.rowCount) {
-        throw new BadFileError(`the file has ${rows.length} rows where its manifest says ${file.rowCount}: truncated or rewritten`);
-      }
-      converted = convertFile(rows, target.columns, this.preset.tables[file.table]!, { file: file.key, table: file.table, unitTimeUs: timeUs, firstRow, pathColumns: file.pathColumns });
+      checked = await checkExportFile(this.store!, file, stored, target.columns, this.preset.tables[file.table]!,
+        { file: file.key, table: file.table, unitTimeUs: timeUs, firstRow, pathColumns: file.pathColumns }, { maxFileBytes: this.os.maxFileBytes });
     } catch (err) {
       if (!isRejectable(err)) throw err;
       await this.reject(rejected, unit, file, err);
       return 0;
     }
-    if (converted.added.length > 0) await this.evolve(target, converted.columns, converted.added);
-    await this.send(target.ref, converted);
+    if (checked.added.length > 0) await this.evolve(target, checked.columns, checked.added);
+    for await (const part of checked.parts()) await this.send(target.ref, part);
     this.metrics?.exportFiles.inc({ table: file.table, outcome: 'taken' });
-    this.metrics?.exportBytes.inc({ table: file.table }, size);
-    this.metrics?.exportRows.inc({ table: file.table }, converted.rows.length);
-    this.log.debug({ file: file.key, table: file.table, rows: converted.rows.length, bytes: size }, 'export file taken');
-    return converted.rows.length;
+    this.metrics?.exportBytes.inc({ table: file.table }, stored?.size ?? 0);
+    this.metrics?.exportRows.inc({ table: file.table }, checked.rows);
+    this.log.debug({ file: file.key, table: file.table, rows: checked.rows, bytes: stored?.size }, 'export file taken');
+    return checked.rows;
   }
 
   /** Schema evolution: columns a file adds become a new schema version (every field optional: BACKWARD compatible). */

@@ -4,7 +4,7 @@
 // (json-text.ts) — for export-values.ts to turn into the column's text. Pure (bytes in, rows out).
 import { gunzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { arrayElements, JsonText, objectMembers } from './json-text.ts';
 
@@ -68,25 +68,60 @@ function utf8(data: Uint8Array): string {
   }
 }
 
+const PARSERS = {
+  timestampFromMilliseconds: (ms: bigint | number) => new Micros(BigInt(ms) * 1000n),
+  timestampFromMicroseconds: (us: bigint | number) => new Micros(BigInt(us)),
+  timestampFromNanoseconds: (ns: bigint | number) => new Micros(BigInt(ns) / 1000n),
+  jsonFromBytes: (b: Uint8Array | undefined) => (b ? new JsonText(utf8(b)) : undefined),
+  stringFromBytes: (b: Uint8Array | undefined) => (b ? utf8(b) : undefined),
+};
+
 async function parquetRows(data: Uint8Array): Promise<FileRow[]> {
   const file = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+  return readParquet(() => parquetReadObjects({ file, compressors, parsers: PARSERS }));
+}
+
+async function readParquet(read: () => Promise<Array<Record<string, unknown>>>): Promise<FileRow[]> {
   let objects: Array<Record<string, unknown>>;
   try {
-    objects = await parquetReadObjects({
-      file, compressors,
-      parsers: {
-        timestampFromMilliseconds: (ms: bigint | number) => new Micros(BigInt(ms) * 1000n),
-        timestampFromMicroseconds: (us: bigint | number) => new Micros(BigInt(us)),
-        timestampFromNanoseconds: (ns: bigint | number) => new Micros(BigInt(ns) / 1000n),
-        jsonFromBytes: (b: Uint8Array | undefined) => (b ? new JsonText(utf8(b)) : undefined),
-        stringFromBytes: (b: Uint8Array | undefined) => (b ? utf8(b) : undefined),
-      },
-    });
+    objects = await read();
   } catch (err) {
     if (err instanceof BadFileError) throw err;
     throw new BadFileError(`not a readable Parquet file: ${(err as Error).message}`, { cause: err });
   }
   return objects.map((o) => new Map(Object.entries(o) as Array<[string, FieldValue]>));
+}
+
+/** A Parquet file read through byte ranges (a large file is read one row group at a time). */
+export interface ParquetRanges {
+  metadata: FileMetaData;
+  /** each row group's rows, [start, end) */
+  groups: Array<[number, number]>;
+  /** the largest row group's uncompressed bytes */
+  largestGroupBytes: number;
+  rows(start: number, end: number): Promise<FileRow[]>;
+}
+
+export async function parquetRanges(byteLength: number, read: (start: number, end: number) => Promise<ArrayBuffer>): Promise<ParquetRanges> {
+  const file: AsyncBuffer = { byteLength, slice: (start, end) => read(start, end ?? byteLength) };
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
+  } catch (err) {
+    throw new BadFileError(`not a readable Parquet file: ${(err as Error).message}`, { cause: err });
+  }
+  const groups: Array<[number, number]> = [];
+  let at = 0;
+  let largestGroupBytes = 0;
+  for (const g of metadata.row_groups) {
+    groups.push([at, at + Number(g.num_rows)]);
+    at += Number(g.num_rows);
+    largestGroupBytes = Math.max(largestGroupBytes, Number(g.total_byte_size));
+  }
+  return {
+    metadata, groups, largestGroupBytes,
+    rows: (start, end) => readParquet(() => parquetReadObjects({ file, metadata, rowStart: start, rowEnd: end, compressors, parsers: PARSERS })),
+  };
 }
 
 function csvRows(text: string): FileRow[] {

@@ -21,7 +21,7 @@ export const objectStorageSourceSchema = z.strictObject({
     .describe('how often the prefix is listed for new exports (exports run every 20 minutes at the most often, so seconds are plenty)'),
   requestTimeoutMs: z.number().int().positive().default(120_000).describe('longest wait for one request to the store (a file download included)'),
   maxFileBytes: z.number().int().positive().default(32 << 20)
-    .describe('largest export file taken: a file is read whole into memory (Parquet needs its footer first), so this bounds the connector\'s memory (peak RSS about 0.8 GB for a 20 MB file holding 80 MB of text, within the chart\'s 1 GiB: docs/benchmarks.md); a larger one is dead-lettered naming its key (docs/sources/object-storage.md)'),
+    .describe('largest export file read whole into memory (peak RSS about 0.8 GB for a 20 MB file holding 80 MB of text, within the chart\'s 1 GiB: docs/benchmarks.md); a larger Parquet file is read one row group at a time (twice: checked, then sent), a larger CSV/JSON/JSONL file is dead-lettered naming its key (docs/sources/object-storage.md)'),
 }).describe('a bucket prefix a trace platform exports files to');
 
 export type ObjectStorageSourceConfig = z.output<typeof objectStorageSourceSchema>;

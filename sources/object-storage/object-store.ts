@@ -19,6 +19,8 @@ export interface ObjectStore {
   list(prefix: string): Promise<StoredObject[]>;
   /** One object's bytes; FILE_MISSING when it does not exist. */
   get(key: string): Promise<Uint8Array>;
+  /** Bytes [start, end) of an object. */
+  range(key: string, start: number, end: number): Promise<ArrayBuffer>;
   close(): void;
 }
 
@@ -117,6 +119,18 @@ export class S3ObjectStore implements ObjectStore {
       return await r.Body.transformToByteArray();
     } catch (err) {
       throw describeStoreFailure(err, this.cfg, `reading ${key}`);
+    }
+  }
+
+  async range(key: string, start: number, end: number): Promise<ArrayBuffer> {
+    if (end <= start) return new ArrayBuffer(0);
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+      if (!r.Body) throw new Error('empty response body');
+      const bytes = await r.Body.transformToByteArray();
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    } catch (err) {
+      throw describeStoreFailure(err, this.cfg, `reading bytes ${start}–${end} of ${key}`);
     }
   }
 

@@ -58,6 +58,8 @@ export interface ExportFileSpec {
   table: string;
   rows: Array<Record<string, unknown>>;
   codec?: 'zstd' | 'snappy' | 'gzip';
+  /** rows per Parquet row group */
+  rowGroupSize?: number;
   /** keep only this many bytes (a truncated upload) */
   truncate?: number;
 }

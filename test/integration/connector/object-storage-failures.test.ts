@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../../connector/src/config.ts';
 import { testLog } from '../../support/connector.ts';
-import { exportPipeline } from '../../support/export-pipeline.ts';
+import { exportPipeline, langsmithRun } from '../../support/export-pipeline.ts';
+import { readRawRecords } from '../../support/kafka.ts';
+import { until } from '../../support/wait.ts';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { s3Stack } from '../../support/object-store.ts';
 
 /** Runs the connector until it fails: the error's code and message. */
@@ -32,4 +35,28 @@ test('object storage failures at start: each with its code and remedy; TLS with 
   ep.connectorConfig.objectStorage = { ...base.objectStorage!, endpoint: s3.httpsUrl, caFile: s3.caFile };
   const connector = await ep.startConnector();
   assert.equal(connector.status, 'RUNNING', 'lists the prefix over TLS');
+});
+
+test('Parquet files past maxFileBytes are read by row group: sent whole, or rejected whole for a bad row in their last group', async (t) => {
+  const ep = await exportPipeline(t, 'osbig', 'langsmith-export', 'ls/');
+  ep.connectorConfig.objectStorage = { ...ep.connectorConfig.objectStorage!, maxFileBytes: 30_000 }; // the files are larger, their row groups (~180 KB) under 8 × that
+  const dir = 'ls/export_id=e1/tenant_id=t1/session_id=s1/runs/year=2026/month=8/day=19';
+  const runs = (prefix: string) => Array.from({ length: 3000 }, (_, i) => langsmithRun({ id: `${prefix}-${i}`, trace: `${prefix}-${i}`, at: i, inputs: JSON.stringify({ q: `question ${i}` }) }));
+  const bad = runs('bad');
+  bad[2999] = { ...bad[2999]!, id: null }; // a row without its key, in the last row group
+  await ep.bucket.write([
+    { path: `${dir}/good.parquet`, format: 'parquet', table: 'langsmith/runs', rows: runs('good'), rowGroupSize: 500 },
+    { path: `${dir}/bad.parquet`, format: 'parquet', table: 'langsmith/runs', rows: bad, rowGroupSize: 500 },
+  ]);
+  const listed = await ep.bucket.admin.send(new ListObjectsV2Command({ Bucket: ep.bucket.bucket, Prefix: dir }));
+  assert.ok((listed.Contents ?? []).every((o) => (o.Size ?? 0) > 30_000), 'both files are past maxFileBytes');
+  await ep.startConnector();
+  const topic = `${ep.fx.name}.langsmith_export.runs`;
+  assert.equal((await readRawRecords(topic, 3000, 30_000)).length, 3000, 'the good file\'s 3,000 runs, read in 6 row groups');
+  await until('the bad file rejected', () => (ep.connectorStatus().find((x) => x.table === 'langsmith_export.runs')?.rejectedFiles ?? []).length > 0, 30_000);
+  const records = await readRawRecords(topic, 3001, 2_000);
+  assert.equal(records.length, 3000, 'nothing of the bad file');
+  assert.ok(records.every((r) => r.key!.toString().includes('good-')), 'no run of the rejected file was sent');
+  const rejected = ep.connectorStatus().find((x) => x.table === 'langsmith_export.runs')?.rejectedFiles ?? [];
+  assert.deepEqual(rejected.map((r) => [r.file, r.code]), [[`${dir}/bad.parquet`, 'FILE_UNREADABLE']]);
 });
