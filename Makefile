@@ -9,6 +9,7 @@ TEST_FILES ?= 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 help:
 	@echo "make demo     run the main job on the local stack (stack up, trace rows in, rows shown)"
 	@echo "make demo-langfuse   the same for Langfuse v4: traces from ClickHouse's events_full into llm_spans"
+	@echo "make demo-exports    Langfuse blob-storage export runs from an S3 bucket (SeaweedFS) into llm_spans"
 	@echo "make test     unit + integration tests (brings the local stack up when it is not)"
 	@echo "make up|down|status|clean   manage the local stack (clean deletes its data)"
 
