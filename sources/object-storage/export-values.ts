@@ -105,10 +105,13 @@ function isoMicros(us: bigint): string {
 }
 
 function doubleText(v: FieldValue): string {
-  const n = typeof v === 'string' ? Number(v.trim()) : typeof v === 'number' || typeof v === 'bigint' ? Number(v) : Number.NaN;
-  if (typeof v === 'string' && (v.trim() === '' || !Number.isFinite(n) && !/^[+-]?(Infinity|NaN)$/.test(v.trim()))) throw new ValueConversionError(`"${v.slice(0, 40)}" is not a number`);
-  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint') throw new ValueConversionError(`${plain(v).slice(0, 40)} is not a number`);
-  return String(n);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(Number(v));
+  if (typeof v === 'string') {
+    const t = v.trim();
+    // decimal notation only (Number() would also take '' as 0 and '0x10' as 16), and Infinity / NaN spelled out
+    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) || /^[+-]?(Infinity|NaN)$/.test(t)) return String(Number(t));
+  }
+  throw new ValueConversionError(`${typeof v === 'string' ? `"${v.slice(0, 40)}"` : plain(v).slice(0, 40)} is not a number`);
 }
 
 function longText(v: FieldValue): string {

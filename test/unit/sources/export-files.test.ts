@@ -66,6 +66,8 @@ test('values become their column\'s text: ClickHouse and ISO timestamps, Parquet
   assert.equal(valueText({ input: 10n, output: 2 }, 'json'), '{"input":10,"output":2}');
   assert.throws(() => valueText('soon', 'timestamp'), /not a timestamp/);
   assert.throws(() => valueText('1.5', 'long'), /not an integer/);
+  assert.throws(() => valueText('0x10', 'double'), /not a number/);
+  assert.equal(valueText('-2.5E3', 'double'), '-2500');
 });
 
 test('a file converts whole: version from updated_at else the export\'s time, later exports order after earlier ones, new columns added', () => {
