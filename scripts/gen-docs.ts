@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { mapColumn, defaultMappingOptions, type PgTypeInfo, type MappingOptions } from '../schemas/src/pg-types.ts';
 import { mapClickHouseColumn } from '../sources/clickhouse/clickhouse-types.ts';
 import { kindMapping } from '../sources/object-storage/export-values.ts';
+import { COLUMN_KINDS } from '../schemas/src/export-presets.ts';
 import { deltaType } from '../sink/src/delta/column-types.ts';
 import { connectorConfigSchema } from '../connector/src/config.ts';
 import { sinkConfigSchema } from '../sink/src/config.ts';
@@ -75,7 +76,7 @@ export function typeMappingDoc(): string {
     'Columns of export files have one of these kinds (the presets in schemas/src/export-presets.ts name them; a column an',
     'export adds takes the kind of its first value). Strings and JSON keep the text the file holds; timestamps are µs UTC.', '',
     '| kind | Avro | Delta |', '| --- | --- | --- |');
-  for (const kind of ['string', 'json', 'timestamp', 'double', 'long', 'boolean', 'strings'] as const) {
+  for (const kind of COLUMN_KINDS) {
     const m = kindMapping(kind);
     lines.push(`| ${kind} | \`${JSON.stringify(m.avro)}\` | ${deltaType(m.avro, 'c').sql} |`);
   }

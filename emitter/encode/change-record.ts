@@ -68,3 +68,10 @@ export interface SourceJob {
   payload: unknown;
   transfer?: ArrayBuffer[];
 }
+
+/** A rough encoded size of jobs that carry their rows as tuples of text (RecordDecoder.sizeHint). */
+export function tupleSizeHint(rows: Tuple[]): number {
+  let n = 0;
+  for (const row of rows) for (const v of row) if (typeof v === 'string') n += v.length;
+  return n * 2 + rows.length * 256;
+}

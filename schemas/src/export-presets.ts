@@ -4,7 +4,8 @@
 // The field lists come from the platforms' documentation and code (docs/platforms.md).
 
 /** The kinds of exported columns (sources/object-storage/export-values.ts maps each to Avro and Delta). */
-export type ColumnKind = 'string' | 'json' | 'timestamp' | 'double' | 'long' | 'boolean' | 'strings';
+export const COLUMN_KINDS = ['string', 'json', 'timestamp', 'double', 'long', 'boolean', 'strings'] as const;
+export type ColumnKind = (typeof COLUMN_KINDS)[number];
 
 export interface ExportTablePreset {
   /** the row identity */

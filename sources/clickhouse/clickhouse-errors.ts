@@ -3,8 +3,8 @@
 // ClickHouseError.code); network errors carry Node's errno code.
 import { ClickHouseError } from '@clickhouse/client';
 import { TracelakeError } from '../../schemas/src/errors.ts';
+import { isNetworkError } from '../../runtime/network-errors.ts';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 /** ClickHouse codes of a server that is shutting down, overloaded or timed out: worth a new run */
 const TRANSIENT_SERVER_CODES = new Set(['159', '160', '202', '203', '209', '210', '242', '394', '1002']);
 
@@ -13,7 +13,7 @@ export function isClickHouseLoss(err: unknown): boolean {
   if (err instanceof ClickHouseError) return TRANSIENT_SERVER_CODES.has(err.code);
   const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  if (isNetworkError(e)) return true;
   // the client ends a request that outlives request_timeout with this message (no code)
   if (typeof e.message === 'string' && /^Timeout error\.?$/.test(e.message)) return true;
   if (typeof e.message === 'string' && /socket hang up/.test(e.message)) return true;

@@ -2,7 +2,7 @@
 // and turns the rows a poll read — already exact text, one value per column (clickhouse-types.ts) — into
 // change records. Pure.
 import { mapClickHouseColumn } from './clickhouse-types.ts';
-import type { ChangeRecord, RecordDecoder, Tuple } from '../../emitter/encode/change-record.ts';
+import { tupleSizeHint, type ChangeRecord, type RecordDecoder, type Tuple } from '../../emitter/encode/change-record.ts';
 import { avroName, type ColumnSchema, type Op, type TableSchema } from '../../schemas/src/envelope.ts';
 import type { MappingOptions } from '../../schemas/src/pg-types.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
@@ -63,12 +63,7 @@ export function createRecordDecoder(): RecordDecoder {
   return {
     table: (description) => buildClickHouseTable(description as ClickHouseTableSource),
     reset() {},
-    sizeHint(job) {
-      const j = job as ClickHouseJob;
-      let n = 0;
-      for (const row of j.rows) for (const v of row) if (typeof v === 'string') n += v.length;
-      return n * 2 + j.rows.length * 256;
-    },
+    sizeHint: (job) => tupleSizeHint((job as ClickHouseJob).rows),
     records: (job) => records(job as ClickHouseJob),
   };
 }

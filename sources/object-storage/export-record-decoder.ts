@@ -3,7 +3,7 @@
 // records, each an upsert (op u) at its position. Pure.
 import { kindMapping } from './export-values.ts';
 import type { ColumnKind } from '../../schemas/src/export-presets.ts';
-import type { ChangeRecord, RecordDecoder, Tuple } from '../../emitter/encode/change-record.ts';
+import { tupleSizeHint, type ChangeRecord, type RecordDecoder, type Tuple } from '../../emitter/encode/change-record.ts';
 import { avroName, type ColumnSchema, type TableSchema } from '../../schemas/src/envelope.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 
@@ -52,12 +52,7 @@ export function createRecordDecoder(): RecordDecoder {
   return {
     table: (description) => buildExportTable(description as ExportTableSource),
     reset() {},
-    sizeHint(job) {
-      const j = job as ExportJob;
-      let n = 0;
-      for (const row of j.rows) for (const v of row) if (typeof v === 'string') n += v.length;
-      return n * 2 + j.rows.length * 256;
-    },
+    sizeHint: (job) => tupleSizeHint((job as ExportJob).rows),
     records: (job) => records(job as ExportJob),
   };
 }

@@ -7,12 +7,11 @@
 // state topic. A crash mid-unit reads the unit again: the same rows at the same positions, which the sink's
 // MERGE applies once.
 import type { Logger } from 'pino';
-import { BadFileError } from './file-rows.ts';
 import { checkExportFile } from './export-file-reader.ts';
 import { buildExportTable, type ExportJob, type ExportTableSource } from './export-record-decoder.ts';
 import type { ExportColumn } from './export-rows.ts';
 import type { ExportFile, ExportUnit } from './export-unit.ts';
-import { langfuseManifest, langfuseUnits, ManifestError } from './langfuse-layout.ts';
+import { langfuseManifest, langfuseUnits } from './langfuse-layout.ts';
 import { langsmithUnits } from './langsmith-layout.ts';
 import type { ObjectStorageSourceConfig } from './object-storage-config.ts';
 import { isObjectStoreLoss, S3ObjectStore, type ObjectStore, type StoredObject } from './object-store.ts';
@@ -23,7 +22,6 @@ import type { ConnectorConfig } from '../../connector/src/config.ts';
 import type { ConnectorMetrics } from '../../connector/src/metrics.ts';
 import { EXPORT_PRESETS, type ExportPreset } from '../../schemas/src/export-presets.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
-import { ValueConversionError } from '../../schemas/src/pg-types.ts';
 import type { Gate } from '../../runtime/gate.ts';
 import { Pause } from '../../runtime/pause.ts';
 
@@ -56,7 +54,8 @@ export class ObjectStorageSource implements ChangeSource {
   private store: ObjectStore | undefined;
   private session: EmitterSession<ExportState, ExportState> | undefined;
   private targets = new Map<string, TableTarget>();
-  private rejected: ExportState['rejected'] = {};
+  /** what is taken and rejected, as far as this run got (REST status shows the rejected files) */
+  private state: ExportState = emptyExportState();
   private connectedOnce = false;
   private stopping = false;
   private readonly pause = new Pause();
@@ -80,7 +79,7 @@ export class ObjectStorageSource implements ChangeSource {
   tables(): SourceTable[] {
     return Object.keys(this.preset.tables).map((table) => {
       const name = `${this.preset.schema}.${table}`;
-      const rejectedFiles = Object.entries(this.rejected)
+      const rejectedFiles = Object.entries(this.state.rejected)
         .filter(([, r]) => r.table === table || r.table === 'manifests') // a bad manifest holds back a run of every table
         .map(([file, r]) => ({ file, code: r.code, error: r.error, at: r.at }));
       return { name, events: this.session?.emitter.tableEvents.get(name) ?? 0, ...(rejectedFiles.length > 0 ? { rejectedFiles } : {}) };
@@ -108,15 +107,14 @@ export class ObjectStorageSource implements ChangeSource {
     const emitter = session.emitter;
     emitter.reset();
 
-    let state: ExportState = { ...emptyExportState(), ...(await session.state.read(this.stateKey)) };
-    this.rejected = state.rejected;
-    this.log.info({ platform: os.platform, bucket: os.bucket, prefix: os.prefix, taken: Object.keys(state.taken).length }, 'capturing exported files');
+    this.state = { ...emptyExportState(), ...(await session.state.read(this.stateKey)) };
+    this.log.info({ platform: os.platform, bucket: os.bucket, prefix: os.prefix, taken: Object.keys(this.state.taken).length }, 'capturing exported files');
     this.status = 'RUNNING';
     while (!this.stopping) {
       await this.gate.wait();
       if (this.stopping) break;
-      state = pruneToListing(state, new Set(listing.map((o) => o.key)));
-      const pending = pendingUnits(this.units(listing), state);
+      this.state = pruneToListing(this.state, new Set(listing.map((o) => o.key)));
+      const pending = pendingUnits(this.units(listing), this.state);
       this.metrics?.exportPendingUnits.set(pending.length);
       const sizes = new Map(listing.map((o) => [o.key, o]));
       let committedAt = Date.now();
@@ -126,13 +124,12 @@ export class ObjectStorageSource implements ChangeSource {
         await this.gate.wait();
         const rejected = await this.takeUnit(unit, sizes);
         if (!rejected) break; // stopped mid-unit: it is read again at the next start
-        state = takeUnit(state, unit, rejected);
-        this.rejected = state.rejected;
+        this.state = takeUnit(this.state, unit, rejected);
         // the state (every unit taken) is written at most once a second while a backlog of units is taken, and
         // after the last: a crash reads at most a second's worth again, and a year of 20-minute exports is not
         // 26,000 writes of a growing record
         if (i === pending.length - 1 || Date.now() - committedAt >= COMMIT_EVERY_MS) {
-          await emitter.commit(structuredClone(state), unit.timeUs);
+          await emitter.commit(structuredClone(this.state), unit.timeUs);
           committedAt = Date.now();
           uncommitted = null;
         } else {
@@ -141,7 +138,7 @@ export class ObjectStorageSource implements ChangeSource {
         emitter.throwIfFailed();
         this.metrics?.exportPendingUnits.dec();
       }
-      if (uncommitted !== null) await emitter.commit(structuredClone(state), uncommitted); // stopped mid-backlog
+      if (uncommitted !== null) await emitter.commit(structuredClone(this.state), uncommitted); // stopped mid-backlog
       await emitter.flush();
       emitter.throwIfFailed();
       if (this.stopping) break;
@@ -172,7 +169,7 @@ export class ObjectStorageSource implements ChangeSource {
         files = manifest.files;
         timeUs = manifest.windowEndUs;
       } catch (err) {
-        if (!(err instanceof ManifestError) && !isRejectable(err)) throw err;
+        if (!isRejectable(err)) throw err;
         await this.reject(rejected, unit, { key: unit.key, table: 'manifests' }, err);
         return rejected;
       }
@@ -239,8 +236,8 @@ export class ObjectStorageSource implements ChangeSource {
   }
 
   private async reject(rejected: Record<string, RejectedFile>, unit: ExportUnit, file: Pick<ExportFile, 'key' | 'table'>, err: unknown): Promise<void> {
-    const e = err as Partial<TracelakeError> & Error;
-    const code = e.code ?? (err instanceof BadFileError ? 'FILE_UNREADABLE' : err instanceof ManifestError ? 'MANIFEST_UNREADABLE' : 'FILE_UNREADABLE');
+    const e = err as TracelakeError;
+    const code = e.code;
     const entry: RejectedFile = { unit: unit.key, table: file.table, code, error: e.message, at: new Date().toISOString() };
     rejected[file.key] = entry;
     await this.session!.deadLetter(file.key, {
@@ -248,7 +245,7 @@ export class ObjectStorageSource implements ChangeSource {
     });
     this.metrics?.exportFiles.inc({ table: file.table, outcome: 'rejected' });
     this.metrics?.errors.inc({ code });
-    this.log.error({ file: file.key, unit: unit.key, table: file.table, code, err: e.message, remedy: e.remedy ?? 'fix or re-export the file; it is taken again once its unit is rewritten' },
+    this.log.error({ file: file.key, unit: unit.key, table: file.table, code, err: e.message, remedy: e.remedy },
       'an export file could not be read: sent to the dead-letter topic, the others flow');
   }
 
@@ -269,9 +266,6 @@ export class ObjectStorageSource implements ChangeSource {
   }
 }
 
-/** A failure of one file (its content, or its absence), not of the store: the file is dead-lettered. */
-function isRejectable(err: unknown): boolean {
-  if (err instanceof BadFileError || err instanceof ValueConversionError) return true;
-  const code = (err as { code?: unknown })?.code;
-  return code === 'FILE_MISSING' || code === 'FILE_TOO_LARGE' || code === 'KEY_COLUMN_MISSING';
-}
+/** Failures of one file (its content, or its absence), not of the store: the file is dead-lettered. */
+const FILE_FAILURES = new Set(['FILE_UNREADABLE', 'MANIFEST_UNREADABLE', 'FILE_MISSING', 'FILE_TOO_LARGE']);
+const isRejectable = (err: unknown): err is TracelakeError => err instanceof TracelakeError && FILE_FAILURES.has(err.code);

@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { arrayElements, JsonText, objectMembers } from './json-text.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
 
 export type FileFormat = 'parquet' | 'csv' | 'json' | 'jsonl';
 
@@ -22,19 +23,11 @@ export type FieldValue = string | number | bigint | boolean | null | undefined |
 export type FileRow = Map<string, FieldValue>;
 
 /** A file that cannot be read as its format says: the reason, and where in it (a line or row), if known. */
-export class BadFileError extends Error {
+export class BadFileError extends TracelakeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { code: 'FILE_UNREADABLE', remedy: 'fix or re-export the file; it is taken again once its unit is rewritten', cause: options?.cause });
     this.name = 'BadFileError';
   }
-}
-
-/** The format and compression a key's name says (…/2026-01-01T00-00-00.jsonl.gz → jsonl, gzip); undefined for other files. */
-export function formatOfKey(key: string): { format: FileFormat; compressed: boolean } | undefined {
-  const m = /\.(parquet|csv|json|jsonl|ndjson)(\.gz)?$/i.exec(key);
-  if (!m) return undefined;
-  const ext = m[1]!.toLowerCase();
-  return { format: ext === 'ndjson' ? 'jsonl' : (ext as FileFormat), compressed: m[2] !== undefined };
 }
 
 export interface ReadLimits {

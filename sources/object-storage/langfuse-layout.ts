@@ -6,6 +6,7 @@
 import type { ExportFile, ExportUnit } from './export-unit.ts';
 import type { StoredObject } from './object-store.ts';
 import type { FileFormat } from './file-rows.ts';
+import { TracelakeError } from '../../schemas/src/errors.ts';
 
 const MANIFEST = /^[^/]+\/manifests\/[^/]+\.json$/;
 const FORMATS: Record<string, FileFormat> = { CSV: 'csv', JSON: 'json', JSONL: 'jsonl', PARQUET: 'parquet' };
@@ -16,9 +17,9 @@ export function langfuseUnits(listing: StoredObject[], prefix: string): ExportUn
     .map((o) => ({ key: o.key, etag: o.etag, timeUs: BigInt(o.lastModifiedMs) * 1000n }));
 }
 
-export class ManifestError extends Error {
+export class ManifestError extends TracelakeError {
   constructor(message: string) {
-    super(message);
+    super(message, { code: 'MANIFEST_UNREADABLE', remedy: 'check the export run in Langfuse; no file of the run is taken until its manifest is rewritten' });
     this.name = 'ManifestError';
   }
 }

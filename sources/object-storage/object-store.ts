@@ -5,6 +5,7 @@ import { Agent } from 'node:https';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStorageSourceConfig } from './object-storage-config.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
+import { isNetworkError } from '../../runtime/network-errors.ts';
 
 export interface StoredObject {
   key: string;
@@ -24,15 +25,15 @@ export interface ObjectStore {
   close(): void;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'TimeoutError', 'RequestTimeout']);
+const OVERLOADED = new Set(['SlowDown', 'ServiceUnavailable', 'InternalError']);
 const AUTH_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'CredentialsProviderError', 'AuthorizationHeaderMalformed']);
 
 /** The store (or the way to it) went away or is overloaded: a new run once it answers. */
 export function isObjectStoreLoss(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown } | null;
+  if (isNetworkError(err)) return true;
+  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
-  if (typeof e.name === 'string' && (NETWORK_CODES.has(e.name) || e.name === 'SlowDown' || e.name === 'ServiceUnavailable' || e.name === 'InternalError')) return true;
+  if (typeof e.name === 'string' && OVERLOADED.has(e.name)) return true;
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === 'number' && status >= 500) return true;
   return e.cause !== undefined && e.cause !== err ? isObjectStoreLoss(e.cause) : false;

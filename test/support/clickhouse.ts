@@ -1,14 +1,11 @@
 // The stack's ClickHouse engine (scripts/stack/clickhouse.sh, started on demand like Phoenix) and a database
 // per test, loaded with Langfuse's ClickHouse schema (test/fixtures/langfuse-clickhouse).
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { uniqueName } from './stack.ts';
+import { onDemandService, uniqueName } from './stack.ts';
 import type { ConnectorConfigInput } from '../../connector/src/config.ts';
 
 type ClickHouseSection = NonNullable<ConnectorConfigInput['clickhouse']>;
-
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 export interface ClickHouseStack {
   url: string;
@@ -25,14 +22,7 @@ let cached: ClickHouseStack | undefined;
 /** Starts the stack's ClickHouse if it is not running, and says where it is. */
 export function clickhouseStack(): ClickHouseStack {
   if (cached) return cached;
-  execFileSync(`${ROOT}scripts/stack/clickhouse.sh`, ['up'], { stdio: 'inherit' });
-  const env = Object.fromEntries(execFileSync(`${ROOT}scripts/stack/clickhouse.sh`, ['env'], { encoding: 'utf8' })
-    .split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const get = (k: string) => {
-    const v = env[k];
-    if (v === undefined) throw new Error(`scripts/stack/clickhouse.sh env printed no ${k}`);
-    return v;
-  };
+  const get = onDemandService('clickhouse');
   cached = {
     url: get('TL_CLICKHOUSE_URL'), httpsUrl: get('TL_CLICKHOUSE_HTTPS_URL'), user: get('TL_CLICKHOUSE_USER'), password: get('TL_CLICKHOUSE_PASSWORD'),
     readerUser: get('TL_CLICKHOUSE_READER_USER'), readerPassword: get('TL_CLICKHOUSE_READER_PASSWORD'), caFile: get('TL_CLICKHOUSE_CA_FILE'),

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { uniqueName } from './stack.ts';
+import { onDemandService, uniqueName } from './stack.ts';
 import type { ConnectorConfigInput } from '../../connector/src/config.ts';
 
 type ObjectStorageSection = NonNullable<ConnectorConfigInput['objectStorage']>;
@@ -25,21 +25,10 @@ export interface S3Stack {
 
 let cached: S3Stack | undefined;
 
-function scriptEnv(script: string): (key: string) => string {
-  const env = Object.fromEntries(execFileSync(`${ROOT}scripts/stack/${script}`, ['env'], { encoding: 'utf8' })
-    .split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return (k) => {
-    const v = env[k];
-    if (v === undefined) throw new Error(`scripts/stack/${script} env printed no ${k}`);
-    return v;
-  };
-}
-
 /** Starts the stack's object store if it is not running, and says where it is. */
 export function s3Stack(): S3Stack {
   if (cached) return cached;
-  execFileSync(`${ROOT}scripts/stack/seaweedfs.sh`, ['up'], { stdio: 'inherit' });
-  const get = scriptEnv('seaweedfs.sh');
+  const get = onDemandService('seaweedfs');
   cached = {
     url: get('TL_S3_URL'), httpsUrl: get('TL_S3_HTTPS_URL'), accessKey: get('TL_S3_ACCESS_KEY'), secretKey: get('TL_S3_SECRET_KEY'),
     readerKey: get('TL_S3_READER_KEY'), readerSecret: get('TL_S3_READER_SECRET'), noListKey: get('TL_S3_NOLIST_KEY'), noListSecret: get('TL_S3_NOLIST_SECRET'),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { objectMembers, arrayElements } from '../../../sources/object-storage/json-text.ts';
-import { BadFileError, fileRows, formatOfKey, Micros, type FileRow } from '../../../sources/object-storage/file-rows.ts';
+import { BadFileError, fileRows, Micros, type FileRow } from '../../../sources/object-storage/file-rows.ts';
 import { valueText } from '../../../sources/object-storage/export-values.ts';
 import { convertFile } from '../../../sources/object-storage/export-rows.ts';
 
@@ -44,12 +44,6 @@ test('a malformed or truncated file is a BadFileError that says where', async ()
   await assert.rejects(fileRows(enc('PAR1 not really'), 'parquet', false, limits), BadFileError);
   await assert.rejects(fileRows(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]), 'jsonl', false, limits), /not valid UTF-8/);
   await assert.rejects(fileRows(enc('"a","b"\n"1"\n'), 'csv', false, limits), BadFileError);
-});
-
-test('file names tell format and compression', () => {
-  assert.deepEqual(formatOfKey('p/observations_v2/2026-08-22T07-40-00.jsonl.gz'), { format: 'jsonl', compressed: true });
-  assert.deepEqual(formatOfKey('x/runs/part-0.parquet'), { format: 'parquet', compressed: false });
-  assert.equal(formatOfKey('p/DEPRECATION_NOTICE.txt'), undefined);
 });
 
 test('values become their column\'s text: ClickHouse and ISO timestamps, Parquet micros, numbers, booleans, string arrays', () => {
