@@ -109,6 +109,18 @@ start_bg() {
   echo $! > "$(pidfile "$name")"
 }
 need() { command -v "$1" >/dev/null 2>&1 || die "$2"; }
+# pip_venv VENV LOG WHAT CHECK PIP-ARGS...: a Python venv with a PyPI package, installed once (VENV/.complete marks
+# it done): `pip install PIP-ARGS`, then CHECK (a shell command run with the venv's bin/ first on PATH; "" for none).
+pip_venv() {
+  local venv="$1" log="$2" what="$3" check="$4"; shift 4
+  [ -f "$venv/.complete" ] && return 0
+  need python3 "python3 is missing: apt-get install -y python3 python3-venv"
+  say "installing $what from PyPI…"
+  rm -rf "$venv"
+  { python3 -m venv "$venv" && "$venv/bin/pip" install -q "$@" && { [ -z "$check" ] || PATH="$venv/bin:$PATH" bash -c "$check"; }; } >>"$log" 2>&1 \
+    || die "installing $what failed: pip install $*${check:+, then: $check} (python3 -m venv needs python3-venv)" "$log"
+  touch "$venv/.complete"
+}
 java_ok() {
   need java "Java is missing: install a JDK 17+ (apt-get install -y openjdk-17-jdk-headless)"
   local v; v="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')"

@@ -11,15 +11,9 @@ LOG="$TL_LOGS/clickhouse.log"; INSTALL_LOG="$TL_LOGS/clickhouse-install.log"
 FRONT="$TL_ROOT/scripts/stack/clickhouse-http.py"
 
 install() {
-  [ -f "$VENV/.complete" ] && return 0
-  need python3 "python3 is missing: apt-get install -y python3 python3-venv"
-  say "installing chdb-core $TL_CLICKHOUSE_VERSION (the ClickHouse engine, ~180 MB) from PyPI…"
-  rm -rf "$VENV"
   # --no-deps: chdb-core declares pandas and pyarrow for its DataFrame/Arrow helpers, which the front never uses.
-  { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --no-deps "chdb-core==$TL_CLICKHOUSE_VERSION" \
-      && "$VENV/bin/python" -c 'import chdb._chdb'; } >>"$INSTALL_LOG" 2>&1 \
-    || die "pip install chdb-core==$TL_CLICKHOUSE_VERSION failed (python3 -m venv needs python3-venv)" "$INSTALL_LOG"
-  touch "$VENV/.complete"
+  pip_venv "$VENV" "$INSTALL_LOG" "chdb-core $TL_CLICKHOUSE_VERSION (the ClickHouse engine, ~180 MB)" "python -c 'import chdb._chdb'" \
+    --no-deps "chdb-core==$TL_CLICKHOUSE_VERSION"
 }
 
 # users.json for the front: the admin `default` and the reader (readonly = 2: no writes, but it may set its own

