@@ -29,7 +29,7 @@ export interface RowPlace {
   table: string;
   /** the export's time (µs): the version of rows without their own, and the high half of their order */
   unitTimeUs: bigint;
-  /** rows of the unit before this file (the low half of their order) */
+  /** the number of the file's first row here (a row group's offset; 0 for a whole file): the low half of their order */
   firstRow: number;
   pathColumns?: Record<string, string>;
 }

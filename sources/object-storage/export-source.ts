@@ -174,25 +174,24 @@ export class ObjectStorageSource implements ChangeSource {
         return rejected;
       }
     }
-    let firstRow = 0;
     for (const file of files) {
       if (this.stopping) return null;
-      const n = await this.takeFile(unit, file, timeUs, firstRow, listed.get(file.key), rejected);
-      firstRow += n;
+      await this.takeFile(unit, file, timeUs, listed.get(file.key), rejected);
     }
     return rejected;
   }
 
-  private async takeFile(unit: ExportUnit, file: ExportFile, timeUs: bigint, firstRow: number, stored: StoredObject | undefined, rejected: Record<string, RejectedFile>): Promise<number> {
+  /** A file's rows are ordered by the unit's time and their row number in the file: the same file read again gives the same positions, whatever its unit's other files hold. */
+  private async takeFile(unit: ExportUnit, file: ExportFile, timeUs: bigint, stored: StoredObject | undefined, rejected: Record<string, RejectedFile>): Promise<void> {
     const target = this.targets.get(file.table)!;
     let checked;
     try {
       checked = await checkExportFile(this.store!, file, stored, target.columns, this.preset.tables[file.table]!,
-        { file: file.key, table: file.table, unitTimeUs: timeUs, firstRow, pathColumns: file.pathColumns }, { maxFileBytes: this.os.maxFileBytes });
+        { file: file.key, table: file.table, unitTimeUs: timeUs, firstRow: 0, pathColumns: file.pathColumns }, { maxFileBytes: this.os.maxFileBytes });
     } catch (err) {
       if (!isRejectable(err)) throw err;
       await this.reject(rejected, unit, file, err);
-      return 0;
+      return;
     }
     if (checked.added.length > 0) await this.evolve(target, checked.columns, checked.added);
     for await (const part of checked.parts()) await this.send(target.ref, part);
@@ -200,7 +199,6 @@ export class ObjectStorageSource implements ChangeSource {
     this.metrics?.exportBytes.inc({ table: file.table }, stored?.size ?? 0);
     this.metrics?.exportRows.inc({ table: file.table }, checked.rows);
     this.log.debug({ file: file.key, table: file.table, rows: checked.rows, bytes: stored?.size }, 'export file taken');
-    return checked.rows;
   }
 
   /** Schema evolution: columns a file adds become a new schema version (every field optional: BACKWARD compatible). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../../connector/src/config.ts';
 import { testLog } from '../../support/connector.ts';
-import { exportPipeline, langsmithRun } from '../../support/export-pipeline.ts';
+import { exportPipeline, langsmithRun, lfManifest, scoreRow } from '../../support/export-pipeline.ts';
 import { readRawRecords } from '../../support/kafka.ts';
 import { until } from '../../support/wait.ts';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -32,9 +32,14 @@ test('object storage failures at start: each with its code and remedy; TLS with 
   assert.equal((await failure(with_({ endpoint: 'http://127.0.0.1:1' }))).code, 'OBJECT_STORE_UNREACHABLE');
   assert.equal((await failure(with_({ endpoint: s3.httpsUrl }))).code, 'OBJECT_STORE_TLS', 'https without the CA that signed the certificate');
 
+  // over TLS with the CA: an export run is listed and read, its rows reach Kafka
+  const stem = '2026-08-22T07-40-00';
+  const file = { path: `lf/p1/scores/${stem}.jsonl`, format: 'jsonl' as const, table: 'langfuse/scores', rows: [scoreRow('s1', 'A', null, 0, 1), scoreRow('s2', 'A', null, 1, 0)] };
+  await ep.bucket.write([file]);
+  await ep.bucket.put(`lf/p1/manifests/${stem}.json`, lfManifest('lf/', stem, 'EVENTS', [{ key: file.path, table: 'scores', fileType: 'JSONL', compressed: false, rowCount: 2 }]));
   ep.connectorConfig.objectStorage = { ...base.objectStorage!, endpoint: s3.httpsUrl, caFile: s3.caFile };
-  const connector = await ep.startConnector();
-  assert.equal(connector.status, 'RUNNING', 'lists the prefix over TLS');
+  await ep.startConnector();
+  assert.equal((await readRawRecords(`${ep.fx.name}.langfuse_export.scores`, 2, 30_000)).length, 2, 'the run read over TLS');
 });
 
 test('Parquet files past maxFileBytes are read by row group: sent whole, or rejected whole for a bad row in their last group', async (t) => {
