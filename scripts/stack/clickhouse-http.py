@@ -104,7 +104,7 @@ STATUS_BY_ERROR_NAME = {
 # The few codes the front raises itself (the engine's system.errors confirms them at start-up).
 ERROR_CODES = {"SYNTAX_ERROR": 62, "BAD_ARGUMENTS": 36, "NOT_IMPLEMENTED": 48, "AUTHENTICATION_FAILED": 516,
                "HTTP_LENGTH_REQUIRED": 381, "UNKNOWN_ROLE": 511, "STD_EXCEPTION": 1001, "ZLIB_INFLATE_FAILED": 354,
-               "UNKNOWN_SETTING": 115}
+               "UNKNOWN_SETTING": 115, "QUERY_WAS_CANCELLED": 394}
 
 
 class ClickHouseError(Exception):
@@ -268,7 +268,8 @@ class Engine:
         Raises RuntimeError with the engine's exception text, or ClickHouseError."""
         with self._lock:
             if self._anchor is None:
-                raise ClickHouseError("STD_EXCEPTION", "The server is shutting down")
+                # as a server that is shutting down cancels what reaches it (a client may retry elsewhere or later)
+                raise ClickHouseError("QUERY_WAS_CANCELLED", "Query was cancelled: the server is shutting down")
             conn = self._native.connect(self._path)
             try:
                 for statement in prelude:
