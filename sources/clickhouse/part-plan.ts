@@ -16,9 +16,11 @@
 //   part is still "not covered" and is read; ClickHouse never merges across a block still being inserted;
 // Mutations (lightweight DELETE, ALTER UPDATE) keep block ranges: mutation-plan.ts follows them.
 //
-// A part listed but merged away before the read returns nothing; the read is confirmed by listing the parts
-// again, and only parts still active after the read count as taken, so what replaced a vanished part is not
-// covered and is read next time.
+// A part listed but merged away before the read returns nothing. A part counts as taken when the read
+// returned rows of it (a query reads the parts of the snapshot it took at its start whole, even when a merge
+// replaces one meanwhile) or when it is still active in a second listing after the read (a part whose
+// untaken rows a merge collapsed returns none); a part that vanished before the read is neither, so what
+// replaced it is not covered and is read next time.
 
 export interface PartInfo {
   partition: string;
@@ -65,15 +67,15 @@ export function planPoll(parts: PartInfo[], taken: TakenBlocks): PollPlan {
 }
 
 /**
- * What is taken after a poll read `read` and found `active` still active afterwards (a part that vanished
- * meanwhile is not taken: what replaced it is read next time), at `nowMs`; ranges older than `settleMs` fold
- * into upTo.
+ * What is taken after a poll read `read`, of which `done` were read whole (returned rows, or still active
+ * afterwards; a part that vanished before the read is not taken: what replaced it is read next time), at
+ * `nowMs`; ranges older than `settleMs` fold into upTo.
  */
-export function advanceTaken(taken: TakenBlocks, read: PartInfo[], active: ReadonlySet<string>, nowMs: number, settleMs: number): TakenBlocks {
+export function advanceTaken(taken: TakenBlocks, read: PartInfo[], done: ReadonlySet<string>, nowMs: number, settleMs: number): TakenBlocks {
   const next: TakenBlocks = {};
   for (const [partition, t] of Object.entries(taken)) next[partition] = { upTo: t.upTo, above: [...t.above] };
   for (const p of read) {
-    if (!active.has(p.name)) continue;
+    if (!done.has(p.name)) continue;
     const t = (next[p.partition] ??= { upTo: '-1', above: [] });
     if (p.maxBlock > BigInt(t.upTo)) t.above.push([p.minBlock.toString(), p.maxBlock.toString(), nowMs]);
   }

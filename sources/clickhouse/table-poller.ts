@@ -1,7 +1,7 @@
 // One poll of one captured table: list its parts, read the ones not yet taken (part-plan.ts), confirm the read
-// by listing again, then follow its finished mutations (mutation-plan.ts). Rows go to the emitter in jobs for
-// the encoder (record-decoder.ts); the table's state (what is taken, which mutations are handled) comes back
-// to be committed once the jobs are.
+// (rows returned, or the part listed again), then follow its finished mutations (mutation-plan.ts). Rows go
+// to the emitter in jobs for the encoder (record-decoder.ts); the table's state (what is taken, which
+// mutations are handled) comes back to be committed once the jobs are.
 import type { Logger } from 'pino';
 import type { CapturedTable } from './captured-table.ts';
 import type { ClickHouseReader } from './clickhouse-reader.ts';
@@ -87,6 +87,8 @@ export class TablePoller {
     if (read.length > 0) {
       const job = new JobBuilder(t, (j, rows, bytes) => this.emit(j, rows, bytes), out);
       const maxBlock = new Map(parts.map((p) => [p.name, p.maxBlock]));
+      // parts a read returned rows of: they were in that query's snapshot, so it read them whole
+      const returned = new Set<string>();
       // per partition: with block numbers kept in the rows, a merged part is read for its untaken blocks only
       const byPartition = new Map<string, PartInfo[]>();
       for (const p of read) byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), p]);
@@ -96,6 +98,7 @@ export class TablePoller {
           const names = group.slice(i, i + PARTS_PER_QUERY).map((p) => chString(p.name)).join(', ');
           const stats = await this.reader.rows(`SELECT ${t.selectList} FROM ${this.from(t)} WHERE _part IN (${names})${blocks}`, (row) => {
             const [values, version, deleted, part, offset] = split(row, t);
+            returned.add(part);
             // 'u', never 'c': a version may replace one the mirror has (the sink MERGEs inserts-only batches without WHEN MATCHED)
             const op: Op = deleted === '1' ? 'd' : snapshot ? 'r' : 'u';
             return job.add(op, values, version, ((maxBlock.get(part) ?? 0n) << 32n) | BigInt(offset));
@@ -105,8 +108,9 @@ export class TablePoller {
         }
       }
       await job.flush();
-      const active = new Set((await this.reader.parts(t.database, t.table)).map((p) => p.name));
-      taken = advanceTaken(taken, read, active, Date.now(), settleMs);
+      const done = new Set((await this.reader.parts(t.database, t.table)).map((p) => p.name));
+      for (const name of returned) done.add(name);
+      taken = advanceTaken(taken, read, done, Date.now(), settleMs);
     } else {
       taken = advanceTaken(taken, [], new Set(), Date.now(), settleMs);
     }
