@@ -19,7 +19,7 @@ import { sqlIdent } from '../sink/src/sql/literals.ts';
 import { Connector } from '../connector/src/connector.ts';
 import { parseConnectorConfig } from '../connector/src/config.ts';
 import { Sink } from '../sink/src/sink.ts';
-import { parseSinkConfig, sinkConfigSchema } from '../sink/src/config.ts';
+import { DEFAULT_TABLE_PROPERTIES, parseSinkConfig, sinkConfigSchema } from '../sink/src/config.ts';
 
 const env = stack();
 const RUN = `bench_${Date.now().toString(36)}`;
@@ -54,14 +54,14 @@ async function mergeThroughput(): Promise<string[]> {
   try {
     // warm-up: the engine's first MERGEs after a start include JIT and catalog loading
     const warm: TablePlanInput = { target: `${RUN}.warm`, tombstones: `${RUN}.warm_t`, staged: `${RUN}.warm_s`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
-    await wh.query(createTable({ ...warm, clusterBy: [] }, columns));
-    await wh.query(createTombstones({ ...warm, clusterBy: [] }, columns));
+    await wh.query(createTable({ ...warm, clusterBy: [], properties: DEFAULT_TABLE_PROPERTIES }, columns));
+    await wh.query(createTombstones({ ...warm, clusterBy: [], properties: DEFAULT_TABLE_PROPERTIES }, columns));
     for (let pass = 1; pass <= 3; pass++) for (const sql of planMerges(warm, rows(1000, pass, false))) await wh.query(sql);
     for (const n of SIZES) {
       const target = `${RUN}.${sqlIdent(`m${n}`)}`;
       const plan: TablePlanInput = { target, tombstones: `${RUN}.${sqlIdent(`m${n}_t`)}`, staged: `${RUN}.${sqlIdent(`m${n}_s`)}`, columns, deleteMode: 'hard', maxStatementBytes, maxStatementRows };
-      await wh.query(createTable({ ...plan, clusterBy: [] }, columns));
-      await wh.query(createTombstones({ ...plan, clusterBy: [] }, columns));
+      await wh.query(createTable({ ...plan, clusterBy: [], properties: DEFAULT_TABLE_PROPERTIES }, columns));
+      await wh.query(createTombstones({ ...plan, clusterBy: [], properties: DEFAULT_TABLE_PROPERTIES }, columns));
       const cells: string[] = [];
       // keys 0..n-1 arrive as inserts (insert-only MERGE), keys n..2n-1 as updates of keys not there yet (full
       // MERGE inserting them), then keys 0..n-1 are updated twice

@@ -9,12 +9,13 @@ import { connectWarehouse } from '../../sink/src/warehouse/databricks-client.ts'
 import { planMerges, planTombstones, type TablePlanInput } from '../../sink/src/plan/merge-plan.ts';
 import { createTable, createTombstones } from '../../sink/src/plan/ddl.ts';
 import { deltaType } from '../../sink/src/delta/column-types.ts';
+import { DEFAULT_TABLE_PROPERTIES } from '../../sink/src/config.ts';
 import type { FoldedRow } from '../../sink/src/fold/fold-batch.ts';
 
 const [port, path, token, caFile] = process.argv.slice(2);
 const wh = await connectWarehouse({ host: '127.0.0.1', port: Number(port), path: path!, auth: { token: token! }, caCert: readFileSync(caFile!) });
 const schema = `tracelake_warmup_${process.pid}`;
-const layout = { target: `${schema}.spans`, tombstones: `${schema}.spans__tombstones`, staged: `${schema}.spans__staged`, clusterBy: [] };
+const layout = { target: `${schema}.spans`, tombstones: `${schema}.spans__tombstones`, staged: `${schema}.spans__staged`, clusterBy: [], properties: DEFAULT_TABLE_PROPERTIES };
 const plan: TablePlanInput = {
   target: layout.target, tombstones: layout.tombstones, staged: layout.staged, deleteMode: 'hard', maxStatementBytes: 4 << 20, maxStatementRows: 20_000,
   columns: [

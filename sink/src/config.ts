@@ -4,10 +4,22 @@ import { parseConfig } from '../../runtime/config/parse.ts';
 import { httpSchema, lifecycleSchema, registryFields } from '../../runtime/config/common.ts';
 import { kafkaConnectionFields } from '../../runtime/kafka.ts';
 
+/** Delta table properties (TBLPROPERTIES) of the tables the sink creates; config, never row data */
+const tableProperties = z.record(z.string(), z.string().regex(/^[^'\\$]*$/, 'a property value without quotes, backslashes or $'))
+  .superRefine((props, ctx) => {
+    for (const name of Object.keys(props)) {
+      if (!/^[A-Za-z][A-Za-z0-9_.]*$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], input: name, message: 'a property name: letters, digits, _ and .' });
+    }
+  });
+
+/** deletion vectors, as Databricks enables them on new tables (see tableProperties below) */
+export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = { 'delta.enableDeletionVectors': 'true' };
+
 const tableSettings = z.strictObject({
   deleteMode: z.enum(['hard', 'soft']).optional().describe('overrides sink.deleteMode for this table'),
   clusterBy: z.array(z.string()).default([]).describe('liquid clustering columns, e.g. [start_time, project_id]'),
   name: z.string().optional().describe('Delta table name (default: the source table name with tablePrefix)'),
+  tableProperties: tableProperties.optional().describe('Delta table properties for this table, over sink.tableProperties'),
 });
 
 export const sinkConfigSchema = z.strictObject({
@@ -48,6 +60,8 @@ export const sinkConfigSchema = z.strictObject({
   platform: z.enum(['phoenix', 'langfuse', 'langfuse-export', 'langsmith-export', 'custom']).default('custom')
     .describe('phoenix / langfuse / langfuse-export / langsmith-export: create the llm_spans, llm_spans_lean and llm_daily views over that platform\'s tables (the export ones: over the tables of exported files)'),
   deleteMode: z.enum(['hard', 'soft']).default('hard').describe('hard: delete the row; soft: keep it with _deleted = true'),
+  tableProperties: tableProperties.default({ ...DEFAULT_TABLE_PROPERTIES })
+    .describe('Delta table properties (TBLPROPERTIES) of the tables the sink creates (tables that exist keep theirs). Deletion vectors by default, as Databricks enables them on new tables: a MERGE that updates a few rows of a file marks them deleted instead of rewriting the file; {} for readers without deletion-vector support'),
   tables: z.record(z.string(), tableSettings).default({}).describe('per source table (schema.table) settings'),
   errors: z.strictObject({
     tolerance: z.enum(['none', 'all']).default('none').describe('none: stop on a poison record; all: send it to the dead-letter topic and go on'),

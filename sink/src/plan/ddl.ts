@@ -10,17 +10,25 @@ export interface TableLayout {
   staged: string;
   /** columns to cluster by (liquid clustering), e.g. time and project */
   clusterBy: string[];
+  /** Delta table properties of the target and tombstone tables (the stage of large rows is scratch) */
+  properties: Record<string, string>;
+}
+
+/** ` TBLPROPERTIES (…)`, or nothing; names and values are validated config (sink/src/config.ts), never row data */
+export function tblProperties(layout: Pick<TableLayout, 'properties'>): string {
+  const props = Object.entries(layout.properties);
+  return props.length > 0 ? ` TBLPROPERTIES (${props.map(([k, v]) => `'${k}' = '${v}'`).join(', ')})` : '';
 }
 
 export function createTable(layout: TableLayout, columns: PlanColumn[]): string {
   const defs = columns.map((c) => `${sqlIdent(c.name)} ${c.type.sql}`).concat(META_COLUMNS.map(([n, t]) => `${n} ${t}`));
   const cluster = layout.clusterBy.length > 0 ? ` CLUSTER BY (${layout.clusterBy.map(sqlIdent).join(', ')})` : '';
-  return `CREATE TABLE IF NOT EXISTS ${layout.target} (${defs.join(', ')}) USING DELTA${cluster}`;
+  return `CREATE TABLE IF NOT EXISTS ${layout.target} (${defs.join(', ')}) USING DELTA${cluster}${tblProperties(layout)}`;
 }
 
 export function createTombstones(layout: TableLayout, columns: PlanColumn[]): string {
   const keys = columns.filter((c) => c.isKey).map((c) => `${sqlIdent(c.name)} ${c.type.sql}`);
-  return `CREATE TABLE IF NOT EXISTS ${layout.tombstones} (${keys.join(', ')}, _commit_lsn BIGINT, _tx_seq BIGINT) USING DELTA`;
+  return `CREATE TABLE IF NOT EXISTS ${layout.tombstones} (${keys.join(', ')}, _commit_lsn BIGINT, _tx_seq BIGINT) USING DELTA${tblProperties(layout)}`;
 }
 
 export function addColumns(layout: TableLayout, columns: PlanColumn[]): string {

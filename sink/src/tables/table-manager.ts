@@ -86,6 +86,7 @@ export class TableManager {
         tombstones: `${this.qualifiedSchema()}.${sqlIdent(`${name}__tombstones`)}`,
         staged: `${this.qualifiedSchema()}.${sqlIdent(`${name}__staged`)}`,
         clusterBy: settings?.clusterBy ?? [],
+        properties: { ...this.cfg.tableProperties, ...settings?.tableProperties },
       };
       const owner = this.owners.get(layout.target);
       if (owner && owner !== source) {

@@ -44,7 +44,7 @@ async function run(mode: DeleteMode) {
     target: `smoke.${sqlIdent(name)}`, tombstones: `smoke.${sqlIdent(name + '__tombstones')}`, staged: `smoke.${sqlIdent(name + '__staged')}`,
     columns, deleteMode: mode, maxStatementBytes: 6000, maxStatementRows: 2,
   };
-  const layout = { ...plan, clusterBy: [] };
+  const layout = { ...plan, clusterBy: [], properties: {} };
   await wh.query('CREATE SCHEMA IF NOT EXISTS smoke');
   await wh.query(createTable(layout, columns));
   if (mode === 'hard') await wh.query(createTombstones(layout, columns));
@@ -127,8 +127,8 @@ test('a row larger than maxStatementBytes is staged in parts and lands byte-iden
     await wh.close();
   });
   await wh.query('CREATE SCHEMA IF NOT EXISTS smoke');
-  await wh.query(createTable({ ...plan, clusterBy: [] }, columns));
-  await wh.query(createTombstones({ ...plan, clusterBy: [] }, columns));
+  await wh.query(createTable({ ...plan, clusterBy: [], properties: {} }, columns));
+  await wh.query(createTombstones({ ...plan, clusterBy: [], properties: {} }, columns));
   // text the engine treats specially, multi-byte characters and backslashes wherever the parts are cut
   const unit = "${x} \\ \\u0041 'q' \"d\" ☃ 😀 \u200f عربى \u0001 {\"k\":\"v\\\"\"} ";
   const large = unit.repeat(Math.ceil(24_000 / unit.length));

@@ -37,6 +37,8 @@ const cases: Array<[string, 'connector' | 'sink', (c: Record<string, any>) => vo
   ['sink: warehouse path without slash', 'sink', (c) => (c.warehouse.path = 'sql/1.0/warehouses/abc'), [/warehouse\.path: .*\(found: "sql\/1\.0\/warehouses\/abc"\)/]],
   ['sink: token empty, value not shown', 'sink', (c) => (c.warehouse.token = ''), [/warehouse\.token: .*\(found: \[redacted\]\)/]],
   ['sink: DLQ tolerance without topic', 'sink', (c) => (c.errors = { tolerance: 'all' }), [/errors\.deadLetterTopic: required when errors\.tolerance is all/]],
+  ['sink: a table property value that could end its literal', 'sink', (c) => (c.tableProperties = { 'delta.appendOnly': "true', 'x" }), [/tableProperties\.delta\.appendOnly: a property value without quotes, backslashes or \$/]],
+  ['sink: a table property name that is not one', 'sink', (c) => (c.tables = { 'public.spans': { tableProperties: { 'a b': 'x' } } }), [/tables\.public\.spans\.tableProperties\.a b: a property name/]],
   ['sink: bad delete mode', 'sink', (c) => (c.deleteMode = 'purge'), [/deleteMode: .*\(found: "purge"\) → use one of "hard", "soft"/]],
   ['sink: per-table typo', 'sink', (c) => (c.tables = { 'public.spans': { clusterby: ['start_time'] } }), [/tables\.public\.spans: unknown key "clusterby" \(did you mean "clusterBy"\?\)/]],
   ['the same table listed twice', 'connector', (c) => (c.source.tables = ['public.spans', 'public.spans']), [/source\.tables\.1: public\.spans is listed twice/]],
