@@ -54,7 +54,7 @@ export const sinkConfigSchema = z.strictObject({
     maxRows: z.number().int().positive().default(20_000).describe('events collected (all tables together) at which batches are merged at once and the consumer waits; also the most events merging at once'),
     maxBytes: z.number().int().positive().default(16 * 1024 * 1024).describe('… or this many bytes collected (at most about twice that is in memory: what merges and what is collected)'),
     maxWaitMs: z.number().int().positive().default(2_000).describe('a table\'s batch is merged at most this long after its first event, or as soon as that table\'s previous batch is in (each table merges in its own lane)'),
-    maxStatementBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('larger batches are split into several MERGE statements (keep under the warehouse\'s statement size limit)'),
+    maxStatementBytes: z.number().int().positive().max(16 * 1024 * 1024).default(15 * 1024 * 1024).describe('larger batches are split into several MERGE statements, each at most this long (Databricks takes at most 16 MiB of statement text; every MERGE costs the warehouse a fixed time, so fewer larger ones keep up with more rows/s)'),
     maxStatementRows: z.number().int().positive().default(20_000).describe('rows per MERGE statement'),
   }).prefault({}).describe('micro-batches, one lane per table: closed by time, or by rows or bytes collected in all, whichever first'),
   platform: z.enum(['phoenix', 'langfuse', 'langfuse-export', 'langsmith-export', 'custom']).default('custom')

@@ -1,7 +1,7 @@
 // A row too large for one statement: its text is staged in parts, then merged from the stage. Pure.
 //
 // Databricks limits a statement's text to 16 MiB ("The maximum query text size is 16 MiB", Statement
-// Execution API reference), and the sink keeps its statements under maxStatementBytes (4 MiB) besides; a
+// Execution API reference), and the sink keeps its statements under maxStatementBytes (15 MiB by default); a
 // Phoenix span with an image data URL is 17 MB and more. Such a row's text (the same JSON a normal MERGE
 // carries inline, already safe inside r'…') is cut into parts of at most maxStatementBytes, each INSERTed as
 // one row of the table's stage table `<table>__staged`; then one MERGE reads the document back as the parts
