@@ -33,6 +33,13 @@ import type { TableStatus, Worker } from '../../runtime/supervisor.ts';
 import type { SinkMetrics } from './metrics.ts';
 import { bounded } from '../../runtime/bounded.ts';
 
+/**
+ * Record bytes a lane merges at once, per byte of maxStatementBytes: a row's JSON in the statement is about its
+ * Avro size for text, ~10% more for JSON inside strings (escaped quotes), so a lane's batch of this size
+ * usually fits one statement.
+ */
+const STATEMENT_BYTES_PER_RECORD_BYTE = 0.85;
+
 export type SinkStatus = 'STARTING' | 'RUNNING' | 'RETRYING' | 'STOPPED' | 'FAILED';
 
 export interface SinkStats {
@@ -83,9 +90,9 @@ export class Sink implements Worker {
       paused: () => this.paused,
     });
     this.retry = new WarehouseRetry({ log, metrics, stopping: () => this.stopping });
-    const { maxRows, maxBytes, maxWaitMs } = cfg.batching;
+    const { maxRows, maxBytes, maxWaitMs, maxStatementBytes } = cfg.batching;
     this.batches = new BatchScheduler({
-      maxRows, maxBytes, maxWaitMs,
+      maxRows, maxBytes, maxWaitMs, laneBytes: Math.floor(maxStatementBytes * STATEMENT_BYTES_PER_RECORD_BYTE),
       apply: (topic, batch) => this.mergeAndCommit(topic, batch),
       onError: (err) => this.fail(err),
     });

@@ -9,6 +9,10 @@
 // a quiet table's change is not held for maxWaitMs, and the statements per table stay within one per
 // maxWaitMs). Everything collected reaching maxRows / maxBytes makes every batch due at once.
 //
+// A lane takes at most laneBytes of its batch per MERGE, the oldest records (one statement's worth: a batch a
+// little over a statement would otherwise cost a second, nearly empty MERGE, and every MERGE costs the
+// warehouse a fixed time); the rest stays collected and is due as usual.
+//
 // Memory is bounded as with one batch merging and one collecting: lanes start only while what they merge
 // together stays within maxRows and maxBytes (or none is busy), and the consumer waits while what is
 // collected is at the bound.
@@ -22,6 +26,8 @@ export interface SchedulerOptions {
   maxRows: number;
   maxBytes: number;
   maxWaitMs: number;
+  /** the most record bytes a lane merges at once (its oldest records; the rest waits for the next MERGE) */
+  laneBytes?: number;
   /** merges a topic's batch and commits its offsets; a failure ends the scheduler's work (see onError) */
   apply: (topic: string, batch: BatchBuffer) => Promise<void>;
   onError: (err: Error) => void;
@@ -151,20 +157,26 @@ export class BatchScheduler {
     // oldest batches first
     const candidates = [...this.pending].filter(([topic, b]) => !this.merging.has(topic) && ready(b, topic))
       .sort(([, a], [, b]) => (a.firstAt ?? 0) - (b.firstAt ?? 0));
-    for (const [topic, batch] of candidates) {
+    for (const [topic, collected] of candidates) {
+      const head = this.opts.laneBytes ? collected.takeHead(this.opts.laneBytes) : null;
+      const batch = head ?? collected;
       let rows = batch.rows;
       let bytes = batch.bytes;
       for (const m of this.merging.values()) {
         rows += m.rows;
         bytes += m.bytes;
       }
-      if (this.merging.size > 0 && (rows > this.opts.maxRows || bytes > this.opts.maxBytes)) break;
-      this.pending.delete(topic);
+      if (this.merging.size > 0 && (rows > this.opts.maxRows || bytes > this.opts.maxBytes)) {
+        if (head) collected.putBackHead(head);
+        break;
+      }
       this.pendingRows -= batch.rows;
       this.pendingBytes -= batch.bytes;
       clearTimeout(this.timers.get(topic));
       this.timers.delete(topic);
       this.lastStart.set(topic, Date.now());
+      if (head) this.armTimer(topic, collected); // the rest is due after this MERGE, as a batch collected meanwhile
+      else this.pending.delete(topic);
       const done = this.opts.apply(topic, batch)
         .catch((err: unknown) => this.opts.onError(err as Error))
         .finally(() => {

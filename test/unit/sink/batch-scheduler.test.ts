@@ -14,12 +14,12 @@ interface Applied {
 }
 
 /** A scheduler whose merges are held until the test finishes them. */
-function harness(opts: { maxRows?: number; maxWaitMs?: number; maxBytes?: number } = {}) {
+function harness(opts: { maxRows?: number; maxWaitMs?: number; maxBytes?: number; laneBytes?: number } = {}) {
   const applied: Applied[] = [];
   const errors: Error[] = [];
   let notify: (() => void) | undefined;
   const s = new BatchScheduler({
-    maxRows: opts.maxRows ?? 100, maxBytes: opts.maxBytes ?? 1 << 30, maxWaitMs: opts.maxWaitMs ?? 20,
+    maxRows: opts.maxRows ?? 100, maxBytes: opts.maxBytes ?? 1 << 30, maxWaitMs: opts.maxWaitMs ?? 20, laneBytes: opts.laneBytes,
     apply: (topic, batch: BatchBuffer) => new Promise<void>((resolve, reject) => {
       applied.push({ topic, offsets: batch.commits().map((c) => c.offset), epoch: batch.epoch, finish: resolve, fail: reject });
       notify?.();
@@ -168,5 +168,24 @@ test('a record of maxBytes or more waits until everything before it is merged an
   await started(3);
   applied[2]!.finish();
   await s.drain();
+  s.stop();
+});
+
+test('a lane merges at most laneBytes of its batch, the oldest records first; the rest follows in the next MERGE', async () => {
+  const { s, applied, add, started } = harness({ laneBytes: 25 });
+  for (let i = 0; i < 5; i++) add('a', i); // 10 bytes each
+  await started(1);
+  assert.deepEqual(applied[0]!.offsets, ['2'], 'the two oldest records (20 bytes; a third would pass 25)');
+  assert.equal(s.collectedRows, 3, 'the rest stays collected');
+  add('a', 5);
+  applied[0]!.finish();
+  await started(2);
+  assert.deepEqual(applied[1]!.offsets, ['4']);
+  applied[1]!.finish();
+  await started(3);
+  assert.deepEqual(applied[2]!.offsets, ['6'], 'then the last two, offsets in order');
+  applied[2]!.finish();
+  await s.drain();
+  assert.equal(s.collectedRows, 0);
   s.stop();
 });
