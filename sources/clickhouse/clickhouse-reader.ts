@@ -84,24 +84,27 @@ export class ClickHouseReader {
 
   /** The table's active parts. */
   async parts(database: string, table: string): Promise<PartInfo[]> {
-    return (await this.partsAndMetadata(database, table)).parts;
+    return (await this.partsAndColumnsKey(database, table)).parts;
   }
 
   /**
-   * The table's active parts, and when its metadata (its columns) last changed — in one round trip: a poll
-   * learns whether to look at the columns again without asking (null when the table has no parts).
+   * The table's active parts, and a fingerprint of its columns (names and types in order) — in one round trip: a
+   * poll learns whether to look at the columns again without asking (null when the table has no parts).
+   * system.tables' metadata_modification_time would not do: it counts whole seconds, and a column added in the
+   * same second as the table was created or last changed went unnoticed (its rows were read without it).
    */
-  async partsAndMetadata(database: string, table: string): Promise<{ parts: PartInfo[]; metadataTime: string | null }> {
+  async partsAndColumnsKey(database: string, table: string): Promise<{ parts: PartInfo[]; columnsKey: string | null }> {
     const [db, tb] = [chString(database), chString(table)];
     const rows = await this.all(
       `SELECT partition_id, name, toString(min_block_number), toString(max_block_number), toString(rows),
-              (SELECT toString(metadata_modification_time) FROM system.tables WHERE database = ${db} AND name = ${tb})
+              (SELECT toString(cityHash64(arrayStringConcat(groupArray(concat(name, ' ', type)), ',')))
+                 FROM (SELECT name, type FROM system.columns WHERE database = ${db} AND table = ${tb} ORDER BY position))
          FROM system.parts WHERE database = ${db} AND table = ${tb} AND active`);
     return {
       parts: rows.map(([partition, name, min, max, count]) => ({
         partition: partition!, name: name!, minBlock: BigInt(min!), maxBlock: BigInt(max!), rows: Number(count),
       })),
-      metadataTime: rows[0]?.[5] ?? null,
+      columnsKey: rows[0]?.[5] ?? null,
     };
   }
 

@@ -91,7 +91,7 @@ export class ClickHouseSource implements ChangeSource {
       captured.map((t) => ({ schema: buildClickHouseTable(t.source), description: t.source })),
       session.deadLetterTables.length > 0 ? [session.deadLetterTopic] : [],
     );
-    this.targets = captured.map((t, i) => ({ ...t, ref: declared[i]!.ref, metadataTime: null }));
+    this.targets = captured.map((t, i) => ({ ...t, ref: declared[i]!.ref, columnsKey: null }));
     const emitter = session.emitter;
     emitter.reset();
     const poller = new TablePoller(reader, (job, rows, bytes) => emitter.submit({ payload: job }, rows, bytes), this.log, server.timezone);
@@ -179,16 +179,16 @@ export class ClickHouseSource implements ChangeSource {
    * Schema evolution: a column added (or dropped, or retyped) since the last poll makes a new table schema,
    * registered (a new schema version, BACKWARD compatible: every field is optional) before rows are read with it.
    */
-  private async evolve(reader: ClickHouseReader, t: PollTarget, metadataTime: string | null): Promise<PollTarget> {
-    if (metadataTime === null || metadataTime === t.metadataTime) return t;
+  private async evolve(reader: ClickHouseReader, t: PollTarget, columnsKey: string | null): Promise<PollTarget> {
+    if (columnsKey === null || columnsKey === t.columnsKey) return t;
     const columns = await reader.columns(t.database, t.table);
-    if (JSON.stringify(columns) === JSON.stringify(t.columns)) return { ...t, metadataTime };
+    if (JSON.stringify(columns) === JSON.stringify(t.columns)) return { ...t, columnsKey };
     const rebuilt = this.build(t.table, columns, t.identity);
     const registered = await this.session!.emitter.tables.register({ schema: buildClickHouseTable(rebuilt.source), description: rebuilt.source });
     const names = (cs: Array<{ name: string }>) => new Set(cs.map((c) => c.name));
     this.log.info({ table: `${t.database}.${t.table}`, added: columns.filter((c) => !names(t.columns).has(c.name)).map((c) => c.name),
       removed: t.columns.filter((c) => !names(columns).has(c.name)).map((c) => c.name) }, 'the table\'s columns changed: captured with a new schema version');
-    return { ...rebuilt, ref: registered.ref, metadataTime };
+    return { ...rebuilt, ref: registered.ref, columnsKey };
   }
 
   requestSnapshot(table: string): SnapshotProgress {

@@ -37,8 +37,8 @@ export interface PollResult {
 export interface PollTarget extends CapturedTable {
   /** the encoder's ref of the registered table */
   ref: number;
-  /** the table's metadata_modification_time when its columns were last compared (null: not yet) */
-  metadataTime: string | null;
+  /** the fingerprint of the table's columns when they were last compared (null: not yet) */
+  columnsKey: string | null;
 }
 
 /** Rows per encoder job, and bytes (of text) after which a job is handed over early. */
@@ -72,15 +72,15 @@ export class TablePoller {
 
   /**
    * One poll; `snapshot`: the first one of a new capture (rows are snapshot reads, mutations so far are in them).
-   * `current` gives the table as it is now when its metadata changed (a column added: a new schema version,
+   * `current` gives the table as it is now when its columns changed (a column added: a new schema version,
    * registered before rows are read with it).
    */
   async poll(target: PollTarget, state: TableState, settleMs: number, snapshot: boolean,
-    current: (t: PollTarget, metadataTime: string | null) => Promise<PollTarget>): Promise<PollResult & { target: PollTarget }> {
+    current: (t: PollTarget, columnsKey: string | null) => Promise<PollTarget>): Promise<PollResult & { target: PollTarget }> {
     const out: PollResult = { state, rowsRead: 0, tableRows: 0, events: 0, maskedDeletes: 0, untraceable: 0, newestUs: null };
     const finished = await this.reader.mutations(target.database, target.table);
-    const { parts, metadataTime } = await this.reader.partsAndMetadata(target.database, target.table);
-    const t = await current(target, metadataTime);
+    const { parts, columnsKey } = await this.reader.partsAndColumnsKey(target.database, target.table);
+    const t = await current(target, columnsKey);
     out.tableRows = parts.reduce((n, p) => n + p.rows, 0);
     const { read } = planPoll(parts, state.taken);
     let taken = state.taken;

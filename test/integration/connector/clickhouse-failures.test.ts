@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { Connector } from '../../../connector/src/connector.ts';
 import { parseConnectorConfig, type ConnectorConfigInput } from '../../../connector/src/config.ts';
 import { testLog } from '../../support/connector.ts';
-import { clickhouseStack } from '../../support/clickhouse.ts';
 import { langfusePipeline } from '../../support/langfuse-pipeline.ts';
 import { span } from '../../support/langfuse-rows.ts';
 import { until } from '../../support/wait.ts';
+import { clickhouseFixture, clickhouseStack } from '../../support/clickhouse.ts';
+import { ClickHouseReader } from '../../../sources/clickhouse/clickhouse-reader.ts';
 
 /** Runs the connector until it fails; the error's code. */
 async function failureCode(cfg: ConnectorConfigInput): Promise<string> {
@@ -45,4 +46,21 @@ test('over TLS, a column added to events_full while capturing flows into Delta a
     return rows.length === 2 && rows[0]!.team === 'search ${x} 😀';
   }, 90_000, 1000).catch(() => undefined);
   assert.deepEqual(rows, [{ span_id: 'after', team: 'search ${x} 😀' }, { span_id: 'before', team: null }]);
+});
+
+test('a column added within the second of the table\'s last change is noticed by the next poll (system.tables counts whole seconds)', async (t) => {
+  const fx = await clickhouseFixture('chcols', 'none');
+  t.after(() => fx.cleanup());
+  const src = fx.source();
+  const reader = new ClickHouseReader({ url: src.url!, username: src.username!, password: src.password!, requestTimeoutMs: 30_000 });
+  t.after(() => reader.close());
+  await fx.exec(`CREATE TABLE ${fx.database}.t (id String, v String) ENGINE = MergeTree ORDER BY id`);
+  await fx.insert('t', [{ id: 'a', v: 'x' }]);
+  const before = await reader.partsAndColumnsKey(fx.database, 't');
+  await fx.exec(`ALTER TABLE ${fx.database}.t ADD COLUMN team String DEFAULT ''`);
+  const after = await reader.partsAndColumnsKey(fx.database, 't');
+  assert.ok(before.columnsKey, 'a key while the table has parts');
+  assert.notEqual(after.columnsKey, before.columnsKey, 'the key changed');
+  await fx.exec(`ALTER TABLE ${fx.database}.t MODIFY COLUMN team Nullable(String)`);
+  assert.notEqual((await reader.partsAndColumnsKey(fx.database, 't')).columnsKey, after.columnsKey, 'a retyped column changes it too');
 });

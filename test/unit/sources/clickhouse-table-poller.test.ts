@@ -29,7 +29,7 @@ class FakeTable {
     return {
       mutations: async () => [],
       parts: list,
-      partsAndMetadata: async () => ({ parts: await list(), metadataTime: null }),
+      partsAndColumnsKey: async () => ({ parts: await list(), columnsKey: null }),
       rows: async (query: string, onRow: (row: Array<string | null>) => unknown) => {
         const names = [...query.matchAll(/'([^']+)'/g)].map((m) => m[1]);
         let n = 0;
@@ -45,7 +45,7 @@ class FakeTable {
 
 const columns = [{ name: 'id', type: 'String' }, { name: 'v', type: 'UInt64' }];
 const identity = tableIdentity('db.t', 'ReplacingMergeTree', 'ReplacingMergeTree(v) ORDER BY id', 'id');
-const target: PollTarget = { ...capturedTable('db', 't', columns, identity, defaultMappingOptions), ref: 1, metadataTime: null };
+const target: PollTarget = { ...capturedTable('db', 't', columns, identity, defaultMappingOptions), ref: 1, columnsKey: null };
 
 async function poll(table: FakeTable, state: TableState): Promise<{ state: TableState; ids: string[] }> {
   const ids: string[] = [];
