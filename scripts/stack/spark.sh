@@ -51,9 +51,11 @@ up() {
   local spark_home
   spark_home="$("$VENV/bin/python" -c 'import pyspark,os;print(os.path.dirname(pyspark.__file__))')"
   mkdir -p "$W/tmp"
-  # The Thrift server keeps the text of its last 200 statements (and Spark its last 1000 executions) for a UI
-  # that is off here; with multi-MB MERGE statements that filled the 3 GB heap (2.3 GB of byte arrays, minutes
-  # of full GCs), so both are kept short.
+  # The Thrift server keeps the text of its last 200 statements, Spark its last 1000 executions and the
+  # description of its last 1000 jobs and stages — the statement's text again, and Delta's MERGE makes a new
+  # copy of it per phase (statement + " - MERGE operation - …") — for a UI that is off here. With multi-MB
+  # MERGE statements that filled the 3 GB heap (2.3 GB of byte arrays, minutes of full GCs; later an
+  # OutOfMemoryError building such a description for a 15 MiB statement), so all of them are kept short.
   # JAVA_HOME pins Spark to a Java it supports (Spark 4 runs on 17 and 21) even when a newer JDK is first on PATH.
   local jh; jh="$(dirname "$(dirname "$(readlink -f "$(java_spark)")")")"
   start_bg $NAME "$LOG" env JAVA_HOME="$jh" SPARK_HOME="$spark_home" PYSPARK_PYTHON="$VENV/bin/python" \
@@ -65,8 +67,8 @@ up() {
     --conf spark.sql.warehouse.dir="$W/warehouse" \
     --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$W/derby -Djava.io.tmpdir=$W/tmp -Dlog4j2.configurationFile=$TL_ROOT/scripts/stack/spark/log4j2.properties" \
     --conf spark.sql.shuffle.partitions=2 --conf spark.ui.enabled=false \
-    --conf spark.sql.thriftserver.ui.retainedStatements=20 --conf spark.sql.thriftserver.ui.retainedSessions=20 \
-    --conf spark.sql.ui.retainedExecutions=50 \
+    --conf spark.sql.thriftserver.ui.retainedStatements=5 --conf spark.sql.thriftserver.ui.retainedSessions=20 \
+    --conf spark.sql.ui.retainedExecutions=10 --conf spark.ui.retainedJobs=20 --conf spark.ui.retainedStages=20 \
     --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \
     --conf spark.sql.ansi.enabled=true --conf spark.sql.session.timeZone=UTC --conf spark.databricks.delta.snapshotPartitions=2 \
     --hiveconf "javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$W/metastore_db;create=true" \
