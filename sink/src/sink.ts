@@ -38,7 +38,7 @@ import { bounded } from '../../runtime/bounded.ts';
  * Avro size for text, ~10% more for JSON inside strings (escaped quotes), so a lane's batch of this size
  * usually fits one statement.
  */
-const STATEMENT_BYTES_PER_RECORD_BYTE = 0.85;
+const RECORD_BYTES_PER_STATEMENT_BYTE = 0.85;
 
 export type SinkStatus = 'STARTING' | 'RUNNING' | 'RETRYING' | 'STOPPED' | 'FAILED';
 
@@ -92,7 +92,7 @@ export class Sink implements Worker {
     this.retry = new WarehouseRetry({ log, metrics, stopping: () => this.stopping });
     const { maxRows, maxBytes, maxWaitMs, maxStatementBytes } = cfg.batching;
     this.batches = new BatchScheduler({
-      maxRows, maxBytes, maxWaitMs, laneBytes: Math.floor(maxStatementBytes * STATEMENT_BYTES_PER_RECORD_BYTE),
+      maxRows, maxBytes, maxWaitMs, laneBytes: Math.floor(maxStatementBytes * RECORD_BYTES_PER_STATEMENT_BYTE),
       apply: (topic, batch) => this.mergeAndCommit(topic, batch),
       onError: (err) => this.fail(err),
     });
