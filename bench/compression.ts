@@ -1,5 +1,6 @@
-// Which Kafka record compression fits trace payloads: none, gzip and zstd (the codecs Node's own zlib
-// provides; lz4 and snappy would need a native add-on) on three realistic values — a batch of ordinary ~2 KB
+// Which Kafka record compression fits trace payloads: gzip and zstd (Node's own zlib) and the Kafka client's
+// own codecs as it runs them (@platformatic/kafka: zstd and gzip through zlib on the calling thread, lz4 and
+// snappy in WebAssembly) on three realistic values — a batch of ordinary ~2 KB
 // span rows, a 1 MB long-context prompt (English prose and code: this repository's docs and sources), and an
 // 8 MB image data URL (a photo is already compressed, so its base64 is as random as random bytes). Reports
 // ratio and compress / decompress MB/s, median of repeats; appends a row per codec to docs/benchmarks.md.
@@ -9,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { compressionsAlgorithms } from '@platformatic/kafka';
 import { ROOT, appendResults, load1, machine, median, today } from './lib/harness.ts';
 
 const REPEATS = 5;
@@ -53,6 +55,11 @@ const zstdLevel3 = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } };
 const codecs: Codec[] = [
   { name: 'gzip (level 6)', compress: (b) => promisify(zlib.gzip)(b), decompress: (b) => promisify(zlib.gunzip)(b) },
   { name: 'zstd (level 3)', compress: (b) => promisify(zlib.zstdCompress)(b, zstdLevel3), decompress: (b) => promisify(zlib.zstdDecompress)(b) },
+  ...(['zstd', 'lz4', 'snappy'] as const).map((n): Codec => ({
+    name: `${n}, the Kafka client's (sync)`,
+    compress: async (b) => Buffer.from(compressionsAlgorithms[n].compressSync(b) as Buffer),
+    decompress: async (b) => Buffer.from(compressionsAlgorithms[n].decompressSync(b) as Buffer),
+  })),
 ];
 
 
@@ -85,6 +92,6 @@ for (const [label, data] of payloads) {
 
 appendResults([
   `## Record compression codecs — ${today()} (bench/compression.ts)`, '',
-  `${machine()}, load ${load1()}; Node ${process.version}, node:zlib, median of ${REPEATS}; MB/s of uncompressed bytes, one core.`, '',
+  `${machine()}, load ${load1()}; Node ${process.version}, node:zlib and @platformatic/kafka's codecs, median of ${REPEATS}; MB/s of uncompressed bytes, one core.`, '',
   '| payload | codec | ratio | compress MB/s | decompress MB/s |', '|---|---|---|---|---|', ...lines,
 ]);

@@ -14,9 +14,14 @@ export interface StackEnv {
 
 let cached: StackEnv | undefined;
 
+/** Where the stack keeps its state (TL_HOME, default .cache): its servers' data directories are under it. */
+export function stackHome(): string {
+  return process.env.TL_HOME ?? fileURLToPath(new URL('../../.cache', import.meta.url));
+}
+
 export function stack(): StackEnv {
   if (cached) return cached;
-  const home = process.env.TL_HOME ?? fileURLToPath(new URL('../../.cache', import.meta.url));
+  const home = stackHome();
   let text: string;
   try {
     text = readFileSync(`${home}/stack.env`, 'utf8');

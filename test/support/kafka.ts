@@ -2,8 +2,9 @@
 // back with every message decoded through the registry (Confluent wire format).
 import { Admin, Consumer, MessagesStreamModes, Producer, ProduceAcks, type BaseOptions, type Message } from '@platformatic/kafka';
 import { SchemaRegistry, decodeWire } from '../../schemas/src/registry.ts';
-import { stack } from './stack.ts';
+import { stack, stackHome } from './stack.ts';
 import { sleep } from './wait.ts';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The options of a client on the local stack: the one way tests make one. */
 export function testKafka(clientId = 'tracelake-test'): BaseOptions {
@@ -126,4 +127,21 @@ function plain(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
   if (Array.isArray(v)) return v.map(plain);
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+}
+
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+/**
+ * The compression codecs of the record batches the stack's broker stored for partition 0 of `topic`, read from
+ * its log segments (a record batch's attributes say its codec): what producers really sent, whatever they claim.
+ */
+export function storedCodecs(topic: string): Set<string> {
+  const dir = `${stackHome()}/kafka/data/${topic}-0`;
+  const codecs = new Set<string>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.log'))) {
+    const log = readFileSync(`${dir}/${f}`);
+    // a batch: baseOffset int64, batchLength int32, leaderEpoch int32, magic int8, crc int32, attributes int16, …
+    for (let at = 0; at + 23 <= log.length; at += 12 + log.readInt32BE(at + 8)) codecs.add(CODECS[log.readInt16BE(at + 21) & 7] ?? 'unknown');
+  }
+  return codecs;
 }

@@ -1,7 +1,7 @@
 // The running local stack's endpoints (shared with scripts/demo.ts), and its on-demand services.
 import { execFileSync } from 'node:child_process';
 
-export { stack, uniqueName, type StackEnv } from '../../scripts/stack/stack-env.ts';
+export { stack, stackHome, uniqueName, type StackEnv } from '../../scripts/stack/stack-env.ts';
 
 
 const ROOT = new URL('../../', import.meta.url).pathname;
