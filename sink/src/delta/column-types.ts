@@ -19,13 +19,52 @@ export interface DeltaColumnType {
   project: (ref: string) => string;
   /** for a STRING cell that can be long (text, bytes): the string the cell holds, so it can travel in parts */
   text?: (v: unknown) => string;
+  /**
+   * for an orderable type with exact literals (integers, dates, timestamps): a value's order, and the SQL
+   * literal of an order (undefined when it has none, e.g. a year past 9999) — for range predicates
+   */
+  bound?: Bound;
 }
 
-function col(sql: string, cellType: string, json: (v: unknown) => string, convert?: (ref: string) => string, text?: (v: unknown) => string): DeltaColumnType {
+export interface Bound {
+  order: (v: unknown) => bigint;
+  literal: (order: bigint) => string | undefined;
+}
+
+const integerBound = (suffix: string): Bound => ({ order: (v) => BigInt(v as bigint | number), literal: (o) => `${o}${suffix}` });
+
+/** floor division, for negative microseconds and days too */
+const floorDiv = (a: bigint, b: bigint): bigint => (a % b === 0n || a >= 0n ? a / b : a / b - 1n);
+
+/** ISO text of a UTC instant in ms, or undefined outside years 0000–9999 (which a SQL literal cannot spell) */
+function isoUtc(ms: bigint): string | undefined {
+  if (ms < -62_167_219_200_000n || ms > 253_402_300_799_999n) return undefined;
+  return new Date(Number(ms)).toISOString();
+}
+
+const timestampBound: Bound = {
+  order: (v) => BigInt(v as bigint | number),
+  literal: (us) => {
+    const iso = isoUtc(floorDiv(us, 1000n));
+    const micros = String(((us % 1000n) + 1000n) % 1000n).padStart(3, '0');
+    return iso && `TIMESTAMP'${iso.slice(0, -1)}${micros}Z'`;
+  },
+};
+
+const dateBound: Bound = {
+  order: (v) => BigInt(v as bigint | number),
+  literal: (days) => {
+    const iso = isoUtc(days * 86_400_000n);
+    return iso && `DATE'${iso.slice(0, 10)}'`;
+  },
+};
+
+function col(sql: string, cellType: string, json: (v: unknown) => string, convert?: (ref: string) => string, text?: (v: unknown) => string, bound?: Bound): DeltaColumnType {
   return {
     sql, cellType, json,
     project: convert ?? ((ref) => (cellType === sql ? ref : `CAST(${ref} AS ${sql})`)),
     ...(text ? { text } : {}),
+    ...(bound ? { bound } : {}),
   };
 }
 
@@ -41,12 +80,12 @@ export function deltaType(avro: AvroSchema, where: string): DeltaColumnType {
   const o = avro as unknown as Obj;
   switch (o.logicalType) {
     case 'timestamp-micros':
-      return col('TIMESTAMP', 'BIGINT', bigintJson, (r) => `timestamp_micros(${r})`);
+      return col('TIMESTAMP', 'BIGINT', bigintJson, (r) => `timestamp_micros(${r})`, undefined, timestampBound);
     case 'date':
-      return col('DATE', 'INT', intJson, (r) => `date_from_unix_date(${r})`);
+      return col('DATE', 'INT', intJson, (r) => `date_from_unix_date(${r})`, undefined, dateBound);
     case 'time-micros':
       // Delta has no TIME type: microseconds since midnight as BIGINT
-      return col('BIGINT', 'BIGINT', bigintJson);
+      return col('BIGINT', 'BIGINT', bigintJson, undefined, undefined, integerBound('L'));
     case 'decimal': {
       const sql = `DECIMAL(${o.precision},${o.scale ?? 0})`;
       return col(sql, 'STRING', (v) => `"${decimalText(v as Buffer, o.scale ?? 0)}"`);
@@ -65,8 +104,8 @@ export function deltaType(avro: AvroSchema, where: string): DeltaColumnType {
 function primitive(t: string, where: string): DeltaColumnType {
   switch (t) {
     case 'boolean': return col('BOOLEAN', 'BOOLEAN', (v) => (v ? 'true' : 'false'));
-    case 'int': return col('INT', 'INT', intJson);
-    case 'long': return col('BIGINT', 'BIGINT', bigintJson);
+    case 'int': return col('INT', 'INT', intJson, undefined, undefined, integerBound(''));
+    case 'long': return col('BIGINT', 'BIGINT', bigintJson, undefined, undefined, integerBound('L'));
     case 'float': return col('FLOAT', 'DOUBLE', doubleJson);
     case 'double': return col('DOUBLE', 'DOUBLE', doubleJson);
     case 'string': return col('STRING', 'STRING', (v) => JSON.stringify(String(v)), undefined, (v) => String(v));

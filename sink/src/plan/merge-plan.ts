@@ -115,9 +115,44 @@ function sourceQuery(p: TablePlanInput, source: RowSource, parted: PartedColumns
   return `SELECT s0.* FROM (${values}) s0 LEFT ANTI JOIN ${p.tombstones} d ON ${on} AND s0._op = 'upsert' AND NOT ${newer('s0', 'd')}`;
 }
 
+/** Room kept in a statement for a key-range predicate (keyRanges) besides its column's name: two literals and the words. */
+const RANGE_BYTES = 110;
+
+/**
+ * Range predicates on the target's orderable key columns (integers, dates, timestamps) spanning `rows`' keys:
+ * every target row a source row can match lies within them, so the MERGE is unchanged, and Delta skips the
+ * files whose statistics lie outside — a MERGE of new spans (ids or times past everything stored) reads none of
+ * the old files. Literals only (Delta skips by literal bounds); a column where a row's key is null gets no range
+ * (`<=>` matches a null key, a range does not).
+ */
+export function keyRanges(p: Pick<TablePlanInput, 'columns'>, rows: FoldedRow[]): string[] {
+  if (rows.length === 0) return [];
+  const out: string[] = [];
+  for (const c of p.columns) {
+    const bound = c.isKey ? c.type.bound : undefined;
+    if (!bound) continue;
+    let lo: bigint | undefined;
+    let hi: bigint | undefined;
+    for (const r of rows) {
+      const v = r.values[c.field];
+      if (v === null || v === undefined) {
+        lo = undefined;
+        break;
+      }
+      const o = bound.order(v);
+      if (lo === undefined || o < lo) lo = o;
+      if (hi === undefined || o > hi) hi = o;
+    }
+    if (lo === undefined || hi === undefined) continue;
+    const [from, to] = [bound.literal(lo), bound.literal(hi)];
+    if (from && to) out.push(`t.${q(c.name)} BETWEEN ${from} AND ${to}`);
+  }
+  return out;
+}
+
 export function mergeStatement(p: TablePlanInput, rows: FoldedRow[], source: RowSource, parted: PartedColumns = NONE): string {
   const keys = p.columns.filter((c) => c.isKey);
-  const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).join(' AND ');
+  const on = keys.map((k) => `t.${q(k.name)} <=> s.${q(k.name)}`).concat(keyRanges(p, rows)).join(' AND ');
   const mayBeUnchanged = new Set(rows.flatMap((r) => [...r.unchanged]));
   const set = p.columns.filter((c) => !c.isKey).map((c) =>
     mayBeUnchanged.has(c.field)
@@ -170,7 +205,8 @@ export function insertOnly(p: Pick<TablePlanInput, 'deleteMode'>, rows: FoldedRo
  */
 export function* planMerges(p: TablePlanInput, rows: FoldedRow[]): Generator<string, void, undefined> {
   if (rows.length === 0) return;
-  const overhead = Buffer.byteLength(mergeStatement(p, [], { rows: ['{}'] }));
+  const overhead = Buffer.byteLength(mergeStatement(p, [], { rows: ['{}'] }))
+    + p.columns.filter((c) => c.isKey && c.type.bound).reduce((n, c) => n + RANGE_BYTES + Buffer.byteLength(q(c.name)), 0);
   let chunk: FoldedRow[] = [];
   let chunkValues: string[] = [];
   let size = overhead;

@@ -146,3 +146,24 @@ test('literalParts joins texts and cuts them like one text', () => {
   assert.equal(parts.join(''), whole);
   assert.deepEqual(parts, [...literalParts([whole], 64)]);
 });
+
+test('a MERGE bounds the target by the range of its rows\' orderable keys, in literals; no range over a null key', async () => {
+  const { keyRanges, mergeStatement } = await import('../../../sink/src/plan/merge-plan.ts');
+  const p = plan(1 << 20, 100);
+  const rows = [row(42, 'a'), row(-7, 'b'), row(9_000_000_000, 'c')];
+  assert.deepEqual(keyRanges(p, rows), ['t.`id` BETWEEN -7L AND 9000000000L']);
+  assert.match(mergeStatement(p, rows, { rows: ['{}'] }), /ON t\.`id` <=> s\.`id` AND t\.`id` BETWEEN -7L AND 9000000000L\n/);
+  assert.deepEqual(keyRanges(p, [...rows, { ...row(1, 'n'), values: { id: null, body: 'n' } }]), [], 'a null key: no range');
+  const ts = { field: 'at', name: 'at', isKey: true, type: deltaType({ type: 'long', logicalType: 'timestamp-micros' } as never, 'at') };
+  const day = { field: 'd', name: 'd', isKey: true, type: deltaType({ type: 'int', logicalType: 'date' } as never, 'd') };
+  const withTime = { ...p, columns: [...p.columns, ts, day] };
+  const at = (us: bigint, d: number): FoldedRow => ({ ...row(1, 'x'), values: { id: 1n, body: 'x', at: us, d } });
+  assert.deepEqual(keyRanges(withTime, [at(1_700_000_000_000_001n, 19_000), at(-1n, -1)]), [
+    't.`id` BETWEEN 1L AND 1L',
+    "t.`at` BETWEEN TIMESTAMP'1969-12-31T23:59:59.999999Z' AND TIMESTAMP'2023-11-14T22:13:20.000001Z'",
+    "t.`d` BETWEEN DATE'1969-12-31' AND DATE'2022-01-08'",
+  ]);
+  assert.deepEqual(keyRanges(withTime, [at(300_000_000_000_000_000n, 0)]).length, 2, 'a time past year 9999 has no literal: no range for it');
+  const text = { ...p, columns: [{ ...p.columns[0]!, isKey: false }, { ...p.columns[1]!, isKey: true }] };
+  assert.deepEqual(keyRanges(text, rows), [], 'string keys get none');
+});
