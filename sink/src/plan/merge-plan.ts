@@ -121,7 +121,7 @@ const RANGE_BYTES = 110;
 /**
  * Range predicates on the target's orderable key columns (integers, dates, timestamps) spanning `rows`' keys:
  * every target row a source row can match lies within them, so the MERGE is unchanged, and Delta skips the
- * files whose statistics lie outside — a MERGE of new spans (ids or times past everything stored) reads none of
+ * files whose statistics lie outside — a MERGE of new spans (ids or times past everything stored) can skip all of
  * the old files. Literals only (Delta skips by literal bounds); a column where a row's key is null gets no range
  * (`<=>` matches a null key, a range does not).
  */
