@@ -1,5 +1,6 @@
-// The micro-batch being collected: decoded events, the next offset to commit per partition, and the size
-// that decides when to merge. A batch can hand over its oldest records as a batch of their own (takeHead).
+// The micro-batch being collected: the consumed records (decoded events, or null for a record with nothing to
+// merge) in the order they came, and the size that decides when to merge. The offsets to commit and the events
+// per table are read off the records; a batch's oldest records can go first as a batch of their own (head).
 import type { TableEvent } from '../decode/table-event.ts';
 
 interface CollectedRecord {
@@ -13,14 +14,9 @@ interface CollectedRecord {
 export class BatchBuffer {
   /** the consumer generation it was read in (see Sink): a batch of an earlier one commits nothing */
   readonly epoch: number;
-  events: TableEvent[] = [];
-  /** topic → partition → last offset seen */
-  private last = new Map<string, Map<number, bigint>>();
-  rows = 0;
+  private records: CollectedRecord[] = [];
   bytes = 0;
   firstAt: number | null = null;
-  /** every record, in the order added (a head taken off keeps offset order per partition) */
-  private records: CollectedRecord[] = [];
 
   constructor(epoch = 0) {
     this.epoch = epoch;
@@ -28,63 +24,56 @@ export class BatchBuffer {
 
   add(topic: string, partition: number, offset: string, event: TableEvent | null, bytes: number): void {
     this.records.push({ topic, partition, offset, event, bytes });
-    if (event) this.events.push(event);
-    let parts = this.last.get(topic);
-    if (!parts) this.last.set(topic, (parts = new Map()));
-    parts.set(partition, BigInt(offset));
-    this.rows++;
     this.bytes += bytes;
     this.firstAt ??= Date.now();
   }
 
-  /**
-   * When this batch holds more than `maxBytes`: its oldest records up to `maxBytes` (at least one) as a batch of
-   * their own, to merge and commit first; this batch keeps the rest (and its firstAt). Otherwise null.
-   */
-  takeHead(maxBytes: number): BatchBuffer | null {
-    if (this.bytes <= maxBytes || this.records.length < 2) return null;
-    const head = new BatchBuffer(this.epoch);
-    let i = 0;
-    do head.addRecord(this.records[i++]!);
-    while (i < this.records.length && head.bytes + this.records[i]!.bytes <= maxBytes);
-    head.firstAt = this.firstAt;
-    this.refill(this.records.slice(i));
-    return head;
-  }
-
-  /** Undoes takeHead: the head's records go back in front of this batch's. */
-  putBackHead(head: BatchBuffer): void {
-    this.refill([...head.records, ...this.records]);
-  }
-
-  private refill(records: CollectedRecord[]): void {
-    this.records = [];
-    this.events = [];
-    this.last = new Map();
-    this.rows = 0;
-    this.bytes = 0;
-    for (const r of records) this.addRecord(r);
-  }
-
-  private addRecord(r: CollectedRecord): void {
-    const firstAt = this.firstAt;
-    this.add(r.topic, r.partition, r.offset, r.event, r.bytes);
-    this.firstAt = firstAt ?? this.firstAt;
+  get rows(): number {
+    return this.records.length;
   }
 
   get empty(): boolean {
-    return this.rows === 0;
+    return this.records.length === 0;
+  }
+
+  get events(): TableEvent[] {
+    return this.records.flatMap((r) => (r.event ? [r.event] : []));
+  }
+
+  /**
+   * When this batch holds more than `maxBytes`: its oldest records up to `maxBytes` (at least one) as a batch of
+   * their own, to merge and commit first (dropHead then takes them off this one). Otherwise null.
+   */
+  head(maxBytes: number): BatchBuffer | null {
+    if (this.bytes <= maxBytes || this.records.length < 2) return null;
+    const head = new BatchBuffer(this.epoch);
+    head.firstAt = this.firstAt;
+    for (const r of this.records) {
+      if (head.rows > 0 && head.bytes + r.bytes > maxBytes) break;
+      head.records.push(r);
+      head.bytes += r.bytes;
+    }
+    return head;
+  }
+
+  /** Takes the records of `head` (from head()) off this batch, which keeps the rest and its firstAt. */
+  dropHead(head: BatchBuffer): void {
+    this.records = this.records.slice(head.rows);
+    this.bytes -= head.bytes;
   }
 
   /** Offsets to commit once this batch is in Delta: the next offset of each partition. */
   commits(): Array<{ topic: string; partition: number; offset: string }> {
-    return [...this.last].flatMap(([topic, parts]) => [...parts].map(([partition, off]) => ({ topic, partition, offset: String(off + 1n) })));
+    const last = new Map<string, { topic: string; partition: number; offset: string }>();
+    for (const r of this.records) last.set(`${r.topic}\u0000${r.partition}`, { topic: r.topic, partition: r.partition, offset: r.offset });
+    return [...last.values()].map((c) => ({ ...c, offset: String(BigInt(c.offset) + 1n) }));
   }
 
   /** Events grouped by source table. */
   byTable(): Map<string, TableEvent[]> {
     const out = new Map<string, TableEvent[]>();
-    for (const e of this.events) {
+    for (const { event: e } of this.records) {
+      if (!e) continue;
       const k = `${e.schema}.${e.table}`;
       let list = out.get(k);
       if (!list) out.set(k, (list = []));

@@ -158,7 +158,7 @@ export class BatchScheduler {
     const candidates = [...this.pending].filter(([topic, b]) => !this.merging.has(topic) && ready(b, topic))
       .sort(([, a], [, b]) => (a.firstAt ?? 0) - (b.firstAt ?? 0));
     for (const [topic, collected] of candidates) {
-      const head = this.opts.laneBytes ? collected.takeHead(this.opts.laneBytes) : null;
+      const head = this.opts.laneBytes ? collected.head(this.opts.laneBytes) : null;
       const batch = head ?? collected;
       let rows = batch.rows;
       let bytes = batch.bytes;
@@ -166,17 +166,18 @@ export class BatchScheduler {
         rows += m.rows;
         bytes += m.bytes;
       }
-      if (this.merging.size > 0 && (rows > this.opts.maxRows || bytes > this.opts.maxBytes)) {
-        if (head) collected.putBackHead(head);
-        break;
-      }
+      if (this.merging.size > 0 && (rows > this.opts.maxRows || bytes > this.opts.maxBytes)) break;
       this.pendingRows -= batch.rows;
       this.pendingBytes -= batch.bytes;
       clearTimeout(this.timers.get(topic));
       this.timers.delete(topic);
       this.lastStart.set(topic, Date.now());
-      if (head) this.armTimer(topic, collected); // the rest is due after this MERGE, as a batch collected meanwhile
-      else this.pending.delete(topic);
+      if (head) {
+        collected.dropHead(head);
+        this.armTimer(topic, collected); // the rest is due after this MERGE, as a batch collected meanwhile
+      } else {
+        this.pending.delete(topic);
+      }
       const done = this.opts.apply(topic, batch)
         .catch((err: unknown) => this.opts.onError(err as Error))
         .finally(() => {
