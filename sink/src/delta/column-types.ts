@@ -31,9 +31,10 @@ export interface Bound {
   literal: (order: bigint) => string | undefined;
 }
 
-const integerBound = (suffix: string): Bound => ({ order: (v) => BigInt(v as bigint | number), literal: (o) => `${o}${suffix}` });
+/** integers, days and microseconds all order as the integer they travel as */
+const bound = (literal: Bound['literal']): Bound => ({ order: (v) => BigInt(v as bigint | number), literal });
 
-/** floor division, for negative microseconds and days too */
+/** floor division, for negative microseconds too */
 const floorDiv = (a: bigint, b: bigint): bigint => (a % b === 0n || a >= 0n ? a / b : a / b - 1n);
 
 /** ISO text of a UTC instant in ms, or undefined outside years 0000–9999 (which a SQL literal cannot spell) */
@@ -42,22 +43,16 @@ function isoUtc(ms: bigint): string | undefined {
   return new Date(Number(ms)).toISOString();
 }
 
-const timestampBound: Bound = {
-  order: (v) => BigInt(v as bigint | number),
-  literal: (us) => {
-    const iso = isoUtc(floorDiv(us, 1000n));
-    const micros = String(((us % 1000n) + 1000n) % 1000n).padStart(3, '0');
-    return iso && `TIMESTAMP'${iso.slice(0, -1)}${micros}Z'`;
-  },
-};
-
-const dateBound: Bound = {
-  order: (v) => BigInt(v as bigint | number),
-  literal: (days) => {
-    const iso = isoUtc(days * 86_400_000n);
-    return iso && `DATE'${iso.slice(0, 10)}'`;
-  },
-};
+const intBound = bound((o) => `${o}`);
+const bigintBound = bound((o) => `${o}L`);
+const timestampBound = bound((us) => {
+  const iso = isoUtc(floorDiv(us, 1000n));
+  return iso && `TIMESTAMP'${iso.slice(0, -1)}${String(((us % 1000n) + 1000n) % 1000n).padStart(3, '0')}Z'`;
+});
+const dateBound = bound((days) => {
+  const iso = isoUtc(days * 86_400_000n);
+  return iso && `DATE'${iso.slice(0, 10)}'`;
+});
 
 function col(sql: string, cellType: string, json: (v: unknown) => string, convert?: (ref: string) => string, text?: (v: unknown) => string, bound?: Bound): DeltaColumnType {
   return {
@@ -85,7 +80,7 @@ export function deltaType(avro: AvroSchema, where: string): DeltaColumnType {
       return col('DATE', 'INT', intJson, (r) => `date_from_unix_date(${r})`, undefined, dateBound);
     case 'time-micros':
       // Delta has no TIME type: microseconds since midnight as BIGINT
-      return col('BIGINT', 'BIGINT', bigintJson, undefined, undefined, integerBound('L'));
+      return col('BIGINT', 'BIGINT', bigintJson, undefined, undefined, bigintBound);
     case 'decimal': {
       const sql = `DECIMAL(${o.precision},${o.scale ?? 0})`;
       return col(sql, 'STRING', (v) => `"${decimalText(v as Buffer, o.scale ?? 0)}"`);
@@ -104,8 +99,8 @@ export function deltaType(avro: AvroSchema, where: string): DeltaColumnType {
 function primitive(t: string, where: string): DeltaColumnType {
   switch (t) {
     case 'boolean': return col('BOOLEAN', 'BOOLEAN', (v) => (v ? 'true' : 'false'));
-    case 'int': return col('INT', 'INT', intJson, undefined, undefined, integerBound(''));
-    case 'long': return col('BIGINT', 'BIGINT', bigintJson, undefined, undefined, integerBound('L'));
+    case 'int': return col('INT', 'INT', intJson, undefined, undefined, intBound);
+    case 'long': return col('BIGINT', 'BIGINT', bigintJson, undefined, undefined, bigintBound);
     case 'float': return col('FLOAT', 'DOUBLE', doubleJson);
     case 'double': return col('DOUBLE', 'DOUBLE', doubleJson);
     case 'string': return col('STRING', 'STRING', (v) => JSON.stringify(String(v)), undefined, (v) => String(v));

@@ -15,7 +15,7 @@ export interface TableLayout {
 }
 
 /** ` TBLPROPERTIES (…)`, or nothing; names and values are validated config (sink/src/config.ts), never row data */
-export function tblProperties(layout: Pick<TableLayout, 'properties'>): string {
+function tblProperties(layout: Pick<TableLayout, 'properties'>): string {
   const props = Object.entries(layout.properties);
   return props.length > 0 ? ` TBLPROPERTIES (${props.map(([k, v]) => `'${k}' = '${v}'`).join(', ')})` : '';
 }
