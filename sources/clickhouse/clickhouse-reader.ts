@@ -82,9 +82,9 @@ export class ClickHouseReader {
     return rows.map(([name, type]) => ({ name: name!, type: type! }));
   }
 
-  /** The table's active parts. */
+  /** The table's active parts (a poll's confirming listing: without the columns' fingerprint). */
   async parts(database: string, table: string): Promise<PartInfo[]> {
-    return (await this.partsAndColumnsKey(database, table)).parts;
+    return (await this.listParts(database, table, false)).parts;
   }
 
   /**
@@ -94,11 +94,17 @@ export class ClickHouseReader {
    * same second as the table was created or last changed went unnoticed (its rows were read without it).
    */
   async partsAndColumnsKey(database: string, table: string): Promise<{ parts: PartInfo[]; columnsKey: string | null }> {
+    return this.listParts(database, table, true);
+  }
+
+  private async listParts(database: string, table: string, withColumnsKey: boolean): Promise<{ parts: PartInfo[]; columnsKey: string | null }> {
     const [db, tb] = [chString(database), chString(table)];
+    const columnsKey = withColumnsKey
+      ? `(SELECT toString(cityHash64(arrayStringConcat(groupArray(concat(name, ' ', type)), ',')))
+           FROM (SELECT name, type FROM system.columns WHERE database = ${db} AND table = ${tb} ORDER BY position))`
+      : 'NULL';
     const rows = await this.all(
-      `SELECT partition_id, name, toString(min_block_number), toString(max_block_number), toString(rows),
-              (SELECT toString(cityHash64(arrayStringConcat(groupArray(concat(name, ' ', type)), ',')))
-                 FROM (SELECT name, type FROM system.columns WHERE database = ${db} AND table = ${tb} ORDER BY position))
+      `SELECT partition_id, name, toString(min_block_number), toString(max_block_number), toString(rows), ${columnsKey}
          FROM system.parts WHERE database = ${db} AND table = ${tb} AND active`);
     return {
       parts: rows.map(([partition, name, min, max, count]) => ({
