@@ -3,7 +3,8 @@
 // decode ceiling) and merged by the sink into Delta (MB/s), with the peak RSS (VmHWM) of each service under the
 // V8 heap bounds bin/tracelake and the image set. Rows look like LLM spans with images: half an image data URL
 // (random bytes in base64, as incompressible as a photo), half prose with quotes, backslashes and emoji.
-// BENCH_ROUNDS (default 2) rounds of the connector and the ceiling per size. Appends to docs/benchmarks.md.
+// BENCH_ROUNDS (default 2) rounds of the connector and the ceiling per size; BENCH_LARGE_SINK=0 leaves the sink
+// out (the connector alone, e.g. to weigh a change to it). Appends to docs/benchmarks.md.
 // Run: node bench/large-rows.ts (the stack must be up and idle).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -19,6 +20,7 @@ const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '--max-semi-space-size=8 --max
 const MB = 1_000_000;
 /** BENCH_COMPRESSION=none|gzip|zstd: the connector's kafka.compression (default: its own default, zstd) */
 const COMPRESSION = process.env.BENCH_COMPRESSION;
+const WITH_SINK = process.env.BENCH_LARGE_SINK !== '0';
 /** size of a row, rows in the backlog (0: left out) */
 const CASES: Array<{ name: string; rowBytes: number; rows: number }> = [
   { name: '1 MB', rowBytes: MB, rows: Number(process.env.BENCH_LARGE_1MB_ROWS ?? 150) },
@@ -100,39 +102,9 @@ async function main(): Promise<void> {
         }
         process.stdout.write(`  round ${r + 1}: ceiling ${ceilings.at(-1)!.toFixed(1)} MB/s, connector ${ours.at(-1)!.toFixed(1)} MB/s\n`);
       }
-      // the sink reads the first round's topic into Delta
-      const sink = startOurs({
-        kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-${i}-sink`, topicPrefix: `${RUN}_0` }, registry: { url: env.registryUrl },
-        warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: `${RUN}_${i}` },
-      }, NODE_ARGS, 'sink');
-      let sinkSeconds = 0;
-      let sinkRss = 0;
-      let sinkFailure = '';
-      try {
-        const started = performance.now();
-        let unanswered = 0;
-        for (let merged = 0; merged < c.rows;) {
-          if (sink.child.exitCode !== null || sink.child.signalCode !== null) throw new Error(`the sink exited (${sink.child.exitCode ?? sink.child.signalCode}):\n${sink.tail()}`);
-          if (performance.now() - started > 600_000) throw new Error(`the sink merged ${merged} of ${c.rows} rows in 10 minutes:\n${sink.tail()}`);
-          const [n] = await wh.query<{ n: number }>(`SELECT CAST(count(*) AS INT) AS n FROM ${RUN}_${i}.${table}`).then((r) => { unanswered = 0; return r; }, (err: Error) => {
-            if (++unanswered > 60 && !/TABLE_OR_VIEW_NOT_FOUND|not found/i.test(err.message)) throw new Error(`the warehouse does not answer: ${err.message}`);
-            return [{ n: 0 }];
-          });
-          merged = Number(n!.n);
-          if (merged < c.rows) await sleep(500);
-        }
-        sinkSeconds = (performance.now() - started) / 1000;
-        sinkRss = treePeakRssMb(sink.child.pid!);
-      } catch (err) {
-        // recorded, not fatal: the other sizes are still measured (e.g. the local engine running out of heap)
-        sinkFailure = (err as Error).message.split('\n')[0]!;
-        sinkRss = treePeakRssMb(sink.child.pid!);
-        process.stdout.write(`  sink: ${(err as Error).message}\n`);
-      } finally {
-        await sink.stop();
-      }
+      const sunk = WITH_SINK ? await sinkIntoDelta(i, table, c.rows, wh) : null;
       load.push(load1());
-      const line = `| ${c.name} | ${c.rows} | ${(bytes / MB).toFixed(0)} MB | ${median(ceilings).toFixed(1)} MB/s (${ceilings.map((x) => x.toFixed(1)).join(', ')}) | ${median(ours).toFixed(1)} MB/s (${ours.map((x) => x.toFixed(1)).join(', ')}) | ${((median(ours) / median(ceilings)) * 100).toFixed(0)}% | ${connectorRss.toFixed(0)} MB | ${sinkFailure ? `**failed**: ${sinkFailure}` : `${(bytes / MB / sinkSeconds).toFixed(1)} MB/s (${sinkSeconds.toFixed(0)} s)`} | ${sinkRss.toFixed(0)} MB |`;
+      const line = `| ${c.name} | ${c.rows} | ${(bytes / MB).toFixed(0)} MB | ${median(ceilings).toFixed(1)} MB/s (${ceilings.map((x) => x.toFixed(1)).join(', ')}) | ${median(ours).toFixed(1)} MB/s (${ours.map((x) => x.toFixed(1)).join(', ')}) | ${((median(ours) / median(ceilings)) * 100).toFixed(0)}% | ${connectorRss.toFixed(0)} MB | ${!sunk ? '—' : sunk.failure ? `**failed**: ${sunk.failure}` : `${(bytes / MB / sunk.seconds).toFixed(1)} MB/s (${sunk.seconds.toFixed(0)} s)`} | ${sunk ? `${sunk.rss.toFixed(0)} MB` : '—'} |`;
       process.stdout.write(`${line}\n`);
       rows.push(line);
       for (const s of slots) await db.query('SELECT pg_drop_replication_slot($1)', [s]).catch(() => undefined);
@@ -158,6 +130,41 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows, '', `1-min load average before and after each size: ${load.join(' / ')}.`,
   ]);
+}
+
+/** The sink on its defaults reads the first round's topic of case `i` into Delta: seconds until all rows are there, peak RSS. */
+async function sinkIntoDelta(i: number, table: string, rows: number, wh: Awaited<ReturnType<typeof connectWarehouse>>): Promise<{ seconds: number; rss: number; failure: string }> {
+  const sink = startOurs({
+    kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-${i}-sink`, topicPrefix: `${RUN}_0` }, registry: { url: env.registryUrl },
+    warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: `${RUN}_${i}` },
+  }, NODE_ARGS, 'sink');
+  let sinkSeconds = 0;
+  let sinkRss = 0;
+  let sinkFailure = '';
+  try {
+    const started = performance.now();
+    let unanswered = 0;
+    for (let merged = 0; merged < rows;) {
+      if (sink.child.exitCode !== null || sink.child.signalCode !== null) throw new Error(`the sink exited (${sink.child.exitCode ?? sink.child.signalCode}):\n${sink.tail()}`);
+      if (performance.now() - started > 600_000) throw new Error(`the sink merged ${merged} of ${rows} rows in 10 minutes:\n${sink.tail()}`);
+      const [n] = await wh.query<{ n: number }>(`SELECT CAST(count(*) AS INT) AS n FROM ${RUN}_${i}.${table}`).then((r) => { unanswered = 0; return r; }, (err: Error) => {
+        if (++unanswered > 60 && !/TABLE_OR_VIEW_NOT_FOUND|not found/i.test(err.message)) throw new Error(`the warehouse does not answer: ${err.message}`);
+        return [{ n: 0 }];
+      });
+      merged = Number(n!.n);
+      if (merged < rows) await sleep(500);
+    }
+    sinkSeconds = (performance.now() - started) / 1000;
+    sinkRss = treePeakRssMb(sink.child.pid!);
+  } catch (err) {
+    // recorded, not fatal: the other sizes are still measured (e.g. the local engine running out of heap)
+    sinkFailure = (err as Error).message.split('\n')[0]!;
+    sinkRss = treePeakRssMb(sink.child.pid!);
+    process.stdout.write(`  sink: ${(err as Error).message}\n`);
+  } finally {
+    await sink.stop();
+  }
+  return { seconds: sinkSeconds, rss: sinkRss, failure: sinkFailure };
 }
 
 main().catch((err: unknown) => {

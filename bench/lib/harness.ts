@@ -108,6 +108,9 @@ export function benchSinkBatching(): Record<string, number> {
   return JSON.parse(process.env.BENCH_SINK_BATCHING ?? '{}') as Record<string, number>;
 }
 
+/** BENCH_CHILD_STDOUT=file: every service's stdout is appended there too (e.g. with --trace-gc in BENCH_NODE_ARGS). */
+const CHILD_STDOUT = process.env.BENCH_CHILD_STDOUT;
+
 /** Starts our connector (or sink) with `config` (JSON), REST API on a free loopback port; stdout is scanned for log lines. */
 export function startOurs(config: Record<string, unknown>, extraNodeArgs: string[] = [], service: 'connector' | 'sink' = 'connector'): OursRun {
   const dir = mkdtempSync(`${tmpdir()}/tracelake-bench-`);
@@ -120,6 +123,7 @@ export function startOurs(config: Record<string, unknown>, extraNodeArgs: string
   const seen = new Map<string, number>();
   child.stdout!.on('data', (d: Buffer) => {
     const now = performance.now();
+    if (CHILD_STDOUT) appendFileSync(CHILD_STDOUT, d);
     out += d.toString();
     const complete = out.split('\n');
     out = complete.pop()!;

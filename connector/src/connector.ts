@@ -2,12 +2,13 @@
 // store comes and goes (a restart, a failover), until stopped or a non-retriable error of any (state FAILED,
 // with the reason; the others are stopped). Sources: the Postgres database (source.url), a ClickHouse database
 // (Langfuse v3/v4 keep their traces there) and a bucket of exported files, each when configured. Pausing closes a gate every source waits at.
+//
+// A source's module is loaded only when the source is configured: the ClickHouse client and the S3 SDK are
+// large, and a Postgres-only connector that loaded them kept ~15 MB more V8 heap for every major GC to mark
+// (docs/benchmarks.md, 2026-12-04, "Connector heap").
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from './config.ts';
 import type { ConnectorMetrics } from './metrics.ts';
-import { PostgresSource } from '../../sources/postgres/postgres-source.ts';
-import { ClickHouseSource } from '../../sources/clickhouse/clickhouse-source.ts';
-import { ObjectStorageSource } from '../../sources/object-storage/export-source.ts';
 import type { ChangeSource, SnapshotProgress, SourceStatus } from '../../sources/source.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { Gate } from '../../runtime/gate.ts';
@@ -20,7 +21,10 @@ export class Connector implements Worker {
   private readonly log: Logger;
   private readonly metrics: ConnectorMetrics | undefined;
   private readonly gate = new Gate();
-  private readonly sources: ChangeSource[];
+  /** the configured sources, once their modules are loaded */
+  private sources: ChangeSource[] = [];
+  private loaded = false;
+  private readonly opened: Promise<void>;
   private stopping = false;
   private ended: 'STOPPED' | 'FAILED' | undefined;
   failure: Error | undefined;
@@ -28,15 +32,17 @@ export class Connector implements Worker {
   constructor(cfg: ConnectorConfig, log: Logger, metrics?: ConnectorMetrics) {
     this.log = log;
     this.metrics = metrics;
-    this.sources = [];
-    if (cfg.source.url) this.sources.push(new PostgresSource(cfg, log, this.gate, metrics));
-    if (cfg.clickhouse) this.sources.push(new ClickHouseSource({ ...cfg, clickhouse: cfg.clickhouse }, log, this.gate, metrics));
-    if (cfg.objectStorage) this.sources.push(new ObjectStorageSource({ ...cfg, objectStorage: cfg.objectStorage }, log, this.gate, metrics));
+    this.opened = openSources(cfg, log, this.gate, metrics).then((sources) => {
+      this.sources = sources;
+      this.loaded = true;
+    });
+    this.opened.catch(() => undefined); // run() reports it
   }
 
   /** The least advanced source's status. */
   get status(): ConnectorStatus {
     if (this.ended) return this.ended;
+    if (!this.loaded) return 'STARTING';
     const all = this.sources.map((s) => s.status);
     return (['STARTING', 'STANDBY', 'SNAPSHOTTING'] as const).find((st) => all.includes(st)) ?? 'RUNNING';
   }
@@ -62,7 +68,8 @@ export class Connector implements Worker {
   }
 
   requestSnapshot(table: string): SnapshotProgress {
-    const source = this.sources.find((s) => s.tables().some((t) => t.name === table)) ?? this.sources[0]!;
+    const source = this.sources.find((s) => s.tables().some((t) => t.name === table)) ?? this.sources[0];
+    if (!source) throw new ConflictError('the connector is starting', 'ask again once its status is RUNNING');
     if (!source.requestSnapshot) throw new ConflictError(`this source cannot snapshot ${table} on request`, 'reset the offsets to snapshot everything again');
     return source.requestSnapshot(table);
   }
@@ -73,6 +80,7 @@ export class Connector implements Worker {
    */
   async run(): Promise<void> {
     let failure: unknown;
+    await this.opened.catch((err: unknown) => { failure = err; });
     await Promise.all(this.sources.map(async (source) => {
       try {
         await this.runSource(source);
@@ -130,6 +138,25 @@ export class Connector implements Worker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.gate.open();
+    await this.opened.catch(() => undefined);
     await Promise.all(this.sources.map((s) => s.stop()));
   }
+}
+
+/** The configured sources, each source's module loaded only when it is configured. */
+async function openSources(cfg: ConnectorConfig, log: Logger, gate: Gate, metrics: ConnectorMetrics | undefined): Promise<ChangeSource[]> {
+  const sources: ChangeSource[] = [];
+  if (cfg.source.url) {
+    const { PostgresSource } = await import('../../sources/postgres/postgres-source.ts');
+    sources.push(new PostgresSource(cfg, log, gate, metrics));
+  }
+  if (cfg.clickhouse) {
+    const { ClickHouseSource } = await import('../../sources/clickhouse/clickhouse-source.ts');
+    sources.push(new ClickHouseSource({ ...cfg, clickhouse: cfg.clickhouse }, log, gate, metrics));
+  }
+  if (cfg.objectStorage) {
+    const { ObjectStorageSource } = await import('../../sources/object-storage/export-source.ts');
+    sources.push(new ObjectStorageSource({ ...cfg, objectStorage: cfg.objectStorage }, log, gate, metrics));
+  }
+  return sources;
 }

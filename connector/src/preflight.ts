@@ -8,7 +8,6 @@ import { tableInfo } from '../../sources/postgres/catalog.ts';
 import { checkWalLevel, slotState, assertSlotUsable } from '../../sources/postgres/slot.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import type { ObjectStorageSourceConfig } from '../../sources/object-storage/object-storage-config.ts';
-import { S3ObjectStore } from '../../sources/object-storage/object-store.ts';
 import { registryCheck, runChecks, withKafkaAdmin, type CheckResult } from '../../runtime/checks.ts';
 
 const fail = (message: string, code: string, remedy: string) => new TracelakeError(message, { code, remedy });
@@ -122,6 +121,8 @@ function objectStorageCheck(os: ObjectStorageSourceConfig) {
   return {
     name: 'object storage: list the export prefix',
     run: async () => {
+      // loaded here: the connector's service imports these checks, and only this one needs the S3 SDK
+      const { S3ObjectStore } = await import('../../sources/object-storage/object-store.ts');
       const store = new S3ObjectStore(os);
       try {
         const listed = await store.list(os.prefix);

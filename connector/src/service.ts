@@ -7,7 +7,7 @@ import { Connector } from './connector.ts';
 import { ConnectorMetrics } from './metrics.ts';
 import { connectorChecks } from './preflight.ts';
 import { StateStore } from '../../emitter/kafka/state-store.ts';
-import { clickhouseStateKey } from '../../sources/clickhouse/clickhouse-source.ts';
+import { clickhouseStateKey } from '../../sources/clickhouse/clickhouse-config.ts';
 import { dropSlot, slotLag, slotState } from '../../sources/postgres/slot.ts';
 import { serviceMetrics } from '../../runtime/metrics.ts';
 import { configProblems } from '../../runtime/config/parse.ts';
@@ -16,7 +16,7 @@ import { ConflictError } from '../../runtime/supervisor.ts';
 import { HttpError } from '../../runtime/rest/server.ts';
 import { TracelakeError } from '../../schemas/src/errors.ts';
 import { formatLsn, parseLsn } from '../../schemas/src/lsn.ts';
-import { objectStorageStateKey } from '../../sources/object-storage/export-source.ts';
+import { objectStorageStateKey } from '../../sources/object-storage/object-storage-config.ts';
 
 export function connectorService(cfg: ConnectorConfig, log: Logger): HostedService<Connector> {
   const metrics = serviceMetrics('connector');

@@ -24,3 +24,8 @@ export const clickhouseSourceSchema = z.strictObject({
 }).describe('a ClickHouse database to capture');
 
 export type ClickHouseSourceConfig = z.output<typeof clickhouseSourceSchema>;
+
+/** The key of the source's state in the state topic (here, not in the source: the service reads it without loading the ClickHouse client). */
+export function clickhouseStateKey(cfg: { kafka: { topicPrefix: string } }, ch: Pick<ClickHouseSourceConfig, 'database'>): string {
+  return `clickhouse:${cfg.kafka.topicPrefix}:${ch.database}`;
+}

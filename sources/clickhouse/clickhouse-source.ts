@@ -5,7 +5,7 @@
 // durable in Kafka it is written to the state topic, and a new run starts from there.
 import type { Logger } from 'pino';
 import { capturedTable, type CapturedTable } from './captured-table.ts';
-import type { ClickHouseSourceConfig } from './clickhouse-config.ts';
+import { clickhouseStateKey, type ClickHouseSourceConfig } from './clickhouse-config.ts';
 import { describeStartFailure, isClickHouseLoss } from './clickhouse-errors.ts';
 import { ClickHouseReader, type TableMeta } from './clickhouse-reader.ts';
 import { langfuseCapture } from './langfuse-generation.ts';
@@ -27,11 +27,6 @@ export const CLICKHOUSE_CONNECTOR_NAME = 'tracelake-clickhouse';
 /** The source's state in the state topic: per table (database.table), what is taken. */
 export interface ClickHouseState {
   tables: Record<string, TableState>;
-}
-
-/** The key of the source's state in the state topic. */
-export function clickhouseStateKey(cfg: Pick<ConnectorConfig, 'kafka'>, ch: Pick<ClickHouseSourceConfig, 'database'>): string {
-  return `clickhouse:${cfg.kafka.topicPrefix}:${ch.database}`;
 }
 
 export class ClickHouseSource implements ChangeSource {

@@ -13,7 +13,7 @@ import type { ExportColumn } from './export-rows.ts';
 import type { ExportFile, ExportUnit } from './export-unit.ts';
 import { langfuseManifest, langfuseUnits } from './langfuse-layout.ts';
 import { langsmithUnits } from './langsmith-layout.ts';
-import type { ObjectStorageSourceConfig } from './object-storage-config.ts';
+import { objectStorageStateKey, type ObjectStorageSourceConfig } from './object-storage-config.ts';
 import { isObjectStoreLoss, S3ObjectStore, type ObjectStore, type StoredObject } from './object-store.ts';
 import { emptyExportState, pendingUnits, pruneToListing, takeUnit, type ExportState, type RejectedFile } from './taken-files.ts';
 import type { ChangeSource, SourceStatus, SourceTable } from '../source.ts';
@@ -31,11 +31,6 @@ export const OBJECT_STORAGE_CONNECTOR_NAME = 'tracelake-object-storage';
 const JOB_ROWS = 1000;
 const JOB_CHARS = 4 << 20;
 const COMMIT_EVERY_MS = 1000;
-
-/** The key of the source's state in the state topic. */
-export function objectStorageStateKey(cfg: Pick<ConnectorConfig, 'kafka'>, os: Pick<ObjectStorageSourceConfig, 'bucket' | 'prefix'>): string {
-  return `objectstorage:${cfg.kafka.topicPrefix}:${os.bucket}/${os.prefix}`;
-}
 
 interface TableTarget {
   table: string;

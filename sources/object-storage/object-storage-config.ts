@@ -25,3 +25,8 @@ export const objectStorageSourceSchema = z.strictObject({
 }).describe('a bucket prefix a trace platform exports files to');
 
 export type ObjectStorageSourceConfig = z.output<typeof objectStorageSourceSchema>;
+
+/** The key of the source's state in the state topic (here, not in the source: the service reads it without loading the S3 client). */
+export function objectStorageStateKey(cfg: { kafka: { topicPrefix: string } }, os: Pick<ObjectStorageSourceConfig, 'bucket' | 'prefix'>): string {
+  return `objectstorage:${cfg.kafka.topicPrefix}:${os.bucket}/${os.prefix}`;
+}
