@@ -79,6 +79,13 @@ export function treePeakRssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU time (user + system, all threads) one process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+  return (utime! + stime!) / 100; // USER_HZ: 100 on Linux
+}
+
 /** Current resident set of one process, in MB. */
 export function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

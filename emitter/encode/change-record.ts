@@ -7,11 +7,15 @@
 // decoding and Avro encoding use a core of their own.
 import type { Op, TableSchema } from '../../schemas/src/envelope.ts';
 import type { RowScope } from '../../schemas/src/row-scope.ts';
+import type { Utf8Text } from '../../schemas/src/utf8-text.ts';
 
 /** A value the source did not send because it did not change (Postgres: an unchanged TOASTed datum): the sink keeps the stored one. */
 export const UNCHANGED: unique symbol = Symbol('unchanged');
-/** A column's raw value as the source read it (null: SQL NULL); its column's converter makes the Avro value. */
-export type ColumnValue = string | null | typeof UNCHANGED;
+/**
+ * A column's raw value as the source read it (null: SQL NULL): its text, as a string or as the UTF-8 bytes the
+ * source sent (utf8-text.ts); its column's converter makes the Avro value.
+ */
+export type ColumnValue = string | Utf8Text | null | typeof UNCHANGED;
 /** A row image: one raw value per column of the table schema, in its order. */
 export type Tuple = ColumnValue[];
 

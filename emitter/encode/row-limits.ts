@@ -6,6 +6,7 @@ import type { Tuple } from './change-record.ts';
 import type { TableSchema } from '../../schemas/src/envelope.ts';
 import { createHash } from 'node:crypto';
 import { TracelakeError } from '../../schemas/src/errors.ts';
+import { textBytes, Utf8Text } from '../../schemas/src/utf8-text.ts';
 
 export interface RowLimits {
   maxColumnBytes: number;
@@ -23,15 +24,15 @@ export interface Oversize {
 
 /** The first limit `tuple` is past, or null. Cheap for ordinary rows: UTF-8 is measured only when a value could be near a limit. */
 export function findOversize(table: TableSchema, tuple: Tuple, limits: RowLimits): Oversize | null {
-  let chars = 0;
-  for (const v of tuple) if (typeof v === 'string') chars += v.length;
-  // a UTF-16 code unit is at most 3 UTF-8 bytes
-  if (chars * 3 <= Math.min(limits.maxColumnBytes, limits.maxRowBytes)) return null;
+  let most = 0;
+  // a UTF-16 code unit is at most 3 UTF-8 bytes; text kept as bytes has its size
+  for (const v of tuple) if (typeof v === 'string') most += v.length * 3; else if (v instanceof Utf8Text) most += v.bytes.length;
+  if (most <= Math.min(limits.maxColumnBytes, limits.maxRowBytes)) return null;
   let total = 0;
   for (let i = 0; i < tuple.length; i++) {
     const v = tuple[i];
-    if (typeof v !== 'string') continue;
-    const bytes = Buffer.byteLength(v);
+    if (typeof v !== 'string' && !(v instanceof Utf8Text)) continue;
+    const bytes = textBytes(v);
     if (bytes > limits.maxColumnBytes) return { column: table.columns[i]?.name ?? `#${i}`, bytes, limit: limits.maxColumnBytes };
     total += bytes;
   }
@@ -40,7 +41,10 @@ export function findOversize(table: TableSchema, tuple: Tuple, limits: RowLimits
 
 /** The key of a row as Postgres wrote it, for messages: id=42, or (project_id=7, id=42). */
 export function describeKey(table: TableSchema, tuple: Tuple): string {
-  const parts = table.columns.flatMap((c, i) => (c.isKey ? [`${c.name}=${typeof tuple[i] === 'string' ? tuple[i] : 'null'}`] : []));
+  const parts = table.columns.flatMap((c, i) => {
+    const v = tuple[i];
+    return c.isKey ? [`${c.name}=${typeof v === 'string' || v instanceof Utf8Text ? String(v) : 'null'}`] : [];
+  });
   return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
 }
 
@@ -64,11 +68,11 @@ export function deadLetterRecord(table: TableSchema, tuple: Tuple, found: Oversi
   let room = found.limit;
   table.columns.forEach((c, i) => {
     const v = tuple[i];
-    if (typeof v !== 'string') return;
-    const bytes = Buffer.byteLength(v);
-    const entry: { bytes: number; sha256: string; value?: string } = { bytes, sha256: createHash('sha256').update(v).digest('hex') };
+    if (typeof v !== 'string' && !(v instanceof Utf8Text)) return;
+    const bytes = textBytes(v);
+    const entry: { bytes: number; sha256: string; value?: string } = { bytes, sha256: createHash('sha256').update(typeof v === 'string' ? v : v.bytes).digest('hex') };
     if (bytes <= room && c.name !== found.column) {
-      entry.value = v;
+      entry.value = String(v);
       room -= bytes;
     }
     columns[c.name] = entry;

@@ -1,5 +1,6 @@
 // Postgres tuples (text values, in relation column order) → Avro records of a table schema.
 import { UNCHANGED, type Tuple } from './change-record.ts';
+import { Utf8Text } from '../../schemas/src/utf8-text.ts';
 import type { TableSchema } from '../../schemas/src/envelope.ts';
 import { ValueConversionError } from '../../schemas/src/pg-types.ts';
 
@@ -21,7 +22,9 @@ export function tupleToRow(t: TableSchema, tuple: Tuple): Row {
       record[c.field] = null;
     } else {
       try {
-        record[c.field] = c.mapping.convert(v);
+        // text kept as bytes goes into the Avro string as it is when the value is the text itself
+        if (v instanceof Utf8Text) record[c.field] = c.mapping.asIs && v.wellFormed ? v : c.mapping.convert(v.toString());
+        else record[c.field] = c.mapping.convert(v);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         throw new ValueConversionError(`${t.schema}.${t.table}.${c.name} (${c.mapping.pgType}): ${msg}`);

@@ -36,6 +36,8 @@ export interface FieldMapping {
   avro: AvroSchema;
   /** converts Postgres' text rendering to the Avro value */
   convert: (text: string) => unknown;
+  /** the Avro value is the text itself (a string): text kept as UTF-8 bytes is written as it is, never decoded */
+  asIs?: true;
   /** the Postgres type, as written in DDL (recorded in the schema for the sink and for humans) */
   pgType: string;
 }
@@ -56,8 +58,9 @@ export class ValueConversionError extends TracelakeError {
 
 const DEC_MAX_PRECISION = 38;
 
-const asString: Omit<FieldMapping, 'pgType'> = { avro: 'string', convert: (t) => t };
-const asJson: Omit<FieldMapping, 'pgType'> = { avro: { type: 'string', 'connect.name': 'io.debezium.data.Json' } as AvroSchema, convert: (t) => t };
+const asIs = (t: string): string => t;
+const asString: Omit<FieldMapping, 'pgType'> = { avro: 'string', convert: asIs, asIs: true };
+const asJson: Omit<FieldMapping, 'pgType'> = { avro: { type: 'string', 'connect.name': 'io.debezium.data.Json' } as AvroSchema, convert: asIs, asIs: true };
 
 /** Built-in base types by name. Everything here is in pg_catalog. */
 const BASE: Record<string, Omit<FieldMapping, 'pgType'>> = {
@@ -69,12 +72,12 @@ const BASE: Record<string, Omit<FieldMapping, 'pgType'>> = {
   float4: { avro: 'float', convert: parseFloatText },
   float8: { avro: 'double', convert: parseFloatText },
   text: asString, varchar: asString, bpchar: asString, name: asString, char: asString,
-  uuid: { avro: { type: 'string', logicalType: 'uuid' } as AvroSchema, convert: (t) => t },
+  uuid: { avro: { type: 'string', logicalType: 'uuid' } as AvroSchema, convert: asIs, asIs: true },
   json: asJson, jsonb: asJson,
   xml: asString, money: asString, inet: asString, cidr: asString, macaddr: asString, macaddr8: asString,
   bit: asString, varbit: asString, tsvector: asString, tsquery: asString, pg_lsn: asString, timetz: asString,
   point: asString, line: asString, lseg: asString, box: asString, path: asString, polygon: asString, circle: asString,
-  interval: { avro: { type: 'string', 'connect.name': 'io.debezium.time.IsoDuration' } as AvroSchema, convert: (t) => t },
+  interval: { avro: { type: 'string', 'connect.name': 'io.debezium.time.IsoDuration' } as AvroSchema, convert: asIs, asIs: true },
   bytea: { avro: 'bytes', convert: parseBytea },
   date: { avro: { type: 'int', logicalType: 'date' } as AvroSchema, convert: parseDate },
   time: { avro: { type: 'long', logicalType: 'time-micros' } as AvroSchema, convert: parseTimeMicros },
@@ -138,7 +141,7 @@ function mapNumeric(typeMod: number, mode: DecimalMode): Omit<FieldMapping, 'pgT
   if (mode === 'double') return { avro: 'double', convert: parseFloatText };
   const ps = numericPrecisionScale(typeMod);
   if (mode === 'string' || !ps || ps.precision > DEC_MAX_PRECISION) {
-    return { avro: { type: 'string', 'connect.name': 'tracelake.DecimalString' } as AvroSchema, convert: (t) => t };
+    return { avro: { type: 'string', 'connect.name': 'tracelake.DecimalString' } as AvroSchema, convert: asIs, asIs: true };
   }
   const { precision, scale } = ps;
   return {

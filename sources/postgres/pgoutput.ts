@@ -1,10 +1,12 @@
 // Decoder for pgoutput logical replication messages, protocol version 1
 // (https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html).
 //
-// Pure: bytes in, plain objects out. Column values stay exactly as Postgres rendered them in text form;
-// type conversion happens later, in one place (schemas/src/pg-types.ts). An unchanged TOASTed value is
+// Pure: bytes in, plain objects out. Column values stay exactly as Postgres rendered them in text form (long
+// ones as their UTF-8 bytes, a view into the message: see TEXT_AS_BYTES_FROM); type conversion happens later, in
+// one place (schemas/src/pg-types.ts). An unchanged TOASTed value is
 // the UNCHANGED marker (emitter/encode/change-record.ts), never undefined or null, so it cannot be mistaken for a value.
 import { UNCHANGED, type Tuple } from '../../emitter/encode/change-record.ts';
+import { Utf8Text } from '../../schemas/src/utf8-text.ts';
 
 /** Microseconds between 1970-01-01 and Postgres' epoch 2000-01-01. */
 const PG_EPOCH_US = 946_684_800_000_000n;
@@ -60,11 +62,11 @@ class Reader {
     this.pos += n;
     return b;
   }
-  text(n: number): string {
+  text(n: number): string | Utf8Text {
     this.need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const v = n >= TEXT_AS_BYTES_FROM ? new Utf8Text(this.buf.subarray(this.pos, this.pos + n)) : this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
-    return s;
+    return v;
   }
   private need(n: number): void {
     if (this.pos + n > this.buf.length) {
@@ -72,6 +74,14 @@ class Reader {
     }
   }
 }
+
+/**
+ * Column text of this many bytes or more stays UTF-8 bytes (a view into the message, not a copy): most such values
+ * are prompts and completions written into Avro strings as they are, so decoding them only to encode them again
+ * would be wasted (on 1 MB rows it was most of the encoder thread's time). Shorter text is decoded at once: a
+ * view costs about what a short string does, and most short values are numbers, times and keys that are parsed anyway.
+ */
+export const TEXT_AS_BYTES_FROM = 256;
 
 const IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
 

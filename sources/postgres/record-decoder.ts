@@ -6,6 +6,7 @@ import { readChangeItems, BEGIN, TRUNCATE } from './change-items.ts';
 import { buildTableSchema } from './table-schema.ts';
 import { UNCHANGED, type ChangeRecord, type Position, type RecordDecoder, type Tuple } from '../../emitter/encode/change-record.ts';
 import type { TableSchema } from '../../schemas/src/envelope.ts';
+import { sameValue } from '../../schemas/src/utf8-text.ts';
 import type { MappingOptions, PgTypeInfo } from '../../schemas/src/pg-types.ts';
 
 /** What a table's schema is built from: the columns as Postgres reports them, the key, the types. */
@@ -111,5 +112,5 @@ function fillUnchanged(newTuple: Tuple, oldTuple: Tuple): Tuple {
 }
 
 function keyChanged(t: TableSchema, oldTuple: Tuple, newTuple: Tuple): boolean {
-  return t.columns.some((c, i) => c.isKey && oldTuple[i] !== null && oldTuple[i] !== newTuple[i]);
+  return t.columns.some((c, i) => c.isKey && oldTuple[i] !== null && !sameValue(oldTuple[i], newTuple[i]));
 }

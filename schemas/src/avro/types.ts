@@ -1,8 +1,10 @@
-// avsc types for tracelake's Avro schemas. One deviation from avsc's defaults: Avro `long` is a JS bigint
+// avsc types for tracelake's Avro schemas. Two deviations from avsc's defaults: Avro `long` is a JS bigint
 // (avsc's default long is a double and refuses values beyond 2^53: Postgres int8 ids, LSNs and epoch
-// microseconds need all 64 bits). Logical types (decimal, timestamp-micros, date, …) are left to their
+// microseconds need all 64 bits); an Avro `string` may also be written from a Utf8Text, text the source sent as
+// UTF-8 bytes, which are written as they are (see below). Logical types (decimal, timestamp-micros, date, …) are left to their
 // underlying Avro types; tracelake converts them itself (schemas/src/pg-types.ts, sink/src/…).
 import avro from 'avsc';
+import { Utf8Text } from '../utf8-text.ts';
 
 // avsc packs the returned bytes immediately, so one scratch buffer serves every write (no allocation per value)
 const scratch = Buffer.alloc(8);
@@ -48,20 +50,42 @@ const BigIntLong = Object.freeze(Object.assign(new BigIntLongType(false), {
   compare: bigIntMethods.compare,
 })) as unknown as avro.Type;
 
+// An Avro string is its UTF-8 length and bytes: a Utf8Text's bytes are written as they are, where avsc would
+// want a JS string (and encode it to UTF-8 again). A nullable string's union finds the string branch for one.
+// (avsc freezes its types, hence subclasses overriding only the write; reading gives strings as before.)
+interface BytesTap { writeBytes(b: Buffer): void; writeLong(n: number): void }
+interface StringWriter { _write(tap: BytesTap, v: unknown): void }
+class Utf8StringType extends (avro.types.StringType as unknown as new () => StringWriter) {
+  override _write(tap: BytesTap, v: unknown): void {
+    if (v instanceof Utf8Text) tap.writeBytes(v.bytes);
+    else super._write(tap, v);
+  }
+}
+const Utf8String = new Utf8StringType() as unknown as avro.Type;
+interface Union { types: avro.Type[]; _getIndex(v: unknown): number | undefined }
+class Utf8AwareUnionType extends (avro.types.UnwrappedUnionType as unknown as new (schema: unknown, opts: unknown) => Union) {
+  override _getIndex(v: unknown): number | undefined {
+    if (!(v instanceof Utf8Text)) return super._getIndex(v);
+    const i = this.types.indexOf(Utf8String);
+    return i < 0 ? undefined : i; // no string branch: avsc's error for a value the union cannot take
+  }
+}
+
 export type AvroType = avro.Type;
 export type AvroSchema = avro.Schema;
 
 /** Parses an Avro schema (object or JSON text) into an avsc type with bigint longs. */
 export function avroType(schema: AvroSchema | string): AvroType {
   const parsed = typeof schema === 'string' ? (JSON.parse(schema) as AvroSchema) : schema;
-  return avro.Type.forSchema(parsed, { typeHook: longAsBigInt });
+  return avro.Type.forSchema(parsed, { typeHook });
 }
 
-// Every `long`, whether spelled 'long' or {type: 'long', logicalType: …}, becomes the bigint long.
-function longAsBigInt(schema: AvroSchema): AvroType | undefined {
-  if (schema === 'long') return BigIntLong;
-  if (typeof schema === 'object' && schema !== null && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long') {
-    return BigIntLong;
-  }
+// Every `long`, whether spelled 'long' or {type: 'long', logicalType: …}, becomes the bigint long; every
+// `string` the string that takes a Utf8Text too, and every union one that finds its string branch for one.
+function typeHook(schema: AvroSchema, opts: unknown): AvroType | undefined {
+  if (Array.isArray(schema)) return new Utf8AwareUnionType(schema, opts) as unknown as AvroType;
+  const type = typeof schema === 'string' ? schema : typeof schema === 'object' && schema !== null ? (schema as { type?: unknown }).type : undefined;
+  if (type === 'long') return BigIntLong;
+  if (type === 'string') return Utf8String;
   return undefined;
 }

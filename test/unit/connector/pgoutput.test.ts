@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePgoutput, PgoutputDecodeError } from '../../../sources/postgres/pgoutput.ts';
+import { decodePgoutput, PgoutputDecodeError, TEXT_AS_BYTES_FROM } from '../../../sources/postgres/pgoutput.ts';
+import { Utf8Text } from '../../../schemas/src/utf8-text.ts';
 import { UNCHANGED } from '../../../emitter/encode/change-record.ts';
 import { PgoutputWriter as W } from '../../support/pgoutput-writer.ts';
 
@@ -49,4 +50,18 @@ test('update with old key, delete with full old row, truncate, logical message',
 test('unknown message types are reported, truncated messages fail clearly', () => {
   assert.deepEqual(decodePgoutput(Buffer.from('S')), { tag: 'unknown', byte: 'S'.charCodeAt(0) });
   assert.throws(() => decodePgoutput(new W().c('I').i32(1).c('N').i16(1).c('t').i32(10).c('abc').done()), PgoutputDecodeError);
+});
+
+test(`text of ${TEXT_AS_BYTES_FROM} bytes or more stays its UTF-8 bytes (a view of the message); shorter text is a string`, () => {
+  const long = `${'☃ "q" \\ ${x} '.repeat(30)}😀`;
+  const short = 'é'.repeat(TEXT_AS_BYTES_FROM / 2 - 1); // 254 bytes
+  const msg = new W().c('I').i32(1).c('N').i16(2).text(long).text(short).done();
+  const insert = decodePgoutput(msg);
+  assert.equal(insert.tag, 'insert');
+  if (insert.tag !== 'insert') return;
+  const [a, b] = insert.newTuple;
+  assert.ok(a instanceof Utf8Text);
+  assert.equal(a.toString(), long);
+  assert.equal(a.bytes.buffer, msg.buffer, 'a view, not a copy');
+  assert.equal(b, short);
 });

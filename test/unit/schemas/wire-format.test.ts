@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeWire, wireSchemaId } from '../../../schemas/src/wire-format.ts';
 import { avroType } from '../../../schemas/src/avro/types.ts';
+import { Utf8Text } from '../../../schemas/src/utf8-text.ts';
 
 const type = avroType({ type: 'record', name: 'r', fields: [{ name: 'id', type: 'long' }, { name: 'body', type: ['null', 'string'] }] });
 
@@ -50,4 +51,22 @@ test('Avro longs are the zigzag varints of the Avro spec, however they are writt
     assert.deepEqual(long.toBuffer(v), spec(v), `${v}`);
     assert.equal(long.fromBuffer(spec(v)), v);
   }
+});
+
+test('text kept as UTF-8 bytes is written as the same Avro string its decoded form gives: plain, nullable, with attributes; a union without a string refuses it', () => {
+  const t = avroType({
+    type: 'record', name: 'u', fields: [
+      { name: 'plain', type: 'string' }, { name: 'nullable', type: ['null', 'string'] },
+      { name: 'json', type: ['null', { type: 'string', 'connect.name': 'io.debezium.data.Json' }] }, { name: 'n', type: ['null', 'long'] },
+    ],
+  });
+  for (const text of ['', "it's \"q\" \\ ${x} 😀 \u202e", '{"a": "{\\"b\\": 1}"}'.repeat(5000)]) {
+    const asText = new Utf8Text(Buffer.from(text));
+    const fromString = t.toBuffer({ plain: text, nullable: text, json: text, n: 1n });
+    const fromBytes = t.toBuffer({ plain: asText, nullable: asText, json: asText, n: 1n });
+    assert.ok(fromBytes.equals(fromString), `${text.length} characters`);
+    assert.deepEqual({ ...t.fromBuffer(fromBytes) }, { plain: text, nullable: text, json: text, n: 1n });
+  }
+  const noString = avroType({ type: 'record', name: 'v', fields: [{ name: 'v', type: ['null', 'long'] }] });
+  assert.throws(() => noString.toBuffer({ v: new Utf8Text(Buffer.from('7')) }));
 });
