@@ -61,7 +61,7 @@ up() {
   start_bg $NAME "$LOG" env JAVA_HOME="$jh" SPARK_HOME="$spark_home" PYSPARK_PYTHON="$VENV/bin/python" \
     SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_DIRS="$W/tmp" \
     "$spark_home/bin/spark-submit" --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2 \
-    --master 'local[2]' --driver-memory 3g --name tracelake-delta --jars "$DELTA_JARS" \
+    --master 'local[2]' --driver-memory 6g --name tracelake-delta --jars "$DELTA_JARS" \
     --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
     --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
     --conf spark.sql.warehouse.dir="$W/warehouse" \
