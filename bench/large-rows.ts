@@ -89,7 +89,7 @@ async function main(): Promise<void> {
         ceilings.push(bytes / MB / recvlogicalSeconds(`${RUN}_${i}_recv${r}`, `${RUN}_${i}`, endLsn));
         const run = startOurs({
           source: { url: env.pgUrl, tables: [qualified], publication: { name: `${RUN}_${i}` }, slot: { name: `${RUN}_${i}_ours${r}` }, snapshot: { mode: 'no_data' } },
-          kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${r}`, partitions: 1, stateTopic: `${RUN}-${i}-${r}-state`, ...(COMPRESSION ? { compression: COMPRESSION } : {}) },
+          kafka: { brokers: env.kafkaBrokers, topicPrefix: `${RUN}_${i}_${r}`, partitions: 1, stateTopic: `${RUN}-${i}-${r}-state`, ...(COMPRESSION ? { compression: COMPRESSION } : {}) },
           registry: { url: env.registryUrl },
         }, NODE_ARGS);
         try {
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
 /** The sink on its defaults reads the first round's topic of case `i` into Delta: seconds until all rows are there, peak RSS. */
 async function sinkIntoDelta(i: number, table: string, rows: number, wh: Awaited<ReturnType<typeof connectWarehouse>>): Promise<{ seconds: number; rss: number; failure: string }> {
   const sink = startOurs({
-    kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-${i}-sink`, topicPrefix: `${RUN}_0` }, registry: { url: env.registryUrl },
+    kafka: { brokers: env.kafkaBrokers, groupId: `${RUN}-${i}-sink`, topicPrefix: `${RUN}_${i}_0` }, registry: { url: env.registryUrl },
     warehouse: { host: env.warehouse.host, port: env.warehouse.port, path: env.warehouse.path, token: env.warehouse.token, caCertFile: env.warehouse.caFile, schema: `${RUN}_${i}` },
   }, NODE_ARGS, 'sink');
   let sinkSeconds = 0;

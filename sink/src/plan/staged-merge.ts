@@ -3,7 +3,7 @@
 // Databricks limits a statement's text to 16 MiB ("The maximum query text size is 16 MiB", Statement
 // Execution API reference), and the sink keeps its statements under maxStatementBytes (15 MiB by default); a
 // Phoenix span with an image data URL is 17 MB and more. Such a row's text (the same JSON a normal MERGE
-// carries inline, already safe inside r'…') is cut into parts of at most maxStatementBytes, each INSERTed as
+// carries inline, already safe inside r'…') is cut into parts of at most STAGED_PART_BYTES, each INSERTed as
 // one row of the table's stage table `<table>__staged`; then one MERGE reads the document back as the parts
 // joined in order and applies it exactly as an inline row; then the parts are deleted. Every value still
 // travels as statement text in a raw literal, so nothing new reaches the engine's rewriting.
@@ -26,6 +26,13 @@ import { dataCell, mergeStatement, metaCells, rawSafe, type PartedColumns, type 
 
 /** Room for the INSERT around a part. */
 const INSERT_OVERHEAD = 512;
+/**
+ * The most UTF-8 bytes of row text per staged part (less when maxStatementBytes is smaller). A part is held
+ * several times over while it is sent — its piece, the INSERT's text (UTF-16: twice its bytes once the text holds
+ * a character past Latin-1), the driver's UTF-8 copy — next to the row's own decoded values, so parts of 15 MiB
+ * ran the sink past its 256 MB heap on a ~60 MB row; each part costs one INSERT more (docs/benchmarks.md).
+ */
+export const STAGED_PART_BYTES = 4 * 1024 * 1024;
 /** Characters per part of a long string (the engine's JSON reader takes at most 20,000,000 in one string). */
 export const PART_CHARS = 8_000_000;
 
@@ -62,7 +69,7 @@ export function* planStagedMerge(p: TablePlanInput, row: FoldedRow): Generator<s
   const parted = partedColumns(p, row);
   yield `CREATE TABLE IF NOT EXISTS ${p.staged} (token STRING, part INT, text STRING, staged_at TIMESTAMP) USING DELTA`;
   let part = 0;
-  for (const piece of literalParts(rowTexts(p, row, parted), Math.max(1024, p.maxStatementBytes - INSERT_OVERHEAD))) {
+  for (const piece of literalParts(rowTexts(p, row, parted), Math.max(1024, Math.min(p.maxStatementBytes, STAGED_PART_BYTES) - INSERT_OVERHEAD))) {
     yield `INSERT INTO ${p.staged} VALUES ('${token}', ${part++}, r'${piece}', current_timestamp())`;
   }
   const joined = `array_join(transform(array_sort(array_distinct(collect_list(struct(part, text)))), x -> x.text), '')`;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertOnly, planMerges, planTombstones, rowCells, type TablePlanInput } from '../../../sink/src/plan/merge-plan.ts';
-import { literalParts, PART_CHARS } from '../../../sink/src/plan/staged-merge.ts';
+import { literalParts, PART_CHARS, STAGED_PART_BYTES } from '../../../sink/src/plan/staged-merge.ts';
 import { foldBatch } from '../../../sink/src/fold/fold-batch.ts';
 import type { TableEvent } from '../../../sink/src/decode/table-event.ts';
 import { deltaType } from '../../../sink/src/delta/column-types.ts';
@@ -102,6 +102,17 @@ test('a row larger than a statement: staged parts within the limit whose text jo
   assert.match(merges[0]!, /FROM s\.t__staged WHERE token = '1\.1'/);
   assert.ok(statements.indexOf(merges[0]!) < statements.findIndex((s) => s.startsWith('DELETE FROM s.t__staged')));
   for (const s of statements) assert.ok(Buffer.byteLength(s) <= 2048, `${Buffer.byteLength(s)} bytes`);
+});
+
+test(`staged parts stay within ${STAGED_PART_BYTES / (1 << 20)} MiB under the default 15 MiB statements (each part is held several times over while it is sent)`, () => {
+  const p = plan(15 << 20, 100);
+  // past a 15 MiB statement (~17 MB) in fewer characters than PART_CHARS (one JSON string): one-byte text, then 3-byte
+  const body = `${'b64 "q" \\ '.repeat(60_000)}${'☃'.repeat(5_500_000)}`;
+  const inserts = [...planMerges(p, [row(1, body)])].filter((s) => s.startsWith('INSERT INTO s.t__staged'));
+  assert.ok(inserts.length >= 2, String(inserts.length));
+  for (const s of inserts) assert.ok(Buffer.byteLength(s) <= STAGED_PART_BYTES, `${Buffer.byteLength(s)} bytes`);
+  const parts = inserts.map((s) => /, r'(.*)', current_timestamp\(\)\)$/s.exec(s)![1]!);
+  assert.equal(parts.join(''), rowCells(p, row(1, body)), 'the parts joined are the row\'s text');
 });
 
 test('literalParts cuts between characters only and joins back to the text', () => {
