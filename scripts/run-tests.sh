@@ -5,7 +5,8 @@
 #
 # No test may hang: a test (its hooks included) that runs longer than TEST_TIMEOUT_MS (default 5 min, well
 # under CI's budget; a test may declare a longer timeout of its own) fails with its name, and a test file
-# whose tests are done exits even if something it opened still holds the event loop (--test-force-exit).
+# whose tests are done exits even if something it opened still holds the event loop, once its results are
+# reported (test/support/exit-when-done.ts, in place of --test-force-exit, which can lose the last reports).
 set -uo pipefail
 out="$(mktemp)"; timings="$(mktemp)"
 
@@ -27,7 +28,8 @@ watch_stalls() {
   done
 }
 watch_stalls & watcher=$!
-node --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-300000}" --test-force-exit \
+node --import "$(cd "$(dirname "$0")/.." && pwd)/test/support/exit-when-done.ts" \
+  --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-300000}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter="$(cd "$(dirname "$0")" && pwd)/test-timings.ts" --test-reporter-destination="$timings" \
   "$@" 2>&1 | tee "$out"
