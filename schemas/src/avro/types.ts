@@ -51,7 +51,8 @@ const BigIntLong = Object.freeze(Object.assign(new BigIntLongType(false), {
 })) as unknown as avro.Type;
 
 // An Avro string is its UTF-8 length and bytes: a Utf8Text's bytes are written as they are, where avsc would
-// want a JS string (and encode it to UTF-8 again). A nullable string's union finds the string branch for one.
+// want a JS string (and encode it to UTF-8 again). A nullable string's union finds the string branch for one;
+// any other union refuses one, as it refuses any value it has no branch for.
 // (avsc freezes its types, hence subclasses overriding only the write; reading gives strings as before.)
 interface BytesTap { writeBytes(b: Buffer): void; writeLong(n: number): void }
 interface StringWriter { _write(tap: BytesTap, v: unknown): void }
@@ -65,9 +66,7 @@ const Utf8String = new Utf8StringType() as unknown as avro.Type;
 interface Union { types: avro.Type[]; _getIndex(v: unknown): number | undefined }
 class Utf8AwareUnionType extends (avro.types.UnwrappedUnionType as unknown as new (schema: unknown, opts: unknown) => Union) {
   override _getIndex(v: unknown): number | undefined {
-    if (!(v instanceof Utf8Text)) return super._getIndex(v);
-    const i = this.types.indexOf(Utf8String);
-    return i < 0 ? undefined : i; // no string branch: avsc's error for a value the union cannot take
+    return v instanceof Utf8Text ? this.types.indexOf(Utf8String) : super._getIndex(v);
   }
 }
 
@@ -81,11 +80,21 @@ export function avroType(schema: AvroSchema | string): AvroType {
 }
 
 // Every `long`, whether spelled 'long' or {type: 'long', logicalType: …}, becomes the bigint long; every
-// `string` the string that takes a Utf8Text too, and every union one that finds its string branch for one.
+// `string` the string that takes a Utf8Text too, and a nullable string's union one that finds its string branch
+// for one (other unions are avsc's own: it wraps the ambiguous ones).
 function typeHook(schema: AvroSchema, opts: unknown): AvroType | undefined {
-  if (Array.isArray(schema)) return new Utf8AwareUnionType(schema, opts) as unknown as AvroType;
-  const type = typeof schema === 'string' ? schema : typeof schema === 'object' && schema !== null ? (schema as { type?: unknown }).type : undefined;
+  if (Array.isArray(schema)) {
+    const [a, b] = schema.map(typeName);
+    const nullableString = schema.length === 2 && ((a === 'null' && b === 'string') || (a === 'string' && b === 'null'));
+    return nullableString ? new Utf8AwareUnionType(schema, opts) as unknown as AvroType : undefined;
+  }
+  const type = typeName(schema);
   if (type === 'long') return BigIntLong;
   if (type === 'string') return Utf8String;
   return undefined;
+}
+
+/** The type a schema names ('long', {type: 'string', …}), if it names one by a string. */
+function typeName(schema: unknown): unknown {
+  return typeof schema === 'string' ? schema : typeof schema === 'object' && schema !== null && !Array.isArray(schema) ? (schema as { type?: unknown }).type : undefined;
 }
