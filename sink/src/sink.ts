@@ -283,10 +283,11 @@ export class Sink implements Worker {
     if (this.failure) return;
     const started = Date.now();
     let rows = 0;
-    // one table per topic, as the connector writes; the tables the curated views take their rows from get the
-    // warehouse first
+    // one table per topic, as the connector writes; the tables the curated views read (those their rows come from
+    // and those they join, such as costs and sessions) get the warehouse before the others: a cold start's seed
+    // tables (Phoenix's 1,236 token prices) held the sessions while the cost tables' first MERGEs waited (docs/benchmarks.md)
     for (const events of batch.byTable().values()) {
-      rows += await withStatementPriority(this.views?.rowsFrom(events[0]!.table) ? PRIORITY.views : PRIORITY.tables, () => this.writer!.write(events));
+      rows += await withStatementPriority(this.views?.reads(events[0]!.table) ? PRIORITY.views : PRIORITY.tables, () => this.writer!.write(events));
     }
     this.stats.deadLettered = this.dlq?.sent ?? 0;
     fault('after-merge'); // Delta has the batch, Kafka offsets are not committed yet

@@ -33,11 +33,6 @@ export class ViewManager {
     return this.sets.some((set) => set.required.includes(table) || set.optional.includes(table));
   }
 
-  /** Whether the views' rows come from this table (a required one; optional tables only add columns by LEFT JOIN). */
-  rowsFrom(table: string): boolean {
-    return this.sets.some((set) => set.required.includes(table));
-  }
-
   /**
    * Checks at most every 10 s (or when `force`) whether the views need (re)creating. Calls run one after the
    * other (the sink asks after batches and after preparing tables; two CREATE OR REPLACE of one view may clash).
