@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { parseLsn } from '../schemas/src/lsn.ts';
 import { connectWarehouse } from '../sink/src/warehouse/databricks-client.ts';
+import { cpuWindow } from './lib/cpu.ts';
 import {
-  appendResults, cleanUp, cpuSeconds, env, stackPid, kafkaAdmin, load1, lsnNow, machine, MALLOC_MMAP_THRESHOLD, median, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb,
+  appendResults, cleanUp, env, kafkaAdmin, load1, lsnNow, machine, MALLOC_MMAP_THRESHOLD, median, recvlogicalSeconds, sleep, startOurs, today, treePeakRssMb,
 } from './lib/harness.ts';
 
 const RUN = `bench_large_${Date.now().toString(36)}`;
@@ -55,16 +56,6 @@ async function waitForSlot(db: pg.Client, slot: string, endLsn: string, alive: (
   }
 }
 
-/** The walsender serving a slot (its active pid, once the connector's START_REPLICATION reached it), or null. */
-async function walsenderOf(db: pg.Client, slot: string): Promise<number | null> {
-  for (let i = 0; i < 100; i++) {
-    const { rows: [s] } = await db.query<{ pid: number | null }>('SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (s?.pid) return s.pid;
-    await sleep(10);
-  }
-  return null;
-}
-
 async function main(): Promise<void> {
   const db = new pg.Client({ connectionString: env.pgUrl });
   await db.connect();
@@ -92,11 +83,10 @@ async function main(): Promise<void> {
       const endLsn = await lsnNow(db);
       const ceilings: number[] = [];
       const ours: number[] = [];
-      /** CPU seconds per 100 MB while the connector streamed: its own (main and encoder threads), the broker's, the walsender's */
+      /** CPU seconds per 100 MB while the connector streamed: its own (main and encoder threads), the broker's, Postgres' (its walsender) */
       const cpu: number[] = [];
       const brokerCpu: number[] = [];
-      const walsenderCpu: number[] = [];
-      const broker = stackPid('kafka');
+      const postgresCpu: number[] = [];
       let connectorRss = 0;
       for (let r = 0; r < ROUNDS; r++) {
         ceilings.push(bytes / MB / recvlogicalSeconds(`${RUN}_${i}_recv${r}`, `${RUN}_${i}`, endLsn));
@@ -107,15 +97,14 @@ async function main(): Promise<void> {
         }, NODE_ARGS);
         try {
           const started = await run.logged('streaming');
-          const cpuAtStart = [cpuSeconds(run.child.pid!), cpuSeconds(broker)];
-          const walsender = await walsenderOf(db, `${RUN}_${i}_ours${r}`);
-          const walsenderAtStart = walsender ? cpuSeconds(walsender) : 0;
+          const window = cpuWindow();
           await waitForSlot(db, `${RUN}_${i}_ours${r}`, endLsn, () => run.child.exitCode === null && run.child.signalCode === null);
           ours.push(bytes / MB / ((performance.now() - started) / 1000));
-          const per100 = bytes / MB / 100;
-          cpu.push((cpuSeconds(run.child.pid!) - cpuAtStart[0]!) / per100);
-          brokerCpu.push((cpuSeconds(broker) - cpuAtStart[1]!) / per100);
-          if (walsender) walsenderCpu.push((cpuSeconds(walsender) - walsenderAtStart) / per100);
+          const used = window();
+          const per100 = (component: string) => ((used.components[component] ?? 0) / 100) * used.seconds / (bytes / MB / 100);
+          cpu.push(per100('ours'));
+          brokerCpu.push(per100('Kafka'));
+          postgresCpu.push(per100('Postgres'));
           connectorRss = Math.max(connectorRss, treePeakRssMb(run.child.pid!));
         } catch (err) {
           throw new Error(`${(err as Error).message}:\n${run.tail()}`);
@@ -126,7 +115,7 @@ async function main(): Promise<void> {
       }
       const sunk = WITH_SINK ? await sinkIntoDelta(i, table, c.rows, wh) : null;
       load.push(load1());
-      const line = `| ${c.name} | ${c.rows} | ${(bytes / MB).toFixed(0)} MB | ${median(ceilings).toFixed(1)} MB/s (${ceilings.map((x) => x.toFixed(1)).join(', ')}) | ${median(ours).toFixed(1)} MB/s (${ours.map((x) => x.toFixed(1)).join(', ')}) | ${((median(ours) / median(ceilings)) * 100).toFixed(0)}% | ${median(cpu).toFixed(2)} s (${cpu.map((x) => x.toFixed(2)).join(', ')}); broker ${median(brokerCpu).toFixed(2)} s, walsender ${walsenderCpu.length ? `${median(walsenderCpu).toFixed(2)} s` : '?'} | ${connectorRss.toFixed(0)} MB | ${!sunk ? '—' : sunk.failure ? `**failed**: ${sunk.failure}` : `${(bytes / MB / sunk.seconds).toFixed(1)} MB/s (${sunk.seconds.toFixed(0)} s)`} | ${sunk ? `${sunk.rss.toFixed(0)} MB` : '—'} |`;
+      const line = `| ${c.name} | ${c.rows} | ${(bytes / MB).toFixed(0)} MB | ${median(ceilings).toFixed(1)} MB/s (${ceilings.map((x) => x.toFixed(1)).join(', ')}) | ${median(ours).toFixed(1)} MB/s (${ours.map((x) => x.toFixed(1)).join(', ')}) | ${((median(ours) / median(ceilings)) * 100).toFixed(0)}% | ${median(cpu).toFixed(2)} s (${cpu.map((x) => x.toFixed(2)).join(', ')}); broker ${median(brokerCpu).toFixed(2)} s, Postgres ${median(postgresCpu).toFixed(2)} s | ${connectorRss.toFixed(0)} MB | ${!sunk ? '—' : sunk.failure ? `**failed**: ${sunk.failure}` : `${(bytes / MB / sunk.seconds).toFixed(1)} MB/s (${sunk.seconds.toFixed(0)} s)`} | ${sunk ? `${sunk.rss.toFixed(0)} MB` : '—'} |`;
       process.stdout.write(`${line}\n`);
       rows.push(line);
       for (const s of slots) await db.query('SELECT pg_drop_replication_slot($1)', [s]).catch(() => undefined);
@@ -147,8 +136,8 @@ async function main(): Promise<void> {
     `${ROUNDS} rounds of pg_recvlogical reading the backlog to /dev/null (the decode ceiling) and the connector on its defaults`,
     `(compression ${COMPRESSION ?? 'zstd'}, topics with max.message.bytes 96 MiB; time from its "streaming" line to the slot confirmed at the backlog end);`,
     'then the sink on its defaults reads the first round\'s topic into Delta (rows over maxStatementBytes staged in parts).',
-    `MB/s are of the rows' text; CPU is user + system time, from /proc, while the connector streamed: its process (both threads), the Kafka broker's and the walsender's (all on the same cores). ${WITH_SINK ? '' : 'The sink was left out (BENCH_LARGE_SINK=0). '}Node flags of both services: ${NODE_ARGS.join(' ')}; MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}.`, '',
-    '| rows | count | backlog | pg_recvlogical, median (each) | connector, median (each) | of ceiling | CPU per 100 MB while it streamed: connector (each); broker, walsender (medians) | connector peak RSS | sink into Delta | sink peak RSS |',
+    `MB/s are of the rows' text; CPU is user + system time while the connector streamed (bench/lib/cpu.ts): its process (both threads), the Kafka broker's and Postgres' (its walsender, mostly; all on the same cores). ${WITH_SINK ? '' : 'The sink was left out (BENCH_LARGE_SINK=0). '}Node flags of both services: ${NODE_ARGS.join(' ')}; MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}.`, '',
+    '| rows | count | backlog | pg_recvlogical, median (each) | connector, median (each) | of ceiling | CPU per 100 MB while it streamed: connector (each); broker, Postgres (medians) | connector peak RSS | sink into Delta | sink peak RSS |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows, '', `1-min load average before and after each size: ${load.join(' / ')}.`,
   ]);

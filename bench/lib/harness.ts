@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Admin, Consumer, MessagesStreamModes } from '@platformatic/kafka';
 import { topicRanges } from '../../runtime/kafka-offsets.ts';
-import { stack, stackHome } from '../../scripts/stack/stack-env.ts';
+import { stack } from '../../scripts/stack/stack-env.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const env = stack();
@@ -77,18 +77,6 @@ export function treePeakRssMb(pid: number): number {
     queue.push(...(children.get(p) ?? []));
   }
   return kb / 1024;
-}
-
-/** CPU time (user + system, all threads) one process has used so far, in seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
-  return (utime! + stime!) / 100; // USER_HZ: 100 on Linux
-}
-
-/** The pid of a stack service the scripts started (scripts/lib.sh keeps one pid file per service). */
-export function stackPid(service: string): number {
-  return Number(readFileSync(`${stackHome()}/run/${service}.pid`, 'utf8').trim());
 }
 
 /** Current resident set of one process, in MB. */
