@@ -21,9 +21,8 @@ export class Connector implements Worker {
   private readonly log: Logger;
   private readonly metrics: ConnectorMetrics | undefined;
   private readonly gate = new Gate();
-  /** the configured sources, once their modules are loaded */
+  /** the configured sources, once their modules are loaded (the config names at least one) */
   private sources: ChangeSource[] = [];
-  private loaded = false;
   private readonly opened: Promise<void>;
   private stopping = false;
   private ended: 'STOPPED' | 'FAILED' | undefined;
@@ -32,17 +31,14 @@ export class Connector implements Worker {
   constructor(cfg: ConnectorConfig, log: Logger, metrics?: ConnectorMetrics) {
     this.log = log;
     this.metrics = metrics;
-    this.opened = openSources(cfg, log, this.gate, metrics).then((sources) => {
-      this.sources = sources;
-      this.loaded = true;
-    });
+    this.opened = openSources(cfg, log, this.gate, metrics).then((sources) => { this.sources = sources; });
     this.opened.catch(() => undefined); // run() reports it
   }
 
   /** The least advanced source's status. */
   get status(): ConnectorStatus {
     if (this.ended) return this.ended;
-    if (!this.loaded) return 'STARTING';
+    if (this.sources.length === 0) return 'STARTING';
     const all = this.sources.map((s) => s.status);
     return (['STARTING', 'STANDBY', 'SNAPSHOTTING'] as const).find((st) => all.includes(st)) ?? 'RUNNING';
   }

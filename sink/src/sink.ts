@@ -294,7 +294,7 @@ export class Sink implements Worker {
     if (batch.epoch !== this.batches.currentEpoch || this.consumer.restarting) {
       // a rebalance or a consumer restart came while it merged: its partitions may have another owner, who
       // reads the batch again from the committed offsets — and replays change nothing
-      this.log.info({ topic, events: batch.events.length }, 'offsets not committed: the consumer was reassigned while the batch merged; it will be replayed (idempotent)');
+      this.log.info({ topic, events: batch.eventCount }, 'offsets not committed: the consumer was reassigned while the batch merged; it will be replayed (idempotent)');
       return;
     }
     try {
@@ -304,7 +304,7 @@ export class Sink implements Worker {
       // the group moved on (this member was evicted or a rebalance began): the batch is in Delta but its
       // offsets are not committed; whoever owns the partitions next replays it, and replays change nothing
       this.metrics?.errors.inc({ code: 'COMMIT_REBALANCED' });
-      this.log.warn({ topic, err: (err as Error).message, events: batch.events.length }, 'offsets not committed: the consumer group rebalanced; the batch will be replayed (idempotent)');
+      this.log.warn({ topic, err: (err as Error).message, events: batch.eventCount }, 'offsets not committed: the consumer group rebalanced; the batch will be replayed (idempotent)');
       return;
     }
     const ms = Date.now() - started;
@@ -314,7 +314,7 @@ export class Sink implements Worker {
     this.metrics?.batches.inc();
     this.metrics?.batchSeconds.observe(ms / 1000);
     this.metrics?.lastCommitAt.set(Date.now() / 1000);
-    this.log.debug({ topic, events: batch.events.length, rows, waitedMs: started - (batch.firstAt ?? started), ms }, 'batch merged and committed');
+    this.log.debug({ topic, events: batch.eventCount, rows, waitedMs: started - (batch.firstAt ?? started), ms }, 'batch merged and committed');
     // not waited for: the lane is free for its next batch while the views are checked (they wait for a session)
     void this.ensureViews();
   }

@@ -36,8 +36,11 @@ export class BatchBuffer {
     return this.records.length === 0;
   }
 
-  get events(): TableEvent[] {
-    return this.records.flatMap((r) => (r.event ? [r.event] : []));
+  /** events to merge (records that decoded to nothing merge nothing but are committed) */
+  get eventCount(): number {
+    let n = 0;
+    for (const r of this.records) if (r.event) n++;
+    return n;
   }
 
   /**
