@@ -4,12 +4,21 @@
 //   BEGIN     u8 1 · final LSN u64 · xid u32 · commit time (µs since 1970) i64
 //   CHANGE    u8 2 · table ref i32 · WAL LSN u64 · length u32 · the pgoutput INSERT / UPDATE / DELETE message
 //   TRUNCATE  u8 3 · table ref i32 · WAL LSN u64          (one item per truncated table)
+//   ATTACHED  u8 4 · table ref i32 · WAL LSN u64 · index u32 — a large INSERT / UPDATE / DELETE that travels as
+//             a buffer of its own (the index-th of the job's attached buffers), moved, not copied, into the pack
 //
 // A table ref names a table definition the encoder was given before (see event-encoder.ts).
 
 export const BEGIN = 1;
 export const CHANGE = 2;
 export const TRUNCATE = 3;
+const ATTACHED = 4;
+/**
+ * A row change of this many bytes or more that owns its whole ArrayBuffer (the replication stream's copy of it,
+ * pgoutput.ts) is attached to the job rather than copied into the pack: a 1 MB prompt was copied twice on the
+ * event loop, once off the socket and once into the pack.
+ */
+export const ATTACH_FROM = 64 * 1024;
 
 export type ChangeItem =
   | { kind: typeof BEGIN; finalLsn: bigint; xid: number; commitTimeUs: bigint }
@@ -19,6 +28,9 @@ export type ChangeItem =
 export class ChangeItemsWriter {
   private buf: Buffer;
   private pos = 0;
+  /** buffers of large row changes, moved into the job as they are (ATTACHED items) */
+  private attached: ArrayBuffer[] = [];
+  private attachedBytes = 0;
   /** items written */
   count = 0;
 
@@ -26,8 +38,9 @@ export class ChangeItemsWriter {
     this.buf = Buffer.allocUnsafeSlow(initialBytes); // not zero-filled: only the first `pos` bytes are read
   }
 
+  /** the job's size so far: its packed items and the row changes attached to it */
   get bytes(): number {
-    return this.pos;
+    return this.pos + this.attachedBytes;
   }
 
   begin(finalLsn: bigint, xid: number, commitTimeUs: bigint): void {
@@ -40,7 +53,18 @@ export class ChangeItemsWriter {
     this.count++;
   }
 
+  /** A row change; one of ATTACH_FROM bytes or more that owns its whole buffer is moved, not copied (do not use it after). */
   change(ref: number, walLsn: bigint, message: Buffer): void {
+    if (message.length >= ATTACH_FROM && message.byteOffset === 0 && message.byteLength === message.buffer.byteLength) {
+      this.room(17);
+      this.header(ATTACHED, ref, walLsn);
+      this.buf.writeUInt32BE(this.attached.length, this.pos);
+      this.pos += 4;
+      this.attached.push(message.buffer as ArrayBuffer);
+      this.attachedBytes += message.length;
+      this.count++;
+      return;
+    }
     this.room(17 + message.length);
     this.header(CHANGE, ref, walLsn);
     this.buf.writeUInt32BE(message.length, this.pos);
@@ -56,14 +80,17 @@ export class ChangeItemsWriter {
   }
 
   /**
-   * The items written so far: the first `length` bytes of `items`. The writer starts over in a new buffer of the
-   * size this one grew to (up to 1 MB: one huge row does not make every later buffer huge).
+   * The items written so far: the first `length` bytes of `items`, and the buffers attached to them. The writer
+   * starts over in a new buffer of the size this one grew to (up to 1 MB: one huge row does not make every later
+   * buffer huge).
    */
-  take(): { items: ArrayBuffer; length: number; count: number } {
-    const taken = { items: this.buf.buffer as ArrayBuffer, length: this.pos, count: this.count };
+  take(): { items: ArrayBuffer; length: number; count: number; attached: ArrayBuffer[] } {
+    const taken = { items: this.buf.buffer as ArrayBuffer, length: this.pos, count: this.count, attached: this.attached };
     this.buf = Buffer.allocUnsafeSlow(Math.min(this.buf.length, 1 << 20));
     this.pos = 0;
     this.count = 0;
+    this.attached = [];
+    this.attachedBytes = 0;
     return taken;
   }
 
@@ -82,8 +109,8 @@ export class ChangeItemsWriter {
   }
 }
 
-/** The items of a packed buffer (its first `length` bytes), in order. */
-export function* readChangeItems(items: ArrayBuffer, length: number): Generator<ChangeItem> {
+/** The items of a packed buffer (its first `length` bytes) and the buffers attached to it, in order. */
+export function* readChangeItems(items: ArrayBuffer, length: number, attached: ArrayBuffer[] = []): Generator<ChangeItem> {
   const buf = Buffer.from(items, 0, length);
   let pos = 0;
   while (pos < buf.length) {
@@ -98,6 +125,11 @@ export function* readChangeItems(items: ArrayBuffer, length: number): Generator<
     pos += 13;
     if (kind === TRUNCATE) {
       yield { kind, ref, walLsn };
+    } else if (kind === ATTACHED) {
+      const message = attached[buf.readUInt32BE(pos)];
+      if (!message) throw new Error(`corrupt change items: no attached buffer ${buf.readUInt32BE(pos)}`);
+      yield { kind: CHANGE, ref, walLsn, message: Buffer.from(message) };
+      pos += 4;
     } else if (kind === CHANGE) {
       const length = buf.readUInt32BE(pos);
       yield { kind, ref, walLsn, message: buf.subarray(pos + 4, pos + 4 + length) };

@@ -98,8 +98,10 @@ export class PgoutputHandler {
       // an INSERT, UPDATE or DELETE, decoded on the encoder's thread
       if (!this.inTransaction) throw new Error('change outside a transaction');
       const t = this.table(decoded.relationId);
-      this.items.change(t.ref, walLsn, decoded.message);
-      return this.added(decoded.message[0] === DELETE && this.opts.tombstonesOnDelete ? 2 : 1, decoded.message.length + ENVELOPE_BYTES);
+      const events = decoded.message[0] === DELETE && this.opts.tombstonesOnDelete ? 2 : 1;
+      const bytes = decoded.message.length + ENVELOPE_BYTES;
+      this.items.change(t.ref, walLsn, decoded.message); // a large message moves to the pack: not used after this
+      return this.added(events, bytes);
     }
     const msg: PgoutputMessage = decoded;
     switch (msg.tag) {
@@ -158,9 +160,9 @@ export class PgoutputHandler {
   /** Submits the packed row changes (the encoder works on them while this thread reads on). */
   readonly drain = (): void => {
     if (this.items.count === 0) return;
-    const { items, length } = this.items.take();
-    const job: PostgresJob = { kind: 'changes', items, length };
-    void this.emitter.submit({ payload: job, transfer: [items] });
+    const { items, length, attached } = this.items.take();
+    const job: PostgresJob = { kind: 'changes', items, length, attached };
+    void this.emitter.submit({ payload: job, transfer: [items, ...attached] });
   };
 
   private table(relationId: number): EmittedTable {

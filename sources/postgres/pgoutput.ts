@@ -108,7 +108,12 @@ class Slab {
   private pos = 0;
 
   copy(src: Buffer): Buffer {
-    if (src.length > Slab.BYTES / 8) return Buffer.from(src);
+    // a large message gets a buffer of its own, which the pack moves to the encoder whole (change-items.ts)
+    if (src.length > Slab.BYTES / 8) {
+      const own = Buffer.allocUnsafeSlow(src.length);
+      src.copy(own);
+      return own;
+    }
     if (this.pos + src.length > this.buf.length) {
       this.buf = Buffer.allocUnsafeSlow(Slab.BYTES);
       this.pos = 0;

@@ -20,7 +20,7 @@ export interface TableSource {
 }
 
 export type PostgresJob =
-  | { kind: 'changes'; items: ArrayBuffer; length: number }
+  | { kind: 'changes'; items: ArrayBuffer; length: number; attached: ArrayBuffer[] }
   | { kind: 'rows'; ref: number; rows: Tuple[]; commitLsn: bigint; seq: bigint; commitTimeUs: bigint };
 
 export function buildTable(source: TableSource): TableSchema {
@@ -45,7 +45,7 @@ class PostgresRecordDecoder implements RecordDecoder {
 
   sizeHint(job: unknown): number {
     const j = job as PostgresJob;
-    return j.kind === 'changes' ? j.length * 2 : j.rows.length * 512;
+    return j.kind === 'changes' ? (j.length + j.attached.reduce((n, b) => n + b.byteLength, 0)) * 2 : j.rows.length * 512;
   }
 
   records(job: unknown, table: (ref: number) => TableSchema): Iterable<ChangeRecord> {
@@ -54,7 +54,7 @@ class PostgresRecordDecoder implements RecordDecoder {
   }
 
   private *changes(job: Extract<PostgresJob, { kind: 'changes' }>, table: (ref: number) => TableSchema): Generator<ChangeRecord> {
-    for (const item of readChangeItems(job.items, job.length)) {
+    for (const item of readChangeItems(job.items, job.length, job.attached)) {
       if (item.kind === BEGIN) {
         this.tx = { finalLsn: item.finalLsn, xid: BigInt(item.xid), commitTimeUs: item.commitTimeUs, seq: 0n };
         continue;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeItemsWriter } from '../../../sources/postgres/change-items.ts';
+import { ATTACH_FROM, ChangeItemsWriter } from '../../../sources/postgres/change-items.ts';
 import type { TableDefinition } from '../../../emitter/encode/event-encoder.ts';
 import { DEAD_LETTER, INDEX_STRIDE, OPS, TOMBSTONE, type EncodedBatch } from '../../../emitter/encode/encoded-output.ts';
 import type { SourceJob } from '../../../emitter/encode/change-record.ts';
@@ -31,7 +31,7 @@ const settings = {
   decoder: new URL('../../../sources/postgres/record-decoder.ts', import.meta.url).href,
 };
 /** A Postgres job as the source hands it over (a changes job's buffer moves to the encoder's thread). */
-const asJob = (j: PostgresJob): SourceJob => ({ payload: j, transfer: j.kind === 'changes' ? [j.items] : [] });
+const asJob = (j: PostgresJob): SourceJob => ({ payload: j, transfer: j.kind === 'changes' ? [j.items, ...j.attached] : [] });
 
 const insert = (id: string, name: string, day = '2026-11-22') => new W().c('I').i32(1).c('N').i16(3).text(id).text(name).text(day).done();
 const updateKey = (from: string, to: string) => new W().c('U').i32(1).c('K').i16(3).text(from).c('n').c('n').c('N').i16(3).text(to).text('moved').c('n').done();
@@ -90,6 +90,29 @@ test('row changes: decoded, enveloped and Avro-encoded in WAL order, the same on
   ]);
   assert.deepEqual(msgs[3]!.value!.after, { id: 2, name: 'moved', day: null });
   assert.deepEqual(decoded(thread!), msgs, 'the worker thread encodes exactly the same messages');
+});
+
+test('a large row change is moved into the job, not copied, and encodes as a packed one does, on both threads', async () => {
+  const long = `${'☃ "q" \\ ${x} '.repeat(ATTACH_FROM / 10)}😀`;
+  /** the job of a large insert and a small one; `own`: the large one in a buffer of its own (as the stream hands it over) */
+  const job = (own: boolean) => {
+    const message = insert('3', long);
+    const big = own ? Buffer.from(new Uint8Array(message)) : Buffer.concat([message, Buffer.alloc(8)]).subarray(0, message.length);
+    const w = new ChangeItemsWriter();
+    w.begin(500n, 42, 1_700_000_000_000_000n);
+    w.change(7, 100n, big);
+    w.change(7, 110n, insert('4', 'small'));
+    assert.ok(w.bytes >= big.length, 'the job size counts the large change');
+    const taken = { kind: 'changes' as const, ...w.take() };
+    if (own) assert.deepEqual([taken.attached[0] === big.buffer, taken.length < 200], [true, true], 'attached as it is');
+    else assert.deepEqual([taken.attached.length, taken.length > big.length], [0, true], 'a view into a larger buffer is copied in');
+    return taken;
+  };
+  const [inline, thread] = await encodeBoth((e) => e.encode(asJob(job(true))));
+  const [packed] = await encodeBoth((e) => e.encode(asJob(job(false))));
+  assert.deepEqual(decoded(inline!).map((m) => (m.value?.after as { name: string }).name), [long, 'small']);
+  assert.deepEqual(decoded(thread!), decoded(inline!));
+  assert.deepEqual(decoded(packed!), decoded(inline!));
 });
 
 test('the bytes are those of the envelope builder and encodeWire (the path the encoder replaced)', async () => {
