@@ -42,8 +42,13 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 PROPS
 }
-# ready: the broker logged the end of its start-up (the log is rotated at each start) and takes connections.
-ready() { grep -q 'Kafka Server started' "$LOG" && port_open "$TL_KAFKA_PORT"; }
+# ready: the broker logged the end of its start-up (the log is rotated at each start), takes connections, and —
+# once consumer groups exist — its group coordinator has loaded them: after a restart that took ~5 s more than the
+# start-up line, and a consumer group joined in between failed (seen in the short chaos run).
+ready() {
+  grep -q 'Kafka Server started' "$LOG" && port_open "$TL_KAFKA_PORT" \
+    && { [ ! -d "$DATA/__consumer_offsets-0" ] || grep -q 'Finished loading offsets and group metadata' "$LOG"; }
+}
 up() {
   if is_running $NAME && port_open "$TL_KAFKA_PORT"; then return 0; fi
   stop_pid $NAME   # a recorded but dead or half-started broker
